@@ -93,7 +93,8 @@ def intensity_distillation_loss(
     """Eq. 1, a scalar. ``view1``, ``view2``, ``frames``: (B, N, E) ICE embeddings of the two
     augmented views and of the clean frames; L2-normalised here."""
     _check(view1, view2, frames, tau)
-    z1, z2, zf = (F.normalize(t.float(), dim=-1) for t in (view1, view2, frames))
+    dtype = torch.promote_types(frames.dtype, torch.float32)  # bf16/fp16 inputs computed in fp32
+    z1, z2, zf = (F.normalize(t.to(dtype), dim=-1) for t in (view1, view2, frames))
     idx = sample_negatives(zf, sampler, tau, num_negatives, generator)  # (B,N,M)
     pos = (z1 * z2).sum(-1, keepdim=True) / tau  # (B,N,1)
     terms = []
