@@ -61,7 +61,9 @@ class SmallCNN(nn.Module):
     """The ICE's frame encoder: a stride-2 stem then ``depth`` stride-2 stages whose width
     doubles, global average pooling. (F, 3, H, W) → (F, width·2**depth).
 
-    At width 32, depth 3 on 224² frames it costs about 1/6 of ResNet-18's FLOPs.
+    At width 32, depth 3 it costs about 0.3× ResNet-18's FLOPs per frame (measured with
+    torch.utils.flop_counter in benchmarks/bench_core.py); CMNet runs it on 3 copies of
+    every frame in training (clean, view 1, view 2).
     """
 
     def __init__(self, width: int = 32, depth: int = 3):
