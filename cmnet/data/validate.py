@@ -1,0 +1,189 @@
+"""Checks the readers share: the annotation sheet's header, frame files in numeric order,
+image headers, the apex estimate, and the assembly of one Clip with its repairs."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .clip import Clip, DatasetError, LoadReport
+
+_MAGIC = {".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff", ".bmp": b"BM", ".png": b"\x89PNG"}
+
+
+def read_sheet(path: Path, required: list[str], header: int = 0):
+    """Read the first sheet of an .xlsx file with its header on 0-based row ``header``; a
+    missing column is a DatasetError naming the file, the columns expected and, when it can
+    find them, the row where the header really is."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise DatasetError(f"annotation sheet {path} not found")
+    try:
+        df = pd.read_excel(path, sheet_name=0, header=header)
+    except Exception as e:  # openpyxl raises many kinds on a broken file
+        raise DatasetError(f"cannot read annotation sheet {path}: {e}") from e
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        hint = ""
+        raw = pd.read_excel(path, sheet_name=0, header=None, nrows=40)
+        for i, row in raw.iterrows():
+            cells = {str(v).strip() for v in row.tolist()}
+            if all(c in cells for c in required):
+                hint = f"; the header seems to be on Excel row {i + 1}, not row {header + 1}"
+                break
+        raise DatasetError(
+            f"{path}: missing column(s) {missing} in the header on Excel row {header + 1}; "
+            f"expected columns {required}{hint}"
+        )
+    return df
+
+
+def scan_frames(folder: Path, pattern: str) -> dict[int, Path]:
+    """Frame files of ``folder`` whose name matches ``pattern`` (one group: the frame
+    number), keyed and sorted by number (never by directory order)."""
+    rx = re.compile(pattern)
+    found = {}
+    for p in folder.iterdir():
+        m = rx.search(p.name)
+        if m and p.is_file():
+            found[int(m.group(1))] = p
+    return dict(sorted(found.items()))
+
+
+def image_problem(path: Path) -> str | None:
+    """None if the file looks like a complete image (non-empty, the right magic bytes, a
+    JPEG's end marker near its end), else what is wrong. Cheap: reads a few bytes."""
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return "empty file"
+        with open(path, "rb") as f:
+            head = f.read(8)
+            f.seek(max(0, size - 64))
+            tail = f.read()
+    except OSError as e:
+        return f"unreadable ({e.strerror})"
+    magic = _MAGIC.get(path.suffix.lower())
+    if magic and not head.startswith(magic):
+        return "not an image of its extension (bad header)"
+    if path.suffix.lower() in (".jpg", ".jpeg") and b"\xff\xd9" not in tail:
+        return "truncated JPEG (no end marker)"
+    return None
+
+
+def read_gray_small(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_REDUCED_GRAYSCALE_4)
+    if img is None:
+        raise DatasetError(f"cannot decode image {path}")
+    return img.astype(np.float32)
+
+
+def estimate_apex(paths: list[Path]) -> int:
+    """0-based index of the frame farthest from the first (onset) frame: the largest mean
+    absolute grayscale difference at quarter resolution. Used for SMIC-HS, which gives no
+    apex, and to repair a missing apex elsewhere."""
+    ref = read_gray_small(paths[0])
+    diffs = [float(np.abs(read_gray_small(p) - ref).mean()) for p in paths]
+    return int(np.argmax(diffs))
+
+
+def _number(v) -> int | None:
+    """An annotation cell as a frame number, or None when it is missing ('/', '-1', NaN)."""
+    if v is None:
+        return None
+    if isinstance(v, str):
+        v = v.strip()
+        if not re.fullmatch(r"-?\d+(\.0+)?", v):
+            return None
+        v = float(v)
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    n = int(v)
+    return None if n < 0 else n
+
+
+def build_clip(
+    report: LoadReport,
+    source: str,
+    *,
+    dataset: str,
+    subject: str,
+    clip_id: str,
+    folder: Path,
+    pattern: str,
+    onset,
+    apex,
+    offset,
+    label: str,
+    known_labels: set[str],
+    classes: tuple[str, ...],
+    action_units: str = "",
+) -> Clip | None:
+    """Validate one annotation row against its frames; return the Clip (with any repairs
+    noted) or None after reporting why it was excluded."""
+    name = f"{subject}/{clip_id}"
+    if label not in known_labels:
+        report.excluded(source, name, f"unknown label {label!r} (known: {sorted(known_labels)})")
+        return None
+    if label not in classes:
+        report.excluded(source, name, f"label {label!r} is not in the protocol's classes {list(classes)}")
+        return None
+    if not folder.is_dir():
+        report.excluded(source, name, f"frame folder {folder} not found")
+        return None
+    frames = scan_frames(folder, pattern)
+    if not frames:
+        report.excluded(source, name, f"no frame files matching {pattern!r} in {folder}")
+        return None
+    numbers = list(frames)
+    notes: list[str] = []
+    on, ap, off = _number(onset), _number(apex), _number(offset)
+    if on is None:
+        report.excluded(source, name, f"onset {onset!r} is not a frame number")
+        return None
+    if on not in frames:
+        report.excluded(source, name, f"onset frame {on} has no file in {folder}")
+        return None
+    if off is None or off <= on or off > numbers[-1]:
+        new = numbers[-1]
+        msg = f"offset {offset!r} invalid (onset {on}, last frame on disk {new}); set to the last frame {new}"
+        report.repaired(source, name, msg)
+        notes.append(msg)
+        off = new
+    wanted = list(range(on, off + 1))
+    missing = [n for n in wanted if n not in frames]
+    if missing:
+        report.excluded(source, name, f"{len(missing)} frame file(s) missing between onset and offset, "
+                                      f"first: number {missing[0]} in {folder}")
+        return None
+    paths = [frames[n] for n in wanted]
+    for p in paths:
+        problem = image_problem(p)
+        if problem:
+            report.excluded(source, name, f"{p}: {problem}")
+            return None
+    if len(paths) < 2:
+        report.excluded(source, name, f"clip too short: {len(paths)} frame between onset and offset")
+        return None
+    if ap is None:
+        ap = wanted[estimate_apex(paths)]
+        msg = f"apex {apex!r} missing; estimated as frame {ap} (largest difference from the onset frame)"
+        report.repaired(source, name, msg)
+        notes.append(msg)
+    elif not on <= ap <= off:
+        report.excluded(source, name, f"apex {ap} outside onset–offset [{on}, {off}]")
+        return None
+    intensity = None
+    truth = folder / "truth.npz"
+    if truth.is_file():
+        with np.load(truth) as t:
+            gt = dict(zip(t["frame_numbers"].tolist(), t["intensity"].tolist()))
+        intensity = [gt[n] for n in wanted]
+    return Clip(dataset, subject, clip_id, paths, wanted, on, ap, off, label, action_units, intensity, notes)
