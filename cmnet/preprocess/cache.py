@@ -1,0 +1,215 @@
+"""Preprocess a dataset's clips once and keep them: face crop → resize → N frames, stored
+as uint8 in one file per dataset and settings, with a manifest of what produced it.
+
+    cache = preprocess(clips, settings, cache_dir, dataset_name)   # builds or reuses
+    cache.frames   (K, N, S, S, 3) uint8 RGB     cache.apex     (K,) 0-based, normalised
+    cache.labels   (K,) str                      cache.subjects (K,) str
+    cache.keys     (K,) clip names               cache.intensity (K, N) ground truth or NaN
+
+Files: ``<cache_dir>/<dataset>-<settings hash>.npz`` and a ``.json`` manifest beside it
+(the source files' sizes and modification times as a fingerprint, the settings, the
+library versions, the clips that failed and why). The cache is reused while the
+fingerprint, the settings and the versions are unchanged, and rebuilt otherwise. Writes go
+to a temporary file first, then are renamed. A clip that fails (no face found, an
+unreadable frame) is reported by name in ``cache.failures`` and the manifest, never
+dropped silently; ``on_error="raise"`` stops at the first one instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..data.clip import Clip
+from .faces import NoFaceError, crop, make_detector, square_box
+from .temporal import map_apex, needed_indices, normalize_length, positions
+
+log = logging.getLogger("cmnet.preprocess")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class PreprocessSettings:
+    size: int = 224  # output frame side (px); the paper's 224
+    frames: int = 16  # N after temporal normalisation
+    detector: str = "haar"  # "haar", "face_alignment" or "none" (already cropped)
+    margin: float = 0.15  # widening of the face box
+    interpolation: str = "flow"  # short clips: "flow" (optical flow) or "linear"
+    device: str = "cpu"  # for face_alignment
+
+
+@dataclass
+class ClipCache:
+    frames: np.ndarray
+    apex: np.ndarray
+    labels: np.ndarray
+    subjects: np.ndarray
+    keys: np.ndarray
+    intensity: np.ndarray
+    boxes: np.ndarray  # (K, 3) x0, y0, side of each clip's crop in its source frames
+    path: Path | None = None
+    failures: list[dict] = field(default_factory=list)
+    manifest: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class PreprocessError(RuntimeError):
+    pass
+
+
+def read_frame(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise PreprocessError(f"cannot decode frame {path} (corrupt or not an image)")
+    return img
+
+
+def clip_crop_box(clip: Clip, detector, margin: float):
+    """One square box per clip, from the onset frame, else the apex, else the offset."""
+    tried = []
+    for i in dict.fromkeys([0, clip.apex_index, len(clip) - 1]):
+        face = detector(read_frame(clip.frames[i]))
+        tried.append(clip.frames[i].name)
+        if face is not None:
+            return square_box(face, margin)
+    raise NoFaceError(f"{clip.key}: no face found (detector {detector.name}, tried {', '.join(tried)})")
+
+
+def preprocess_clip(clip: Clip, settings: PreprocessSettings, detector) -> tuple[np.ndarray, int, np.ndarray, tuple]:
+    """(frames (N, S, S, 3) uint8 RGB, normalised apex, intensity (N,), crop box)."""
+    box = clip_crop_box(clip, detector, settings.margin)
+    length = len(clip)
+    need = needed_indices(length, settings.frames)
+    decoded = {i: cv2.cvtColor(crop(read_frame(clip.frames[i]), box, settings.size), cv2.COLOR_BGR2RGB) for i in need}
+    seq = [decoded.get(i) for i in range(length)]  # only the needed ones are read
+    out, apex, pos = normalize_length(seq, clip.apex_index, settings.frames, settings.interpolation)
+    if clip.intensity is not None:
+        inten = np.interp(pos, np.arange(length), np.asarray(clip.intensity, dtype=np.float64))
+    else:
+        inten = np.full(settings.frames, np.nan)
+    return out, apex, inten, box
+
+
+def fingerprint(clips: list[Clip], extra: list[Path] = ()) -> str:
+    """A hash of every source file's path, size and modification time."""
+    h = hashlib.sha1()
+    for c in clips:
+        h.update(f"{c.key}|{c.label}|{c.onset}|{c.apex}|{c.offset}\n".encode())
+        for p in c.frames:
+            st = p.stat()
+            h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    for p in extra:
+        st = Path(p).stat()
+        h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def versions() -> dict[str, str]:
+    import cmnet
+
+    v = {"cmnet": getattr(cmnet, "__version__", "0"), "numpy": np.__version__, "opencv": cv2.__version__,
+         "format": str(FORMAT_VERSION)}
+    return v
+
+
+def cache_path(cache_dir: Path, dataset: str, settings: PreprocessSettings, root: str) -> Path:
+    key = hashlib.sha1(json.dumps([dataset, str(root), asdict(settings)], sort_keys=True).encode()).hexdigest()[:12]
+    return Path(cache_dir) / f"{dataset}-{key}.npz"
+
+
+def _atomic_write_json(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str))
+    os.replace(tmp, path)
+
+
+def load_cache(path: Path) -> ClipCache:
+    manifest = json.loads(path.with_suffix(".json").read_text())
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    return ClipCache(**arrays, path=path, failures=manifest.get("failures", []), manifest=manifest)
+
+
+def preprocess(
+    clips: list[Clip],
+    settings: PreprocessSettings | None = None,
+    cache_dir: str | Path = "cache",
+    dataset: str | None = None,
+    sources: list[Path] = (),
+    on_error: str = "report",
+    progress: bool = True,
+    rebuild: bool = False,
+) -> ClipCache:
+    """Build (or reuse) the cache of ``clips``; ``sources`` are further files whose change
+    must rebuild it (the annotation sheet)."""
+    from tqdm.auto import tqdm
+
+    if on_error not in ("report", "raise"):
+        raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")
+    if not clips:
+        raise ValueError("no clips to preprocess")
+    settings = settings or PreprocessSettings()
+    dataset = dataset or clips[0].dataset
+    root = os.path.commonpath([str(c.frames[0].parent) for c in clips])
+    path = cache_path(Path(cache_dir), dataset, settings, root)
+    fp = fingerprint(clips, list(sources))
+    want = {"fingerprint": fp, "settings": asdict(settings), "versions": versions()}
+    mpath = path.with_suffix(".json")
+    if not rebuild and path.is_file() and mpath.is_file():
+        old = json.loads(mpath.read_text())
+        if all(old.get(k) == v for k, v in want.items()):
+            log.info("reusing cache %s", path)
+            return load_cache(path)
+        log.info("cache %s is stale (%s changed); rebuilding", path,
+                 ", ".join(k for k, v in want.items() if old.get(k) != v))
+    detector = make_detector(settings.detector, settings.device)
+    n, s = settings.frames, settings.size
+    frames = np.empty((len(clips), n, s, s, 3), np.uint8)
+    kept, apex, inten, boxes, failures = [], [], [], [], []
+    for c in tqdm(clips, desc=f"preprocess {dataset}", unit="clip", disable=not progress):
+        try:
+            f, a, it, box = preprocess_clip(c, settings, detector)
+        except (NoFaceError, PreprocessError, ValueError) as e:
+            if on_error == "raise":
+                raise
+            failures.append({"clip": c.key, "reason": str(e)})
+            log.warning("%s", e)
+            continue
+        frames[len(kept)] = f
+        kept.append(c)
+        apex.append(a)
+        inten.append(it)
+        boxes.append(box)
+    if not kept:
+        raise PreprocessError(f"every clip of {dataset} failed; first: {failures[0]['reason']}")
+    cache = ClipCache(
+        frames=frames[: len(kept)], apex=np.asarray(apex, np.int64),
+        labels=np.asarray([c.label for c in kept]), subjects=np.asarray([c.subject for c in kept]),
+        keys=np.asarray([c.key for c in kept]), intensity=np.asarray(inten, np.float64),
+        boxes=np.asarray(boxes, np.int64), path=path, failures=failures,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp.npz")
+    np.savez(tmp, frames=cache.frames, apex=cache.apex, labels=cache.labels, subjects=cache.subjects,
+             keys=cache.keys, intensity=cache.intensity, boxes=cache.boxes)
+    os.replace(tmp, path)
+    manifest = want | {"dataset": dataset, "root": root, "clips": len(kept), "failures": failures,
+                       "sources": [str(p) for p in sources]}
+    _atomic_write_json(mpath, manifest)
+    cache.manifest = manifest
+    if failures:
+        log.warning("%d clip(s) of %s failed preprocessing: %s", len(failures), dataset,
+                    "; ".join(f"{f['clip']}: {f['reason']}" for f in failures))
+    return cache
+
+
+__all__ = ["ClipCache", "PreprocessError", "PreprocessSettings", "load_cache", "map_apex", "positions", "preprocess"]
