@@ -202,3 +202,24 @@ def class_counts(clips: list[Clip], dataset: str | None = None):
     })
     df.loc[len(df)] = ["total", int(df["ours"].sum()), sum(paper.values()) if paper else None]
     return df
+
+
+DATASETS = ("synthme", "casme2", "samm", "smic_hs", "megc2019")
+
+
+def read_dataset(name: str, root, layout: str = "auto") -> tuple[list[Clip], LoadReport]:
+    """Read a dataset by name. ``root``: its folder; for "megc2019" a dict with the keys
+    "casme2", "samm", "smic_hs". SynthME is read by the CASME II reader."""
+    if name == "synthme":
+        return read_casme2(root, layout=layout, dataset="synthme")
+    if name == "casme2":
+        return read_casme2(root, layout=layout)
+    if name == "samm":
+        return read_samm(root)
+    if name == "smic_hs":
+        return read_smic_hs(root)
+    if name == "megc2019":
+        if not isinstance(root, dict) or set(root) != {"casme2", "samm", "smic_hs"}:
+            raise ValueError("megc2019 needs the roots of casme2, samm and smic_hs")
+        return read_megc2019(root["casme2"], root["samm"], root["smic_hs"])
+    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")

@@ -1,0 +1,108 @@
+"""The ``cmnet`` command. ``cmnet <subcommand> --help`` documents each subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+
+def _cmd_synth(args) -> int:
+    from .data.synthme import SynthConfig, generate
+
+    cfg = SynthConfig(subjects=args.subjects, clips_per_subject=args.clips_per_subject, seed=args.seed,
+                      size=args.size, difficulty=args.difficulty)
+    t0 = time.perf_counter()
+    sheet = generate(args.out, cfg, progress=not args.quiet)
+    print(f"SynthME: {cfg.subjects} subjects × {cfg.clips_per_subject} clips written to {args.out} "
+          f"(sheet {sheet.name}) in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _cmd_preprocess(args) -> int:
+    from .data import class_counts, read_dataset
+    from .preprocess import PreprocessSettings, preprocess
+
+    if args.dataset == "megc2019":
+        roots = {"casme2": args.casme2_root, "samm": args.samm_root, "smic_hs": args.smic_root}
+        missing = [k for k, v in roots.items() if not v]
+        if missing:
+            print(f"error: megc2019 needs --casme2-root, --samm-root and --smic-root (missing {missing})", file=sys.stderr)
+            return 2
+        root = roots
+    else:
+        if not args.root:
+            print("error: --root is required", file=sys.stderr)
+            return 2
+        root = args.root
+    clips, report = read_dataset(args.dataset, root, args.layout)
+    print(report)
+    print(class_counts(clips, args.dataset).to_string(index=False))
+    settings = PreprocessSettings(size=args.size, frames=args.frames, detector=args.detector,
+                                  margin=args.margin, interpolation=args.interpolation, device=args.device)
+    t0 = time.perf_counter()
+    cache = preprocess(clips, settings, args.cache_dir, args.dataset, on_error=args.on_error,
+                       progress=not args.quiet, rebuild=args.rebuild)
+    print(f"cache {cache.path}: {len(cache)} clips × {settings.frames} frames × {settings.size}² "
+          f"({time.perf_counter() - t0:.1f} s)")
+    for f in cache.failures:
+        print(f"  FAILED {f['clip']}: {f['reason']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .data.readers import DATASETS
+
+    p = argparse.ArgumentParser(prog="cmnet", description="CMNet / MMNet micro-expression recognition: data, "
+                                "preprocessing, training and reports.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log what is being done (INFO)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("synth", help="write the SynthME dataset (CASME II layout)",
+                       description="Generate SynthME, the built-in synthetic micro-expression dataset.")
+    s.add_argument("--out", required=True, type=Path, help="folder to write into")
+    s.add_argument("--subjects", type=int, default=16, help="number of subjects (default 16)")
+    s.add_argument("--clips-per-subject", type=int, default=10, help="clips per subject (default 10)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--size", type=int, default=128, help="frame side in pixels (default 128)")
+    s.add_argument("--difficulty", type=float, default=1.0, help=">1 harder (weaker motion, more nuisance)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(fn=_cmd_synth)
+
+    s = sub.add_parser("preprocess", help="crop, resize and normalise clips into the cache",
+                       description="Read a dataset, report repairs and exclusions, and build its clip cache.")
+    s.add_argument("--dataset", required=True, choices=DATASETS)
+    s.add_argument("--root", type=Path, help="the dataset's folder")
+    s.add_argument("--casme2-root", type=Path, help="megc2019 only")
+    s.add_argument("--samm-root", type=Path, help="megc2019 only")
+    s.add_argument("--smic-root", type=Path, help="megc2019 only")
+    s.add_argument("--layout", default="auto", choices=["auto", "raw", "cropped"], help="CASME II frame layout")
+    s.add_argument("--cache-dir", type=Path, default=Path("cache"), help="where cached clips go (default cache/)")
+    s.add_argument("--size", type=int, default=224, help="output frame side (default 224)")
+    s.add_argument("--frames", type=int, default=16, help="frames per clip after normalisation (default 16)")
+    s.add_argument("--detector", default="haar", choices=["haar", "face_alignment", "none"])
+    s.add_argument("--margin", type=float, default=0.15, help="widening of the face box (default 0.15)")
+    s.add_argument("--interpolation", default="flow", choices=["flow", "linear"], help="for clips shorter than N")
+    s.add_argument("--device", default="cpu", help="device for face_alignment")
+    s.add_argument("--on-error", default="report", choices=["report", "raise"],
+                   help="a failing clip: report it and go on (default), or stop")
+    s.add_argument("--rebuild", action="store_true", help="rebuild even if the cache is current")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(fn=_cmd_preprocess)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.fn(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
