@@ -243,6 +243,7 @@ def intensity_curve(n_total: int, onset_i: int, apex_i: int, offset_i: int) -> n
     c[up] = np.sin(0.5 * np.pi * (t[up] - onset_i) / max(apex_i - onset_i, 1)) ** 2
     down = (t > apex_i) & (t <= offset_i)
     c[down] = np.cos(0.5 * np.pi * (t[down] - apex_i) / max(offset_i - apex_i, 1)) ** 2
+    c[offset_i] = 0.0  # exactly (cos² of π/2 is 4e-33 in floating point)
     return c
 
 

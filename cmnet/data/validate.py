@@ -25,23 +25,23 @@ def read_sheet(path: Path, required: list[str], header: int = 0):
     if not path.is_file():
         raise DatasetError(f"annotation sheet {path} not found")
     try:
-        df = pd.read_excel(path, sheet_name=0, header=header)
+        raw = pd.read_excel(path, sheet_name=0, header=None)
     except Exception as e:  # openpyxl raises many kinds on a broken file
         raise DatasetError(f"cannot read annotation sheet {path}: {e}") from e
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
+    cells = [str(v).strip() for v in raw.iloc[header].tolist()] if len(raw) > header else []
+    missing = [c for c in required if c not in cells]
     if missing:
         hint = ""
-        raw = pd.read_excel(path, sheet_name=0, header=None, nrows=40)
-        for i, row in raw.iterrows():
-            cells = {str(v).strip() for v in row.tolist()}
-            if all(c in cells for c in required):
+        for i, row in raw.head(40).iterrows():
+            if all(c in {str(v).strip() for v in row.tolist()} for c in required):
                 hint = f"; the header seems to be on Excel row {i + 1}, not row {header + 1}"
                 break
         raise DatasetError(
             f"{path}: missing column(s) {missing} in the header on Excel row {header + 1}; "
             f"expected columns {required}{hint}"
         )
+    df = raw.iloc[header + 1 :].reset_index(drop=True)
+    df.columns = cells
     return df
 
 

@@ -1,0 +1,107 @@
+"""SynthME: deterministic, read by the CASME II reader, ground truth that holds; LOSO
+folds; the `cmnet synth` / `cmnet preprocess` commands."""
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from cmnet.cli import main
+from cmnet.data import loso_folds, read_casme2
+from cmnet.data.synthme import CLASSES, SynthConfig, generate, intensity_curve
+
+SMALL = dict(subjects=3, clips_per_subject=5, min_len=9, max_len=30)
+
+
+def _digest(root):
+    h = hashlib.sha1()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in (".jpg", ".npz"):
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_deterministic_from_seed(tmp_path):
+    generate(tmp_path / "a", SynthConfig(seed=5, **SMALL), progress=False)
+    generate(tmp_path / "b", SynthConfig(seed=5, **SMALL), progress=False)
+    generate(tmp_path / "c", SynthConfig(seed=6, **SMALL), progress=False)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_layout_and_ground_truth(tmp_path):
+    generate(tmp_path, SynthConfig(seed=1, **SMALL), progress=False)
+    clips, report = read_casme2(tmp_path, dataset="synthme")
+    assert len(clips) == 15 and not report.rows
+    assert {c.label for c in clips} == set(CLASSES)
+    assert sorted({c.subject for c in clips}) == ["sub01", "sub02", "sub03"]
+    for c in clips:
+        folder = c.frames[0].parent
+        t = np.load(folder / "truth.npz")
+        numbers = t["frame_numbers"]
+        inten = dict(zip(numbers.tolist(), t["intensity"].tolist()))
+        outside = [inten[n] for n in numbers if n < c.onset or n > c.offset]
+        assert outside and max(outside) == 0.0  # frames before onset and after offset exist, at 0
+        assert inten[c.onset] == 0 and inten[c.offset] == 0
+        assert inten[c.apex] == 1.0 == max(inten.values())
+        assert c.intensity[c.apex_index] == 1.0  # the reader carries the truth
+        assert 9 <= len(c) <= 30
+        assert t["landmarks"].shape == (len(numbers), 68, 2)
+        assert 0.4 <= float(t["amplitude_px"]) <= 1.5
+        # images really change with the intensity: apex differs from onset more than onset from the frame before it
+        assert (folder / f"img{numbers[0]}.jpg").is_file()
+
+
+def test_intensity_curve_shape():
+    c = intensity_curve(20, 3, 8, 15)
+    assert c[:3].max() == 0 and c[16:].max() == 0 and c[3] == 0 and c[15] == 0
+    assert c[8] == 1 and np.all(np.diff(c[3:9]) > 0) and np.all(np.diff(c[8:16]) < 0)
+
+
+def test_motion_is_subtle_but_present(tmp_path):
+    import cv2
+
+    generate(tmp_path, SynthConfig(seed=2, subjects=1, clips_per_subject=5, min_len=20, max_len=20), progress=False)
+    clips, _ = read_casme2(tmp_path, dataset="synthme")
+    for c in clips:
+        on = cv2.imread(str(c.frames[0])).astype(float)
+        ap = cv2.imread(str(c.frames[c.apex_index])).astype(float)
+        d = np.abs(on - ap).mean()
+        assert 0.3 < d < 12  # changed, a little (grey levels)
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="min_len"):
+        SynthConfig(min_len=1)
+    with pytest.raises(ValueError, match="difficulty"):
+        SynthConfig(difficulty=0)
+
+
+def test_loso_never_puts_a_subject_on_both_sides(tmp_path):
+    generate(tmp_path, SynthConfig(seed=1, **SMALL), progress=False)
+    clips, _ = read_casme2(tmp_path, dataset="synthme")
+    folds = loso_folds(clips)
+    assert [f.subject for f in folds] == ["sub01", "sub02", "sub03"]
+    tested = []
+    for f in folds:
+        train_subj = {clips[i].subject for i in f.train}
+        test_subj = {clips[i].subject for i in f.test}
+        assert test_subj == {f.subject} and f.subject not in train_subj
+        assert set(f.train) | set(f.test) == set(range(len(clips))) and not set(f.train) & set(f.test)
+        tested += f.test
+    assert sorted(tested) == list(range(len(clips)))  # every clip tested exactly once
+    with pytest.raises(ValueError, match="at least 2 subjects"):
+        loso_folds(["s1", "s1"])
+
+
+def test_cli_synth_and_preprocess(tmp_path, capsys):
+    assert main(["synth", "--out", str(tmp_path / "d"), "--subjects", "2", "--clips-per-subject", "2", "--quiet"]) == 0
+    assert main(["preprocess", "--dataset", "synthme", "--root", str(tmp_path / "d"), "--size", "32",
+                 "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "4 clips × 16 frames × 32²" in out and "0 repaired, 0 excluded" in out
+    assert main(["preprocess", "--dataset", "casme2", "--root", str(tmp_path / "nothing"), "--quiet"]) == 1
+    assert "CASME2_RAW_selected" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["synth", "--help"])
