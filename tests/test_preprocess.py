@@ -119,6 +119,8 @@ def test_cache_build_reuse_rebuild_and_failures(tmp_path, monkeypatch):
     monkeypatch.setattr(cache_mod, "preprocess_clip", lambda *a: (_ for _ in ()).throw(AssertionError("recomputed")))
     c2 = preprocess(clips, settings, tmp_path / "cache", progress=False)
     np.testing.assert_array_equal(c2.frames, c1.frames)
+    for k in ("apex", "labels", "subjects", "keys", "intensity", "boxes"):
+        np.testing.assert_array_equal(getattr(c2, k), getattr(c1, k))
     assert c2.failures == c1.failures
     # a source frame changed: rebuilt
     p = clips[0].frames[0]

@@ -6,9 +6,10 @@ as uint8 in one file per dataset and settings, with a manifest of what produced 
     cache.labels   (K,) str                      cache.subjects (K,) str
     cache.keys     (K,) clip names               cache.intensity (K, N) ground truth or NaN
 
-Files: ``<cache_dir>/<dataset>-<settings hash>.npz`` and a ``.json`` manifest beside it
-(the source files' sizes and modification times as a fingerprint, the settings, the
-library versions, the clips that failed and why). The cache is reused while the
+Files: ``<cache_dir>/<dataset>-<settings hash>.npy`` (the frames, memory-mapped when
+read) and a ``.json`` manifest beside it (the per-clip records: keys, labels, subjects,
+apex, ground-truth intensity, crop boxes; the source files' sizes and modification times
+as a fingerprint; the settings; the library versions; the clips that failed and why). The cache is reused while the
 fingerprint, the settings and the versions are unchanged, and rebuilt otherwise. Writes go
 to a temporary file first, then are renamed. A clip that fails (no face found, an
 unreadable frame) is reported by name in ``cache.failures`` and the manifest, never
@@ -123,7 +124,7 @@ def versions() -> dict[str, str]:
 
 def cache_path(cache_dir: Path, dataset: str, settings: PreprocessSettings, root: str) -> Path:
     key = hashlib.sha1(json.dumps([dataset, str(root), asdict(settings)], sort_keys=True).encode()).hexdigest()[:12]
-    return Path(cache_dir) / f"{dataset}-{key}.npz"
+    return Path(cache_dir) / f"{dataset}-{key}.npy"
 
 
 def _atomic_write_json(path: Path, obj) -> None:
@@ -132,11 +133,18 @@ def _atomic_write_json(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
+_RECORDS = {"apex": np.int64, "labels": str, "subjects": str, "keys": str, "intensity": np.float64, "boxes": np.int64}
+
+
 def load_cache(path: Path) -> ClipCache:
+    """Open a built cache: frames memory-mapped (read-only), records from the manifest."""
+    path = Path(path)
     manifest = json.loads(path.with_suffix(".json").read_text())
-    with np.load(path, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    return ClipCache(**arrays, path=path, failures=manifest.get("failures", []), manifest=manifest)
+    frames = np.load(path, mmap_mode="r", allow_pickle=False)
+    rec = manifest["records"]
+    arrays = {k: np.asarray(rec[k], dtype=t) for k, t in _RECORDS.items()}  # null intensity → NaN
+    arrays["intensity"] = arrays["intensity"].reshape(len(frames), -1)
+    return ClipCache(frames=frames, **arrays, path=path, failures=manifest.get("failures", []), manifest=manifest)
 
 
 def preprocess(
@@ -198,12 +206,13 @@ def preprocess(
         boxes=np.asarray(boxes, np.int64), path=path, failures=failures,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
-    np.savez(tmp, frames=cache.frames, apex=cache.apex, labels=cache.labels, subjects=cache.subjects,
-             keys=cache.keys, intensity=cache.intensity, boxes=cache.boxes)
+    tmp = path.with_name(path.stem + ".tmp.npy")
+    np.save(tmp, cache.frames)
     os.replace(tmp, path)
+    records = {k: getattr(cache, k).tolist() for k in _RECORDS}
+    records["intensity"] = [[None if np.isnan(v) else v for v in row] for row in records["intensity"]]  # JSON null
     manifest = want | {"dataset": dataset, "root": root, "clips": len(kept), "failures": failures,
-                       "sources": [str(p) for p in sources]}
+                       "sources": [str(p) for p in sources], "records": records}
     _atomic_write_json(mpath, manifest)
     cache.manifest = manifest
     if failures:
