@@ -52,6 +52,87 @@ def _cmd_preprocess(args) -> int:
     return 0
 
 
+def _config(args):
+    from .config import Config, load_config
+
+    over = {}
+    for item in args.set or []:
+        import yaml
+
+        if "=" not in item:
+            raise ValueError(f"--set takes key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        over[k] = yaml.safe_load(v)
+    return load_config(args.params, over) if args.params else Config.from_flat(over, "--set")
+
+
+def _cmd_train(args) -> int:
+    from .data.splits import loso_folds
+    from .prepare import prepare_cache
+    from .study import study_dir
+    from .train import run_fold
+
+    cfg = _config(args)
+    cache, classes = prepare_cache(cfg, progress=not args.quiet)
+    folds = {f.subject: f for f in loso_folds(list(cache.subjects))}
+    if args.fold not in folds:
+        print(f"error: fold {args.fold!r} is not a subject; subjects: {', '.join(folds)}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else study_dir(cfg) / f"seed{cfg.train.seed}" / args.fold
+    r = run_fold(cfg, cache, classes, folds[args.fold], out, progress=not args.quiet)
+    print(f"fold {args.fold}: {r['n_test']} clips  acc {r['accuracy']:.4f}  F1 {r['f1_paper']:.4f}  "
+          f"UF1 {r['uf1']:.4f}  UAR {r['uar']:.4f}  → {out}")
+    return 0
+
+
+def _cmd_study(args) -> int:
+    from .results import summary_table
+    from .study import run_study
+
+    cfg = _config(args)
+    s = run_study(cfg, progress=not args.quiet)
+    print(f"{cfg.study.name}: {cfg.data.dataset}, {cfg.model.model}, {s['protocol']}")
+    print(summary_table(s).to_string(index=False))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from .prepare import CLASSES
+    from .results import confusion_table, summary_table
+    from .study import study_dir, write_results
+
+    cfg = _config(args)
+    s = write_results(cfg, CLASSES[cfg.data.dataset])
+    print(f"{s['name']}: {s['dataset']}, {s['model']}, {s['protocol']}; "
+          f"{s['seeds'][0]['folds']} folds, {s['n_seeds']} seed(s)")
+    print(summary_table(s).to_string(index=False))
+    print(confusion_table(s).to_string())
+    print(f"tables: {Path(cfg.study.results_dir) / cfg.study.name}/ (from {study_dir(cfg)})")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    from .predict import predict_folder
+
+    r = predict_folder(args.checkpoint, args.frames, detector=args.detector)
+    print(f"{args.frames}: {r['n_frames']} frames → {len(r['k']) if r['k'] is not None else 0} normalised")
+    for c, p in sorted(r["probs"].items(), key=lambda kv: -kv[1]):
+        print(f"  {c:12s} {p:.4f}")
+    if r["k"] is not None:
+        print("intensity k per normalised frame: " + " ".join(f"{v:.3f}" for v in r["k"]))
+    if args.csv:
+        import pandas as pd
+
+        pd.DataFrame({"frame": range(len(r["k"])), "k": r["k"]}).to_csv(args.csv, index=False)
+    return 0
+
+
+def _add_params(s):
+    s.add_argument("params", nargs="?", type=Path, help="a params file (flat YAML; base.yaml beside it is read first)")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .data.readers import DATASETS
 
@@ -91,6 +172,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--rebuild", action="store_true", help="rebuild even if the cache is current")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=_cmd_preprocess)
+
+    s = sub.add_parser("train", help="train and evaluate one LOSO fold",
+                       description="Train one fold (test subject --fold) of the configured experiment.")
+    _add_params(s)
+    s.add_argument("--fold", required=True, help="the test subject, e.g. sub01")
+    s.add_argument("--out", type=Path, help="fold folder (default runs/<name>/seed<k>/<fold>)")
+    s.set_defaults(fn=_cmd_train)
+
+    s = sub.add_parser("study", help="run every fold of an experiment",
+                       description="Run every LOSO fold for every seed; finished folds are skipped, "
+                                   "interrupted ones resume; then write the tables.")
+    _add_params(s)
+    s.set_defaults(fn=_cmd_study)
+
+    s = sub.add_parser("report", help="tables from a study's artifacts",
+                       description="Summarise a study's finished folds (text and CSV under results/<name>/).")
+    _add_params(s)
+    s.set_defaults(fn=_cmd_report)
+
+    s = sub.add_parser("predict", help="classify a folder of frames with a trained fold",
+                       description="Class probabilities and the per-frame intensity curve of one clip.")
+    s.add_argument("checkpoint", type=Path, help="a fold's final.pt")
+    s.add_argument("frames", type=Path, help="folder of the clip's frames (numbered file names)")
+    s.add_argument("--detector", choices=["haar", "face_alignment", "none"], help="default: the training config's")
+    s.add_argument("--csv", type=Path, help="write the intensity curve here")
+    s.set_defaults(fn=_cmd_predict)
     return p
 
 
@@ -99,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.fn(args)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
 

@@ -58,6 +58,7 @@ class LoadReport:
 
     dataset: str
     rows: list[ReportRow] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)  # annotation sheets read
 
     def repaired(self, source: str, clip: str, reason: str) -> None:
         self.rows.append(ReportRow(source, clip, "repaired", reason))

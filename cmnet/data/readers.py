@@ -73,7 +73,7 @@ def read_casme2(
     sub, pattern = _CASME2_LAYOUTS[layout]
     sheet = Path(sheet) if sheet else _find_sheet(root, CASME2_SHEETS, "CASME2-coding-*.xlsx")
     df = read_sheet(sheet, CASME2_COLUMNS)
-    report = LoadReport(dataset)
+    report = LoadReport(dataset, sources=[sheet])
     clips = []
     for i, row in df.iterrows():
         source = f"{sheet.name} row {i + 2}"
@@ -106,7 +106,7 @@ def read_samm(
     sheet = Path(sheet) if sheet else _find_sheet(root, (SAMM_SHEET,))
     df = read_sheet(sheet, SAMM_COLUMNS, header=13)
     frames_root = root / "SAMM" if (root / "SAMM").is_dir() else root
-    report = LoadReport("samm")
+    report = LoadReport("samm", sources=[sheet])
     clips = []
     for i, row in df.iterrows():
         source = f"{sheet.name} row {i + 15}"
@@ -175,6 +175,7 @@ def read_megc2019(casme2_root, samm_root, smic_root) -> tuple[list[Clip], LoadRe
     clips = []
     for name, (cl, rep) in parts:
         report.rows.extend(rep.rows)
+        report.sources.extend(rep.sources)
         for c in cl:
             new = _MEGC_MAP[name].get(c.label)
             if new is None:

@@ -1,0 +1,201 @@
+"""The one configuration tree: every parameter's name, type, default and meaning.
+
+Sections are dataclasses; field names are unique across sections, so a params file is
+flat (``key: value`` lines, as papermill merges them) and each key finds its section.
+An unknown key, or a value of the wrong type, is an error naming the key and the file.
+
+    cfg = load_config("params/smoke.yaml")            # base.yaml beside it is read first
+    cfg = Config.from_flat({"epochs": 2}, source="…")
+    cfg.train.epochs, cfg.to_flat()
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .preprocess.cache import PreprocessSettings
+
+
+@dataclass
+class DataConfig:
+    dataset: str = "synthme"  # synthme, casme2, samm, smic_hs, megc2019
+    data_root: str = ""  # the dataset's folder; synthme: where it is generated ("" → data/synthme-<seed>)
+    casme2_root: str = ""  # megc2019 only
+    samm_root: str = ""  # megc2019 only
+    smic_root: str = ""  # megc2019 only
+    layout: str = "auto"  # CASME II frames: auto, raw, cropped
+    cache_dir: str = "cache"  # preprocessed clips
+    synth_subjects: int = 16  # SynthME: subjects
+    synth_clips_per_subject: int = 10  # SynthME: clips per subject
+    synth_seed: int = 0  # SynthME: generator seed
+    synth_size: int = 128  # SynthME: frame side on disk (px)
+    synth_difficulty: float = 1.0  # SynthME: >1 harder
+
+
+@dataclass
+class ModelConfig:
+    model: str = "cmnet"  # a name from cmnet.models.list_models()
+    pretrained: str = ""  # path to an ImageNet resnet18 state dict you have ("" → from scratch)
+    lstm_hidden: int = 256  # LSTM width
+    ice_width: int = 32  # ICE encoder base width (CMNet)
+    ice_depth: int = 3  # ICE encoder stages (CMNet)
+    embed_dim: int = 128  # ICE embedding width (CMNet)
+
+
+@dataclass
+class LossConfig:
+    lambda_id: float = 0.07  # λ1, intensity distillation (Eq. 10)
+    lambda_wrst: float = 0.71  # λ2, Wilcoxon rank-sum
+    lambda_ce: float = 0.22  # λ3, cross-entropy
+    sampler: str = "probabilistic"  # deterministic, random, probabilistic
+    tau: float = 0.1  # L_ID temperature
+    num_negatives: int = 15  # M for the random and probabilistic samplers
+    eps: float = 0.2  # prototype minimum mean ε
+    alpha: float = 0.05  # significance level α
+    xi: float = 0.01  # margin ξ
+    rank_temperature: float = 0.05  # soft-rank temperature of L_Wrst
+    p_reading: str = "density"  # Eq. 8: density (as printed) or two-sided (p-value)
+    eta_init: float = 0.5  # initial η of the prototype
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 100  # fixed; the last epoch is evaluated
+    batch_size: int = 8  # clips per step
+    optimizer: str = "sgd"  # sgd (CMNet's) or adamw (MMNet's)
+    lr: float = 1e-3  # learning rate
+    momentum: float = 0.9  # SGD momentum
+    weight_decay: float = 1e-4  # weight decay
+    lr_step: int = 50  # sgd: halve (lr_gamma) every lr_step epochs
+    lr_gamma: float = 0.5  # decay factor (per lr_step for sgd, per epoch for adamw)
+    lr_decay_epochs: int = 0  # adamw: exponential decay only for the first epochs (0: always)
+    hflip: bool = True  # random horizontal flip of whole clips
+    color_jitter: float = 0.4  # views: brightness/contrast/saturation strength (hue: a quarter)
+    grayscale_p: float = 0.2  # views: probability of grayscale
+    blur_sigma: float = 1.5  # views: maximum Gaussian blur σ (px)
+    blur_p: float = 0.5  # views: probability of blur
+    device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1, …
+    precision: str = "auto"  # auto (bf16 on cuda, fp32 on cpu), bf16, fp32
+    channels_last: bool = True  # NHWC convolutions
+    compile: bool = False  # torch.compile the model (GPU)
+    seed: int = 0  # seed of weights, shuffling and augmentation
+    eval_every: int = 1  # monitor the test fold every k epochs (never used to pick an epoch)
+
+
+@dataclass
+class StudyConfig:
+    name: str = "study"  # experiment name: runs/<name>/…, results/<name>/…
+    seeds: list[int] = field(default_factory=lambda: [0])  # one run of every fold per seed
+    folds: list[str] = field(default_factory=list)  # test subjects to run ([] → all)
+    runs_dir: str = "runs"  # fold folders, checkpoints
+    results_dir: str = "results"  # small committed summaries
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    preprocess: PreprocessSettings = field(default_factory=PreprocessSettings)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    study: StudyConfig = field(default_factory=StudyConfig)
+
+    @classmethod
+    def sections(cls) -> dict[str, type]:
+        return {f.name: f.default_factory().__class__ for f in fields(cls)}
+
+    @classmethod
+    def key_index(cls) -> dict[str, tuple[str, dataclasses.Field]]:
+        """flat key → (section, field); ``device`` of the preprocessing is train.device."""
+        idx = {}
+        for sec, typ in cls.sections().items():
+            hints = typing.get_type_hints(typ)
+            for f in fields(typ):
+                if sec == "preprocess" and f.name == "device":
+                    continue
+                if f.name in idx:
+                    raise RuntimeError(f"config key {f.name!r} is defined twice")
+                idx[f.name] = (sec, f, hints[f.name])
+        return idx
+
+    @classmethod
+    def from_flat(cls, params: dict, source: str = "<params>", base: "Config | None" = None) -> "Config":
+        cfg = copy.deepcopy(base) if base else cls()
+        idx = cls.key_index()
+        for key, value in (params or {}).items():
+            if key not in idx:
+                close = [k for k in idx if k.startswith(str(key)[:4])]
+                raise ConfigError(f"{source}: unknown parameter {key!r}" + (f" (did you mean {close}?)" if close else ""))
+            sec, f, typ = idx[key]
+            setattr(getattr(cfg, sec), key, _coerce(value, typ, key, source))
+        cfg.preprocess.device = "cpu" if cfg.train.device == "auto" else cfg.train.device
+        return cfg
+
+    def to_flat(self) -> dict:
+        return {k: getattr(getattr(self, sec), k) for k, (sec, _, _) in self.key_index().items()}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _coerce(value, typ, key, source):
+    def bad():
+        return ConfigError(f"{source}: parameter {key!r} must be {getattr(typ, '__name__', typ)}, got {value!r}")
+
+    origin = typing.get_origin(typ)
+    if origin is list:
+        (inner,) = typing.get_args(typ)
+        if not isinstance(value, (list, tuple)):
+            raise bad()
+        return [_coerce(v, inner, key, source) for v in value]
+    if typ is bool:
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if typ is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad()
+        return value
+    if typ is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad()
+        return float(value)
+    if typ is str:
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    raise bad()
+
+
+def read_params(path: str | Path) -> dict:
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"params file {path} not found")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a params file is a flat mapping of key: value lines")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            raise ConfigError(f"{path}: parameter {k!r} is nested; params files are flat")
+    return data
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+    """``base.yaml`` beside ``path`` (if any, and not ``path`` itself), then ``path``, then
+    ``overrides`` (e.g. papermill's parameters)."""
+    path = Path(path)
+    cfg = Config()
+    base = path.parent / "base.yaml"
+    if base.is_file() and base.resolve() != path.resolve():
+        cfg = Config.from_flat(read_params(base), str(base))
+    cfg = Config.from_flat(read_params(path), str(path), base=cfg)
+    if overrides:
+        cfg = Config.from_flat(overrides, "overrides", base=cfg)
+    return cfg

@@ -1,0 +1,63 @@
+"""Apply a trained fold (its ``final.pt``) to a folder of frames: class probabilities and
+the per-frame intensity curve k (CMNet)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .augment import normalize
+from .config import Config
+from .data.validate import image_problem
+from .preprocess.cache import read_frame
+from .preprocess.faces import crop, make_detector, square_box
+from .preprocess.temporal import needed_indices, normalize_length
+from .train import build
+
+
+def numbered_frames(folder: Path) -> list[Path]:
+    """Image files of ``folder`` sorted by the last number in their names."""
+    files = []
+    for p in Path(folder).iterdir():
+        m = re.findall(r"(\d+)", p.stem)
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") and m:
+            files.append((int(m[-1]), p))
+    if len(files) < 2:
+        raise ValueError(f"{folder}: need at least 2 numbered frames (.jpg/.png/.bmp), found {len(files)}")
+    return [p for _, p in sorted(files)]
+
+
+def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | None = None) -> dict:
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    cfg = Config.from_flat(json.loads(state["config"]), str(checkpoint))
+    classes = state["classes"]
+    frames = numbered_frames(Path(folder))
+    for p in frames:
+        problem = image_problem(p)
+        if problem:
+            raise ValueError(f"{p}: {problem}")
+    det = make_detector(detector or cfg.preprocess.detector)
+    face = det(read_frame(frames[0]))
+    if face is None:
+        raise ValueError(f"{folder}: no face found in the first frame {frames[0].name}")
+    box = square_box(face, cfg.preprocess.margin)
+    need = needed_indices(len(frames), cfg.preprocess.frames)
+    import cv2
+
+    dec = {i: cv2.cvtColor(crop(read_frame(frames[i]), box, cfg.preprocess.size), cv2.COLOR_BGR2RGB) for i in need}
+    seq, _, _ = normalize_length([dec.get(i) for i in range(len(frames))], 0, cfg.preprocess.frames,
+                                 cfg.preprocess.interpolation)
+    cfg.train.device, cfg.train.channels_last = "cpu", False
+    model, crit, _, _ = build(cfg, len(classes), torch.device("cpu"))
+    model.load_state_dict(state["model"])
+    model.eval()
+    x = torch.from_numpy(np.ascontiguousarray(seq)).permute(0, 3, 1, 2).float().div(255)[None]
+    with torch.no_grad():
+        out = model(normalize(x))
+    probs = out.logits.softmax(-1)[0].tolist()
+    return {"probs": dict(zip(classes, probs)), "k": None if out.k is None else out.k[0].tolist(),
+            "n_frames": len(frames)}

@@ -1,0 +1,70 @@
+"""From a config to cached clips: generate SynthME when it is the dataset and is missing,
+read the dataset (reporting repairs and exclusions), preprocess into the cache."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+
+from .config import Config
+from .data.readers import CASME2_CLASSES, MEGC_CLASSES, SAMM_CLASSES, SMIC_CLASSES, read_dataset
+from .preprocess.cache import ClipCache, preprocess
+
+log = logging.getLogger("cmnet.prepare")
+
+CLASSES = {
+    "synthme": CASME2_CLASSES,
+    "casme2": CASME2_CLASSES,
+    "samm": SAMM_CLASSES,
+    "smic_hs": SMIC_CLASSES,
+    "megc2019": MEGC_CLASSES,
+}
+
+
+def synthme_root(cfg: Config) -> Path:
+    d = cfg.data
+    if d.data_root:
+        return Path(d.data_root)
+    return Path("data") / (f"synthme-s{d.synth_seed}-{d.synth_subjects}x{d.synth_clips_per_subject}"
+                           f"-{d.synth_size}px-d{d.synth_difficulty:g}")
+
+
+def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
+    """Generate SynthME as the config describes, unless the same one is already there."""
+    from .data.synthme import SynthConfig, generate
+
+    d = cfg.data
+    root = synthme_root(cfg)
+    sc = SynthConfig(subjects=d.synth_subjects, clips_per_subject=d.synth_clips_per_subject, seed=d.synth_seed,
+                     size=d.synth_size, difficulty=d.synth_difficulty)
+    stamp = root / "synthme.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(asdict(sc))):
+        return root
+    if stamp.is_file():
+        raise FileExistsError(f"{root} holds a SynthME made with other settings ({stamp}); "
+                              "remove it or set data_root elsewhere")
+    log.info("generating SynthME into %s", root)
+    generate(root, sc, progress=progress)
+    return root
+
+
+def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[str, ...]]:
+    """The cached clips of the configured dataset and its class names (the label order)."""
+    d = cfg.data
+    if d.dataset == "synthme":
+        root = ensure_synthme(cfg, progress)
+    elif d.dataset == "megc2019":
+        root = {"casme2": d.casme2_root, "samm": d.samm_root, "smic_hs": d.smic_root}
+        if not all(root.values()):
+            raise ValueError("dataset megc2019 needs casme2_root, samm_root and smic_root")
+    else:
+        if not d.data_root:
+            raise ValueError(f"dataset {d.dataset} needs data_root: the folder of your licensed copy")
+        root = d.data_root
+    clips, report = read_dataset(d.dataset, root, d.layout)
+    if report.rows:
+        log.info("%s", report)
+    cache = preprocess(clips, cfg.preprocess, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
+    return cache, CLASSES[d.dataset]

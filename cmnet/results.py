@@ -1,0 +1,77 @@
+"""Read fold artifacts into tables: per-fold metrics, their mean over folds, metrics of the
+predictions pooled over all folds (labelled apart: they differ when folds are small),
+the confusion matrix, and mean ± std over seeds.
+
+Layout read: ``<runs_dir>/<name>/seed<k>/<subject>/{done.json,predictions.csv}``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .metrics import all_metrics, confusion
+
+METRICS = ("accuracy", "f1_paper", "uf1", "uar")
+
+
+def read_folds(run_dir: str | Path) -> pd.DataFrame:
+    """One row per finished fold and seed."""
+    rows = []
+    for done in sorted(Path(run_dir).glob("seed*/*/done.json")):
+        r = json.loads(done.read_text())
+        rows.append({"seed": int(done.parent.parent.name[4:]), **r})
+    return pd.DataFrame(rows)
+
+
+def read_predictions(run_dir: str | Path) -> pd.DataFrame:
+    frames = []
+    for p in sorted(Path(run_dir).glob("seed*/*/predictions.csv")):
+        if (p.parent / "done.json").is_file():
+            df = pd.read_csv(p)
+            df.insert(0, "seed", int(p.parent.parent.name[4:]))
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def summarize(run_dir: str | Path, classes) -> dict:
+    """Per seed: the mean over folds and the pooled metrics; then mean ± std over seeds;
+    the pooled confusion matrix over all seeds (rows true, columns predicted)."""
+    folds = read_folds(run_dir)
+    preds = read_predictions(run_dir)
+    if folds.empty:
+        raise FileNotFoundError(f"no finished folds under {run_dir}")
+    per_seed = []
+    for seed, f in folds.groupby("seed"):
+        p = preds[preds.seed == seed]
+        pooled = all_metrics(p["label"], p["pred"], labels=list(classes))
+        per_seed.append({"seed": int(seed), "folds": len(f), "clips": int(f["n_test"].sum()),
+                         **{f"fold_mean_{m}": float(f[m].mean()) for m in METRICS},
+                         **{f"pooled_{m}": pooled[m] for m in METRICS}})
+    ps = pd.DataFrame(per_seed)
+    agg = {}
+    for col in [c for c in ps.columns if c.startswith(("fold_mean_", "pooled_"))]:
+        agg[col] = {"mean": float(ps[col].mean()), "std": float(ps[col].std(ddof=0)) if len(ps) > 1 else 0.0}
+    cm = confusion(preds["label"], preds["pred"], labels=list(classes))
+    return {"classes": list(classes), "seeds": per_seed, "summary": agg, "confusion": cm.tolist(),
+            "n_seeds": len(ps)}
+
+
+def summary_table(summary: dict) -> pd.DataFrame:
+    """Rows: the four metrics; columns: mean over folds and pooled, each mean ± std over seeds."""
+    rows = []
+    for m in METRICS:
+        row = {"metric": m}
+        for kind, label in (("fold_mean", "mean over folds"), ("pooled", "pooled over folds")):
+            s = summary["summary"][f"{kind}_{m}"]
+            row[label] = f"{s['mean']:.4f} ± {s['std']:.4f}" if summary["n_seeds"] > 1 else f"{s['mean']:.4f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def confusion_table(summary: dict) -> pd.DataFrame:
+    c = summary["classes"]
+    return pd.DataFrame(np.asarray(summary["confusion"]), index=[f"true {x}" for x in c], columns=[f"pred {x}" for x in c])

@@ -1,0 +1,300 @@
+"""Train and evaluate one fold.
+
+    result = run_fold(cfg, cache, classes, fold, out_dir)
+
+The fold folder receives (each write atomic: a temporary file, then a rename):
+    config.json       the resolved config (flat)
+    env.json          package versions, git commit, device
+    metrics.jsonl     one line per epoch: training losses and accuracy; test metrics
+                      (monitoring only: the reported numbers are the last epoch's)
+    last.pt           checkpoint after every epoch (resume point)
+    final.pt          the final weights (model and loss, ``weights_only=True`` loadable)
+    predictions.csv   per test clip: key, subject, true and predicted class, probabilities
+    intensity.npz     per test clip and frame: k, the prototype mean/std and a draw q,
+                      the ground-truth intensity (SynthME; NaN otherwise), the apex
+    done.json         the final metrics; its presence marks the fold finished
+
+Protocol: a fixed number of epochs and the last epoch evaluated; no epoch is chosen on
+the test subject. Each epoch's randomness (shuffle, augmentation, negatives, prototype
+draws) is seeded from (seed, epoch), so a fold resumed from its last checkpoint ends with
+the same numbers as an uninterrupted run.
+
+Shapes: B clips, N frames, 3×S×S pixels, C classes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import platform
+import subprocess
+import time
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .augment import augment_views, normalize
+from .config import Config
+from .data.splits import Fold
+from .losses import CMNetLoss
+from .metrics import all_metrics
+from .models import create_model
+from .preprocess.cache import ClipCache
+
+log = logging.getLogger("cmnet.train")
+
+
+class FoldError(RuntimeError):
+    """A fold could not finish (e.g. a non-finite loss); names the fold."""
+
+
+# ------------------------------------------------------------------ files
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_torch_save(obj, path: Path) -> None:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def environment(device: torch.device) -> dict:
+    import cv2
+    import sklearn
+
+    import cmnet
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                                cwd=Path(cmnet.__file__).parent).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        commit = "unknown"
+    dev = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
+    return {
+        "python": platform.python_version(), "cmnet": cmnet.__version__, "torch": torch.__version__,
+        "numpy": np.__version__, "opencv": cv2.__version__, "scikit-learn": sklearn.__version__,
+        "git_commit": commit, "device": str(device), "device_name": dev, "cpu_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+    }
+
+
+# ------------------------------------------------------------------ set-up
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise FoldError(f"device {name!r} asked for, but CUDA is not available here")
+    return dev
+
+
+def autocast_for(cfg: Config, device: torch.device):
+    prec = cfg.train.precision
+    if prec == "auto":
+        prec = "bf16" if device.type == "cuda" else "fp32"
+    if prec == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    if prec == "fp32":
+        return nullcontext
+    raise ValueError(f"precision must be auto, bf16 or fp32, got {prec!r}")
+
+
+def build(cfg: Config, num_classes: int, device: torch.device):
+    m = cfg.model
+    kwargs = {"num_classes": num_classes, "pretrained": m.pretrained or None, "lstm_hidden": m.lstm_hidden}
+    if m.model == "cmnet":
+        kwargs |= {"ice_width": m.ice_width, "ice_depth": m.ice_depth, "embed_dim": m.embed_dim}
+    model = create_model(m.model, **kwargs).to(device)
+    if cfg.train.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    lo = cfg.loss
+    crit = CMNetLoss(
+        n_frames=cfg.preprocess.frames, lambdas=(lo.lambda_id, lo.lambda_wrst, lo.lambda_ce), sampler=lo.sampler,
+        tau=lo.tau, num_negatives=lo.num_negatives, eps=lo.eps, alpha=lo.alpha, xi=lo.xi,
+        rank_temperature=lo.rank_temperature, p=lo.p_reading, eta_init=lo.eta_init,
+    ).to(device)
+    params = list(model.parameters()) + list(crit.parameters())
+    t = cfg.train
+    if t.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=t.lr, momentum=t.momentum, weight_decay=t.weight_decay)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=t.lr_step, gamma=t.lr_gamma)
+    elif t.optimizer == "adamw":
+        opt = torch.optim.AdamW(params, lr=t.lr, weight_decay=t.weight_decay)
+        stop = t.lr_decay_epochs or 10**9
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: t.lr_gamma ** min(e, stop))
+    else:
+        raise ValueError(f"optimizer must be sgd or adamw, got {t.optimizer!r}")
+    return model, crit, opt, sched
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    return (seed * 1_000_003 + epoch * 7919) % (2**31 - 1)
+
+
+# ------------------------------------------------------------------ batches
+
+def load_batch(cache: ClipCache, idx, device, channels_last: bool) -> torch.Tensor:
+    """(B, N, 3, S, S) float in [0, 1] on ``device``; uint8 goes over the bus."""
+    x = torch.from_numpy(np.ascontiguousarray(cache.frames[idx]))
+    x = x.to(device, non_blocking=True).permute(0, 1, 4, 2, 3).float().div_(255)  # (B,N,3,S,S)
+    if channels_last:  # each frame NHWC in memory; flatten(0, 1) stays a view
+        x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+    return x
+
+
+def make_views(x: torch.Tensor, cfg: Config, gen) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two independently augmented, normalised copies of the clips x (B, N, 3, S, S)."""
+    flat = x.flatten(0, 1)
+    return tuple(normalize(augment_views(flat, cfg.train, gen)).view_as(x) for _ in range(2))
+
+
+# ------------------------------------------------------------------ evaluation
+
+@torch.no_grad()
+def evaluate(model, crit, cache, idx, classes, cfg, device, amp, seed: int) -> dict:
+    model.eval()
+    probs, ks = [], []
+    bs = max(1, cfg.train.batch_size)
+    for i in range(0, len(idx), bs):
+        b = idx[i : i + bs]
+        with amp():
+            out = model(normalize(load_batch(cache, b, device, cfg.train.channels_last)))
+        probs.append(out.logits.float().softmax(-1).cpu())
+        if out.k is not None:
+            ks.append(out.k.float().cpu())
+    model.train()
+    probs = torch.cat(probs).numpy()
+    pred = probs.argmax(1)
+    y = np.array([classes.index(lab) for lab in cache.labels[idx]])
+    res = {"probs": probs, "pred": pred, "y": y, "metrics": all_metrics(y, pred)}
+    if ks:
+        apex = torch.as_tensor(cache.apex[idx])
+        gen = torch.Generator(device=device).manual_seed(seed)
+        q, mean, std = crit.prototype(apex.to(device), gen)
+        res |= {"k": torch.cat(ks).numpy(), "q": q.cpu().numpy(), "q_mean": mean.cpu().numpy(),
+                "q_std": std.detach().cpu().numpy()}
+    return res
+
+
+# ------------------------------------------------------------------ the fold
+
+def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | Path, progress: bool = True) -> dict:
+    """Train on ``fold.train``, evaluate the last epoch on ``fold.test``; resumable."""
+    from tqdm.auto import tqdm
+
+    out = Path(out_dir)
+    done = out / "done.json"
+    if done.is_file():
+        return json.loads(done.read_text())
+    out.mkdir(parents=True, exist_ok=True)
+    classes = list(classes)
+    unknown = sorted(set(cache.labels.tolist()) - set(classes))
+    if unknown:
+        raise FoldError(f"fold {fold.subject}: labels {unknown} are not classes of {cfg.data.dataset} ({classes})")
+    device = resolve_device(cfg.train.device)
+    amp = autocast_for(cfg, device)
+    t = cfg.train
+    torch.manual_seed(t.seed)
+    model, crit, opt, sched = build(cfg, len(classes), device)
+    fwd = torch.compile(model) if t.compile else model
+    atomic_write_text(out / "config.json", json.dumps(cfg.to_flat(), indent=1))
+    atomic_write_text(out / "env.json", json.dumps(environment(device), indent=1))
+    start, history = 0, []
+    ckpt = out / "last.pt"
+    if ckpt.is_file():
+        state = torch.load(ckpt, map_location=device, weights_only=True)
+        model.load_state_dict(state["model"])
+        crit.load_state_dict(state["loss"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        start, history = int(state["epoch"]), json.loads(state["history"])
+        log.info("fold %s: resuming after epoch %d", fold.subject, start)
+    train_idx, test_idx = np.asarray(fold.train), np.asarray(fold.test)
+    y_all = torch.tensor([classes.index(lab) for lab in cache.labels])
+    apex_all = torch.as_tensor(cache.apex)
+    bar = tqdm(range(start, t.epochs), desc=f"fold {fold.subject}", unit="epoch", leave=False, disable=not progress,
+               initial=start, total=t.epochs)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        s = epoch_seed(t.seed, epoch)
+        cpu_gen = torch.Generator().manual_seed(s)
+        dev_gen = torch.Generator(device=device).manual_seed(s)
+        perm = train_idx[torch.randperm(len(train_idx), generator=cpu_gen).numpy()]
+        sums, n_seen, correct = {}, 0, 0
+        for i in range(0, len(perm), t.batch_size):
+            b = perm[i : i + t.batch_size]
+            x = load_batch(cache, b, device, t.channels_last)
+            if t.hflip:
+                flip = torch.rand(len(b), generator=dev_gen, device=device) < 0.5
+                x = torch.where(flip[:, None, None, None, None], x.flip(-1), x)
+            views = make_views(x, cfg, dev_gen) if crit.needs_views else None
+            y, apex = y_all[b].to(device), apex_all[b].to(device)
+            with amp():
+                o = fwd(normalize(x), views=views)
+            loss, parts = crit(o, y, apex, dev_gen)
+            if not torch.isfinite(loss):
+                vals = {k: float(v) for k, v in parts.items() if v.dim() == 0}
+                raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, step {i // t.batch_size + 1}: "
+                                f"loss is {float(loss)} (parts {vals}); lower lr or check the inputs")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            k = len(b)
+            n_seen += k
+            correct += int((o.logits.argmax(1) == y).sum())
+            for name, v in [("loss", loss)] + [(n, v) for n, v in parts.items() if v.dim() == 0]:
+                sums[name] = sums.get(name, 0.0) + v.detach().item() * k
+        sched.step()
+        rec = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3),
+               "train_acc": correct / max(n_seen, 1)} | {f"train_{k}": v / max(n_seen, 1) for k, v in sums.items()}
+        if t.eval_every and ((epoch + 1) % t.eval_every == 0 or epoch + 1 == t.epochs):
+            ev = evaluate(model, crit, cache, test_idx, classes, cfg, device, amp, s)
+            rec |= {f"test_{k}": v for k, v in ev["metrics"].items()}
+        history.append(rec)
+        atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+        atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "optimizer": opt.state_dict(),
+                           "scheduler": sched.state_dict(), "epoch": epoch + 1, "history": json.dumps(history)}, ckpt)
+        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", acc=f"{rec['train_acc']:.2f}")
+    bar.close()
+    return finish_fold(cfg, model, crit, cache, classes, fold, out, device, amp, history)
+
+
+def finish_fold(cfg, model, crit, cache, classes, fold, out: Path, device, amp, history) -> dict:
+    test_idx = np.asarray(fold.test)
+    ev = evaluate(model, crit, cache, test_idx, classes, cfg, device, amp, epoch_seed(cfg.train.seed, 10**6))
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["key", "subject", "label", "pred"] + [f"p_{c}" for c in classes])
+    for j, i in enumerate(test_idx):
+        w.writerow([cache.keys[i], cache.subjects[i], classes[ev["y"][j]], classes[ev["pred"][j]]]
+                   + [f"{p:.6f}" for p in ev["probs"][j]])
+    atomic_write_text(out / "predictions.csv", buf.getvalue())
+    if "k" in ev:
+        b = io.BytesIO()
+        np.savez(b, keys=cache.keys[test_idx], k=ev["k"], q=ev["q"], q_mean=ev["q_mean"], q_std=ev["q_std"],
+                 truth=cache.intensity[test_idx], apex=cache.apex[test_idx], eta=crit.prototype.eta.detach().cpu().numpy())
+        atomic_write_bytes(out / "intensity.npz", b.getvalue())
+    atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "classes": list(classes),
+                       "config": json.dumps(cfg.to_flat())}, out / "final.pt")
+    result = {"fold": fold.subject, "n_test": len(test_idx), "epochs": cfg.train.epochs,
+              "seconds": round(sum(r["seconds"] for r in history), 3), **ev["metrics"]}
+    atomic_write_text(out / "done.json", json.dumps(result, indent=1))
+    ckpt = out / "last.pt"
+    if ckpt.is_file():
+        ckpt.unlink()  # the fold is finished; final.pt holds the weights
+    return result
+
