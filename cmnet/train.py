@@ -247,9 +247,9 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
                 o = fwd(normalize(x), views=views)
             loss, parts = crit(o, y, apex, dev_gen)
             if not torch.isfinite(loss):
-                vals = {k: float(v) for k, v in parts.items() if v.dim() == 0}
+                vals = {k: v.detach().item() for k, v in parts.items() if v.dim() == 0}
                 raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, step {i // t.batch_size + 1}: "
-                                f"loss is {float(loss)} (parts {vals}); lower lr or check the inputs")
+                                f"loss is {loss.detach().item()} (parts {vals}); lower lr or check the inputs")
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -1,0 +1,220 @@
+"""One fold and a tiny study on SynthME on the CPU: artifacts, resume after a kill,
+config errors, λ = 0 branches, a non-finite loss."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from cmnet.config import Config, ConfigError, load_config
+from cmnet.data.splits import loso_folds
+from cmnet.prepare import prepare_cache
+from cmnet.study import StudyError, run_study
+from cmnet.train import FoldError, run_fold
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tiny(tmp_path, **kw) -> Config:
+    flat = dict(synth_subjects=3, synth_clips_per_subject=4, synth_size=64, size=32, epochs=2, batch_size=4,
+                ice_width=8, lstm_hidden=32, embed_dim=16, num_negatives=5, name="tiny",
+                data_root=str(tmp_path / "synth"), cache_dir=str(tmp_path / "cache"),
+                runs_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"))
+    flat.update(kw)
+    return Config.from_flat(flat, "test")
+
+
+def test_tiny_study_writes_every_artifact(tmp_path):
+    cfg = tiny(tmp_path)
+    s = run_study(cfg, progress=False)
+    fold_dirs = sorted((tmp_path / "runs" / "tiny" / "seed0").iterdir())
+    assert [d.name for d in fold_dirs] == ["sub01", "sub02", "sub03"]
+    for d in fold_dirs:
+        for f in ("config.json", "env.json", "metrics.jsonl", "final.pt", "predictions.csv", "intensity.npz", "done.json"):
+            assert (d / f).is_file(), f"{d.name}/{f} missing"
+        assert not (d / "last.pt").exists()
+        lines = [json.loads(x) for x in (d / "metrics.jsonl").read_text().splitlines()]
+        assert [r["epoch"] for r in lines] == [1, 2] and all(np.isfinite(r["train_loss"]) for r in lines)
+        assert {"train_id", "train_wrst", "train_ce", "test_accuracy"} <= set(lines[0])
+        env = json.loads((d / "env.json").read_text())
+        assert env["torch"] == torch.__version__ and env["device"] == "cpu" and "git_commit" in env
+        assert json.loads((d / "config.json").read_text())["epochs"] == 2
+        preds = pd.read_csv(d / "predictions.csv")
+        assert len(preds) == 4 and set(preds.subject) == {d.name}
+        np.testing.assert_allclose(preds.filter(like="p_").sum(1), 1, atol=1e-4)
+        z = np.load(d / "intensity.npz")
+        assert z["k"].shape == (4, 16) and z["q_mean"].shape == (4, 16) and np.isfinite(z["truth"]).all()
+        assert np.allclose(z["q_mean"][np.arange(4), z["apex"]], 1.0)
+        state = torch.load(d / "final.pt", weights_only=True)
+        assert "model" in state and state["classes"][0] == "disgust"
+        done = json.loads((d / "done.json").read_text())
+        # the reported metrics are those of the saved predictions (the last epoch)
+        assert done["accuracy"] == pytest.approx((preds.label == preds.pred).mean())
+    res = tmp_path / "results" / "tiny"
+    for f in ("summary.json", "folds.csv", "table.csv", "confusion.csv"):
+        assert (res / f).is_file()
+    assert np.asarray(s["confusion"]).sum() == 12
+    assert s["summary"]["pooled_accuracy"]["mean"] == pytest.approx(
+        np.mean([(pd.read_csv(d / "predictions.csv").eval("label == pred")).mean() for d in fold_dirs]))
+    # a rerun recomputes nothing
+    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("final.pt")}
+    run_study(cfg, progress=False)
+    assert mtimes == {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("final.pt")}
+
+
+def _fold(cfg):
+    cache, classes = prepare_cache(cfg, progress=False)
+    return cache, classes, loso_folds(list(cache.subjects))[0]
+
+
+def test_interrupted_fold_resumes_to_the_same_result(tmp_path):
+    cfg = tiny(tmp_path, epochs=3)
+    cache, classes, fold = _fold(cfg)
+    ref = run_fold(cfg, cache, classes, fold, tmp_path / "ref", progress=False)
+    # interrupt after epoch 2 (the checkpoint is written), then resume
+    import cmnet.train as train_mod
+
+    calls = {"n": 0}
+    real = train_mod.atomic_torch_save
+
+    def save_then_die(obj, path):
+        real(obj, path)
+        if path.name == "last.pt" and obj["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    train_mod.atomic_torch_save = save_then_die
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_fold(cfg, cache, classes, fold, tmp_path / "cut", progress=False)
+    finally:
+        train_mod.atomic_torch_save = real
+    assert not (tmp_path / "cut" / "done.json").exists()
+    assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["epoch"] == 2
+    res = run_fold(cfg, cache, classes, fold, tmp_path / "cut", progress=False)
+    for k in ("accuracy", "f1_paper", "uf1", "uar"):
+        assert res[k] == ref[k]
+    a = pd.read_csv(tmp_path / "ref" / "predictions.csv")
+    b = pd.read_csv(tmp_path / "cut" / "predictions.csv")
+    pd.testing.assert_frame_equal(a, b)
+    la = [json.loads(x) for x in (tmp_path / "ref" / "metrics.jsonl").read_text().splitlines()]
+    lb = [json.loads(x) for x in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["train_loss"] for r in la] == [r["train_loss"] for r in lb]
+
+
+def test_killed_process_resumes(tmp_path):
+    """A real kill (SIGKILL) of `cmnet train` in the middle of a fold, then a rerun."""
+    params = tmp_path / "p.yaml"
+    cfg = tiny(tmp_path, epochs=6)
+    params.write_text("\n".join(f"{k}: {json.dumps(v)}" for k, v in cfg.to_flat().items() if k in
+                                {"synth_subjects", "synth_clips_per_subject", "synth_size", "size", "epochs", "batch_size",
+                                 "ice_width", "lstm_hidden", "embed_dim", "num_negatives", "name", "data_root",
+                                 "cache_dir", "runs_dir", "results_dir"}))
+    prepare_cache(cfg, progress=False)  # data ready, so the run starts training at once
+    out = tmp_path / "fold"
+    cmd = [sys.executable, "-m", "cmnet.cli", "train", str(params), "--fold", "sub01", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "metrics.jsonl").is_file() and len((out / "metrics.jsonl").read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "done.json").exists()
+    ckpt_epoch = torch.load(out / "last.pt", weights_only=True)["epoch"]
+    assert 1 <= ckpt_epoch < 6  # metrics.jsonl is written just before the checkpoint
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [x["epoch"] for x in lines] == list(range(1, 7))
+    assert (out / "done.json").is_file()
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("epochs: 2\nlearning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: unknown parameter 'learning_rate'"):
+        load_config(p)
+    p.write_text("epochs: two\n")
+    with pytest.raises(ConfigError, match=r"bad\.yaml: parameter 'epochs' must be int"):
+        load_config(p)
+    p.write_text("train:\n  epochs: 2\n")
+    with pytest.raises(ConfigError, match="flat"):
+        load_config(p)
+
+
+def test_every_params_file_matches_the_config():
+    for p in sorted((ROOT / "params").glob("*.yaml")):
+        cfg = load_config(p)
+        assert isinstance(cfg, Config), p
+
+
+def test_lambda_id_zero_does_no_lid_work(tmp_path, monkeypatch):
+    import cmnet.losses.total as total
+    import cmnet.train as train_mod
+
+    def boom(*a, **k):
+        raise AssertionError("L_ID work with λ1 = 0")
+
+    monkeypatch.setattr(total, "intensity_distillation_loss", boom)
+    monkeypatch.setattr(train_mod, "make_views", boom)
+    cfg = tiny(tmp_path, lambda_id=0.0, epochs=1)
+    cache, classes, fold = _fold(cfg)
+    r = run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
+    line = json.loads((tmp_path / "f" / "metrics.jsonl").read_text().splitlines()[0])
+    assert "train_id" not in line and "train_wrst" in line and np.isfinite(r["accuracy"])
+
+
+def test_baseline_trains_with_ce_only(tmp_path):
+    cfg = tiny(tmp_path, model="resnet_lstm", lambda_id=0.0, lambda_wrst=0.0, lambda_ce=1.0, epochs=1)
+    cache, classes, fold = _fold(cfg)
+    run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
+    assert not (tmp_path / "f" / "intensity.npz").exists()
+    line = json.loads((tmp_path / "f" / "metrics.jsonl").read_text().splitlines()[0])
+    assert set(k for k in line if k.startswith("train_")) == {"train_acc", "train_loss", "train_ce"}
+
+
+def test_non_finite_loss_stops_that_fold_and_keeps_the_others(tmp_path, monkeypatch):
+    import cmnet.losses.total as total
+
+    real = total.F.cross_entropy
+    cfg = tiny(tmp_path, epochs=1, lambda_id=0.0, lambda_wrst=0.0, lambda_ce=1.0, model="resnet_lstm")
+
+    def poisoned(logits, y, *a, **k):  # NaN while the fold with test subject sub01 trains
+        loss = real(logits, y, *a, **k)
+        return loss * float("nan") if poisoned.fold == "sub01" else loss
+
+    import cmnet.train as train_mod
+
+    orig_run = train_mod.run_fold
+
+    def run_marked(cfg_, cache_, classes_, fold, out, progress=True):
+        poisoned.fold = fold.subject
+        return orig_run(cfg_, cache_, classes_, fold, out, progress)
+
+    monkeypatch.setattr(total.F, "cross_entropy", poisoned)
+    import cmnet.study as study_mod
+
+    monkeypatch.setattr(study_mod, "run_fold", run_marked)
+    with pytest.raises(StudyError, match=r"fold sub01.*loss is nan"):
+        run_study(cfg, progress=False)
+    runs = tmp_path / "runs" / "tiny" / "seed0"
+    assert (runs / "sub01" / "failed.json").is_file() and not (runs / "sub01" / "done.json").exists()
+    assert (runs / "sub02" / "done.json").is_file() and (runs / "sub03" / "done.json").is_file()
+    assert (tmp_path / "results" / "tiny" / "summary.json").is_file()
+
+
+def test_fold_error_on_unknown_labels(tmp_path):
+    cfg = tiny(tmp_path, epochs=1)
+    cache, classes, fold = _fold(cfg)
+    with pytest.raises(FoldError, match="not classes"):
+        run_fold(cfg, cache, ["a", "b"], fold, tmp_path / "f", progress=False)
