@@ -162,6 +162,26 @@ def make_views(x: torch.Tensor, cfg: Config, gen) -> tuple[torch.Tensor, torch.T
     return tuple(normalize(augment_views(flat, cfg.train, gen)).view_as(x) for _ in range(2))
 
 
+def train_step(model, crit, opt, x, y, apex, cfg: Config, amp, gen):
+    """One optimisation step on clips x (B, N, 3, S, S) in [0, 1]: flip, views (only when
+    λ1 > 0), forward, Eq. 10, backward, update. Returns (loss, parts, logits); a
+    non-finite loss raises FloatingPointError before any update."""
+    if cfg.train.hflip:
+        flip = torch.rand(x.shape[0], generator=gen, device=x.device) < 0.5
+        x = torch.where(flip[:, None, None, None, None], x.flip(-1), x)
+    views = make_views(x, cfg, gen) if crit.needs_views else None
+    with amp():
+        out = model(normalize(x), views=views)
+    loss, parts = crit(out, y, apex, gen)
+    if not torch.isfinite(loss):
+        vals = {k: v.detach().item() for k, v in parts.items() if v.dim() == 0}
+        raise FloatingPointError(f"loss is {loss.detach().item()} (parts {vals}); lower lr or check the inputs")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss, parts, out.logits
+
+
 # ------------------------------------------------------------------ evaluation
 
 @torch.no_grad()
@@ -238,24 +258,14 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         for i in range(0, len(perm), t.batch_size):
             b = perm[i : i + t.batch_size]
             x = load_batch(cache, b, device, t.channels_last)
-            if t.hflip:
-                flip = torch.rand(len(b), generator=dev_gen, device=device) < 0.5
-                x = torch.where(flip[:, None, None, None, None], x.flip(-1), x)
-            views = make_views(x, cfg, dev_gen) if crit.needs_views else None
             y, apex = y_all[b].to(device), apex_all[b].to(device)
-            with amp():
-                o = fwd(normalize(x), views=views)
-            loss, parts = crit(o, y, apex, dev_gen)
-            if not torch.isfinite(loss):
-                vals = {k: v.detach().item() for k, v in parts.items() if v.dim() == 0}
-                raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, step {i // t.batch_size + 1}: "
-                                f"loss is {loss.detach().item()} (parts {vals}); lower lr or check the inputs")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            try:
+                loss, parts, logits = train_step(fwd, crit, opt, x, y, apex, cfg, amp, dev_gen)
+            except FloatingPointError as e:
+                raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, step {i // t.batch_size + 1}: {e}") from None
             k = len(b)
             n_seen += k
-            correct += int((o.logits.argmax(1) == y).sum())
+            correct += int((logits.argmax(1) == y).sum())
             for name, v in [("loss", loss)] + [(n, v) for n, v in parts.items() if v.dim() == 0]:
                 sums[name] = sums.get(name, 0.0) + v.detach().item() * k
         sched.step()
