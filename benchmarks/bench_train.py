@@ -1,5 +1,6 @@
 """Training speed: clips per second of one training step (augmentation on the device,
-forward, Eq. 10, backward, update — `cmnet.train.train_step`) for CMNet and the baseline,
+forward, Eq. 10, backward, update — `cmnet.train.train_step`) for CMNet, the baseline and
+MMNet (which reads 2 frames of a clip, not 16),
 at the paper's size (16 frames of 224², ResNet-18) and at the smoke size, with the FLOPs
 per step (torch.utils.flop_counter), so that the fraction of the device's peak reads off.
 
@@ -20,26 +21,30 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from cmnet.config import Config
+from cmnet.models import model_input
 from cmnet.train import autocast_for, build, environment, resolve_device, train_step
 
 SIZES = {"paper": dict(size=224, frames=16), "smoke": dict(size=48, frames=16)}
 MODELS = {
     "cmnet": dict(model="cmnet"),
     "resnet_lstm": dict(model="resnet_lstm", lambda_id=0.0, lambda_wrst=0.0, lambda_ce=1.0),
+    "mmnet": dict(model="mmnet", lambda_id=0.0, lambda_wrst=0.0, lambda_ce=1.0, optimizer="adamw", lr=8e-4,
+                  weight_decay=0.6, affine_rotate=3.0, affine_translate=15.0),
 }
 
 
 def bench(model_name, size_name, args, device):
     flat = dict(SIZES[size_name]) | MODELS[model_name] | dict(batch_size=args.batch, compile=args.compile,
                                                               device=str(device))
-    if size_name == "smoke":
+    if size_name == "smoke" and model_name != "mmnet":
         flat |= dict(ice_width=16, lstm_hidden=128)
     cfg = Config.from_flat(flat, "bench")
     torch.manual_seed(0)
     model, crit, opt, _ = build(cfg, 5, device)
     fwd = torch.compile(model) if args.compile else model
     amp = autocast_for(cfg, device)
-    b, n, s = args.batch, cfg.preprocess.frames, cfg.preprocess.size
+    b, s = args.batch, cfg.preprocess.size
+    n = 2 if model_input(model_name) == "pair" else cfg.preprocess.frames  # MMNet: onset + apex
     x = torch.rand(b, n, 3, s, s, device=device)
     if cfg.train.channels_last:
         x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
@@ -90,9 +95,10 @@ def main():
                   f"{r['step_s'] * 1e3:9.1f} ms/step  {r['gflop_per_step']:9.1f} GFLOP/step  "
                   f"{r['tflops_achieved']:7.3f} TFLOP/s achieved")
         base = next(r for r in rows if r["size"] == size and r["model"] == "resnet_lstm")
-        cm = next(r for r in rows if r["size"] == size and r["model"] == "cmnet")
-        print(f"{size:6s} CMNet ÷ baseline: time {cm['step_s'] / base['step_s']:.2f}×, "
-              f"FLOPs {cm['gflop_per_step'] / base['gflop_per_step']:.2f}×")
+        for m in ("cmnet", "mmnet"):
+            r = next(r for r in rows if r["size"] == size and r["model"] == m)
+            print(f"{size:6s} {m} ÷ baseline: time {r['step_s'] / base['step_s']:.2f}×, "
+                  f"FLOPs {r['gflop_per_step'] / base['gflop_per_step']:.2f}×")
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"environment": env, "host": platform.node(), "rows": rows}, f, indent=1)

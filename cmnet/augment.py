@@ -91,6 +91,24 @@ def augment_views(x, cfg, gen=None):
     return gaussian_blur(x, cfg.blur_sigma, cfg.blur_p, gen)
 
 
+def random_affine(x, max_deg: float, max_px: float, gen=None):
+    """Rotate each clip of x (B, T, 3, H, W) by U(±max_deg) degrees and shift it by U(±max_px)
+    pixels, the same for all T frames of a clip; zero (black) where the frame leaves."""
+    if max_deg <= 0 and max_px <= 0:
+        return x
+    b, t, c, h, w = x.shape
+    dev = x.device
+    ang = (torch.rand(b, generator=gen, device=dev) * 2 - 1) * math.radians(max_deg)
+    shift = (torch.rand(b, 2, generator=gen, device=dev) * 2 - 1) * max_px
+    cos, sin = torch.cos(ang), torch.sin(ang)
+    theta = torch.stack([torch.stack([cos, -sin * h / w, shift[:, 0] * 2 / w], 1),
+                         torch.stack([sin * w / h, cos, shift[:, 1] * 2 / h], 1)], 1)  # (B,2,3)
+    theta = theta.to(x.dtype).repeat_interleave(t, 0)
+    flat = x.reshape(b * t, c, h, w)
+    grid = F.affine_grid(theta, list(flat.shape), align_corners=False)
+    return F.grid_sample(flat, grid, mode="bilinear", padding_mode="zeros", align_corners=False).view_as(x)
+
+
 def normalize(x):
     """ImageNet mean/std, per channel; any leading dims, channel third from last."""
     mean = torch.tensor(IMAGENET_MEAN, device=x.device, dtype=x.dtype).view(3, 1, 1)

@@ -78,6 +78,8 @@ class TrainConfig:
     grayscale_p: float = 0.2  # views: probability of grayscale
     blur_sigma: float = 1.5  # views: maximum Gaussian blur σ (px)
     blur_p: float = 0.5  # views: probability of blur
+    affine_rotate: float = 0.0  # random rotation of whole clips, ± degrees (MMNet: 3)
+    affine_translate: float = 0.0  # random shift of whole clips, ± px (MMNet's padded crop: 15)
     device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1, …
     precision: str = "auto"  # auto (bf16 on cuda, fp32 on cpu), bf16, fp32
     channels_last: bool = True  # NHWC convolutions

@@ -3,6 +3,7 @@ read the dataset (reporting repairs and exclusions), preprocess into the cache."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import asdict
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from .config import Config
 from .data.readers import CASME2_CLASSES, MEGC_CLASSES, SAMM_CLASSES, SMIC_CLASSES, read_dataset
+from .models import model_input
 from .preprocess.cache import ClipCache, preprocess
 
 log = logging.getLogger("cmnet.prepare")
@@ -66,5 +68,8 @@ def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[
     clips, report = read_dataset(d.dataset, root, d.layout)
     if report.rows:
         log.info("%s", report)
-    cache = preprocess(clips, cfg.preprocess, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
+    settings = cfg.preprocess
+    if model_input(cfg.model.model) == "pair" and not settings.pairs:
+        settings = dataclasses.replace(settings, pairs=True)  # onset/apex candidates for pair models
+    cache = preprocess(clips, settings, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
     return cache, CLASSES[d.dataset]

@@ -38,12 +38,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .augment import augment_views, normalize
+from .augment import augment_views, normalize, random_affine
 from .config import Config
 from .data.splits import Fold
 from .losses import CMNetLoss
 from .metrics import all_metrics
-from .models import create_model
+from .models import create_model, model_input
 from .preprocess.cache import ClipCache
 
 log = logging.getLogger("cmnet.train")
@@ -113,9 +113,16 @@ def autocast_for(cfg: Config, device: torch.device):
     raise ValueError(f"precision must be auto, bf16 or fp32, got {prec!r}")
 
 
+def is_pair(cfg: Config) -> bool:
+    return model_input(cfg.model.model) == "pair"
+
+
 def build(cfg: Config, num_classes: int, device: torch.device):
     m = cfg.model
-    kwargs = {"num_classes": num_classes, "pretrained": m.pretrained or None, "lstm_hidden": m.lstm_hidden}
+    if m.model == "mmnet":
+        kwargs = {"num_classes": num_classes, "image_size": cfg.preprocess.size}
+    else:
+        kwargs = {"num_classes": num_classes, "pretrained": m.pretrained or None, "lstm_hidden": m.lstm_hidden}
     if m.model == "cmnet":
         kwargs |= {"ice_width": m.ice_width, "ice_depth": m.ice_depth, "embed_dim": m.embed_dim}
     model = create_model(m.model, **kwargs).to(device)
@@ -147,9 +154,21 @@ def epoch_seed(seed: int, epoch: int) -> int:
 
 # ------------------------------------------------------------------ batches
 
-def load_batch(cache: ClipCache, idx, device, channels_last: bool) -> torch.Tensor:
-    """(B, N, 3, S, S) float in [0, 1] on ``device``; uint8 goes over the bus."""
-    x = torch.from_numpy(np.ascontiguousarray(cache.frames[idx]))
+def load_batch(cache: ClipCache, idx, device, channels_last: bool, pair: bool = False, gen=None) -> torch.Tensor:
+    """(B, N, 3, S, S) float in [0, 1] on ``device`` (uint8 goes over the bus). ``pair``:
+    (B, 2, 3, S, S) onset and apex frames from the original sequence — with ``gen`` (training)
+    each drawn among its jittered candidates, else the annotated ones."""
+    if pair:
+        if cache.pairs is None:
+            raise FoldError("a pair model needs a cache built with pairs (prepare_cache does this)")
+        counts = cache.pair_counts[idx]  # (B,2)
+        pick = np.zeros_like(counts)
+        if gen is not None:
+            pick = (torch.rand(counts.shape, generator=gen).numpy() * counts).astype(np.int64)
+        raw = np.stack([np.stack([cache.pairs[i, r, pick[j, r]] for r in range(2)]) for j, i in enumerate(idx)])
+    else:
+        raw = cache.frames[idx]
+    x = torch.from_numpy(np.ascontiguousarray(raw))
     x = x.to(device, non_blocking=True).permute(0, 1, 4, 2, 3).float().div_(255)  # (B,N,3,S,S)
     if channels_last:  # each frame NHWC in memory; flatten(0, 1) stays a view
         x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
@@ -169,6 +188,7 @@ def train_step(model, crit, opt, x, y, apex, cfg: Config, amp, gen):
     if cfg.train.hflip:
         flip = torch.rand(x.shape[0], generator=gen, device=x.device) < 0.5
         x = torch.where(flip[:, None, None, None, None], x.flip(-1), x)
+    x = random_affine(x, cfg.train.affine_rotate, cfg.train.affine_translate, gen)
     views = make_views(x, cfg, gen) if crit.needs_views else None
     with amp():
         out = model(normalize(x), views=views)
@@ -192,7 +212,7 @@ def evaluate(model, crit, cache, idx, classes, cfg, device, amp, seed: int) -> d
     for i in range(0, len(idx), bs):
         b = idx[i : i + bs]
         with amp():
-            out = model(normalize(load_batch(cache, b, device, cfg.train.channels_last)))
+            out = model(normalize(load_batch(cache, b, device, cfg.train.channels_last, is_pair(cfg))))
         probs.append(out.logits.float().softmax(-1).cpu())
         if out.k is not None:
             ks.append(out.k.float().cpu())
@@ -257,7 +277,7 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         sums, n_seen, correct = {}, 0, 0
         for i in range(0, len(perm), t.batch_size):
             b = perm[i : i + t.batch_size]
-            x = load_batch(cache, b, device, t.channels_last)
+            x = load_batch(cache, b, device, t.channels_last, is_pair(cfg), cpu_gen)
             y, apex = y_all[b].to(device), apex_all[b].to(device)
             try:
                 loss, parts, logits = train_step(fwd, crit, opt, x, y, apex, cfg, amp, dev_gen)

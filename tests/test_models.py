@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from cmnet.losses import CMNetLoss
-from cmnet.models import create_model, list_models
+from cmnet.models import create_model, list_models, model_input
 
 INTENSITY_MODELS = {"cmnet"}
 
@@ -29,8 +29,9 @@ def test_registry():
 @pytest.mark.parametrize("size", [32, 48])
 def test_shapes_loss_and_gradients(name, size):
     torch.manual_seed(0)
-    n = 4
-    model = create_model(name, num_classes=5)
+    pair = model_input(name) == "pair"
+    n = 2 if pair else 4
+    model = create_model(name, num_classes=5, **({"image_size": size} if pair else {}))
     crit = _loss_for(name, n)
     clips = _clips(2, n, size)
     views = (clips + 0.1 * torch.randn_like(clips), clips * 0.9) if crit.needs_views else None
@@ -50,6 +51,7 @@ def test_shapes_loss_and_gradients(name, size):
     assert no_grad == []
     zero = [k for k, p in model.named_parameters() if p.grad.abs().sum() == 0]
     assert zero == []
+    assert model(clips).logits.shape == (2, 5)  # evaluation without views
 
 
 def test_cmnet_degenerate_clip_identical_frames_n2():

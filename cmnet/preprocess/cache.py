@@ -34,6 +34,7 @@ from .temporal import map_apex, needed_indices, normalize_length, positions
 
 log = logging.getLogger("cmnet.preprocess")
 FORMAT_VERSION = 1
+PAIR_MAX = 4  # at most this many jittered candidates beside the annotated onset / apex
 
 
 @dataclass
@@ -44,6 +45,8 @@ class PreprocessSettings:
     margin: float = 0.15  # widening of the face box
     interpolation: str = "flow"  # short clips: "flow" (optical flow) or "linear"
     device: str = "cpu"  # for face_alignment
+    pairs: bool = False  # also keep onset/apex candidates from the original sequence (MMNet)
+    pair_jitter: float = 0.0375  # candidates: onset..onset+j and apex−j..apex, j = ⌊jitter·(apex−onset)⌋
 
 
 @dataclass
@@ -55,6 +58,8 @@ class ClipCache:
     keys: np.ndarray
     intensity: np.ndarray
     boxes: np.ndarray  # (K, 3) x0, y0, side of each clip's crop in its source frames
+    pairs: np.ndarray | None = None  # (K, 2, PAIR_MAX+1, S, S, 3) onset / apex candidates (settings.pairs)
+    pair_counts: np.ndarray | None = None  # (K, 2) valid candidates of each
     path: Path | None = None
     failures: list[dict] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
@@ -85,11 +90,21 @@ def clip_crop_box(clip: Clip, detector, margin: float):
     raise NoFaceError(f"{clip.key}: no face found (detector {detector.name}, tried {', '.join(tried)})")
 
 
-def preprocess_clip(clip: Clip, settings: PreprocessSettings, detector) -> tuple[np.ndarray, int, np.ndarray, tuple]:
-    """(frames (N, S, S, 3) uint8 RGB, normalised apex, intensity (N,), crop box)."""
+def pair_candidates(clip: Clip, jitter: float) -> tuple[list[int], list[int]]:
+    """0-based frame indices of the onset candidates (onset first) and of the apex
+    candidates (apex first), from the original sequence: MMNet's training-time jitter."""
+    a = clip.apex_index
+    j = min(PAIR_MAX, int(np.floor(jitter * a)))
+    return list(range(0, j + 1)), [a - i for i in range(0, j + 1)]
+
+
+def preprocess_clip(clip: Clip, settings: PreprocessSettings, detector):
+    """(frames (N, S, S, 3) uint8 RGB, normalised apex, intensity (N,), crop box, pairs or None)."""
     box = clip_crop_box(clip, detector, settings.margin)
     length = len(clip)
-    need = needed_indices(length, settings.frames)
+    need = set(needed_indices(length, settings.frames))
+    on_c, ap_c = pair_candidates(clip, settings.pair_jitter) if settings.pairs else ([], [])
+    need |= set(on_c) | set(ap_c)
     decoded = {i: cv2.cvtColor(crop(read_frame(clip.frames[i]), box, settings.size), cv2.COLOR_BGR2RGB) for i in need}
     seq = [decoded.get(i) for i in range(length)]  # only the needed ones are read
     out, apex, pos = normalize_length(seq, clip.apex_index, settings.frames, settings.interpolation)
@@ -97,7 +112,14 @@ def preprocess_clip(clip: Clip, settings: PreprocessSettings, detector) -> tuple
         inten = np.interp(pos, np.arange(length), np.asarray(clip.intensity, dtype=np.float64))
     else:
         inten = np.full(settings.frames, np.nan)
-    return out, apex, inten, box
+    pairs = None
+    if settings.pairs:
+        s = settings.size
+        pairs = (np.zeros((2, PAIR_MAX + 1, s, s, 3), np.uint8), (len(on_c), len(ap_c)))
+        for row, cands in enumerate((on_c, ap_c)):
+            for j, i in enumerate(cands):
+                pairs[0][row, j] = decoded[i]
+    return out, apex, inten, box, pairs
 
 
 def fingerprint(clips: list[Clip], extra: list[Path] = ()) -> str:
@@ -133,6 +155,10 @@ def _atomic_write_json(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
+def pairs_path(path: Path) -> Path:
+    return path.with_name(path.stem + ".pairs.npy")
+
+
 _RECORDS = {"apex": np.int64, "labels": str, "subjects": str, "keys": str, "intensity": np.float64, "boxes": np.int64}
 
 
@@ -144,6 +170,9 @@ def load_cache(path: Path) -> ClipCache:
     rec = manifest["records"]
     arrays = {k: np.asarray(rec[k], dtype=t) for k, t in _RECORDS.items()}  # null intensity → NaN
     arrays["intensity"] = arrays["intensity"].reshape(len(frames), -1)
+    if "pair_counts" in rec:
+        arrays["pairs"] = np.load(pairs_path(path), mmap_mode="r", allow_pickle=False)
+        arrays["pair_counts"] = np.asarray(rec["pair_counts"], np.int64).reshape(-1, 2)
     return ClipCache(frames=frames, **arrays, path=path, failures=manifest.get("failures", []), manifest=manifest)
 
 
@@ -183,9 +212,11 @@ def preprocess(
     n, s = settings.frames, settings.size
     frames = np.empty((len(clips), n, s, s, 3), np.uint8)
     kept, apex, inten, boxes, failures = [], [], [], [], []
+    pairs = np.empty((len(clips), 2, PAIR_MAX + 1, s, s, 3), np.uint8) if settings.pairs else None
+    counts = []
     for c in tqdm(clips, desc=f"preprocess {dataset}", unit="clip", disable=not progress):
         try:
-            f, a, it, box = preprocess_clip(c, settings, detector)
+            f, a, it, box, pr = preprocess_clip(c, settings, detector)
         except (NoFaceError, PreprocessError, ValueError) as e:
             if on_error == "raise":
                 raise
@@ -193,6 +224,9 @@ def preprocess(
             log.warning("%s", e)
             continue
         frames[len(kept)] = f
+        if pr is not None:
+            pairs[len(kept)] = pr[0]
+            counts.append(pr[1])
         kept.append(c)
         apex.append(a)
         inten.append(it)
@@ -204,12 +238,19 @@ def preprocess(
         labels=np.asarray([c.label for c in kept]), subjects=np.asarray([c.subject for c in kept]),
         keys=np.asarray([c.key for c in kept]), intensity=np.asarray(inten, np.float64),
         boxes=np.asarray(boxes, np.int64), path=path, failures=failures,
+        pairs=None if pairs is None else pairs[: len(kept)],
+        pair_counts=np.asarray(counts, np.int64).reshape(-1, 2) if settings.pairs else None,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npy")
     np.save(tmp, cache.frames)
     os.replace(tmp, path)
+    if cache.pairs is not None:
+        np.save(tmp, cache.pairs)
+        os.replace(tmp, pairs_path(path))
     records = {k: getattr(cache, k).tolist() for k in _RECORDS}
+    if cache.pair_counts is not None:
+        records["pair_counts"] = cache.pair_counts.tolist()
     records["intensity"] = [[None if np.isnan(v) else v for v in row] for row in records["intensity"]]  # JSON null
     manifest = want | {"dataset": dataset, "root": root, "clips": len(kept), "failures": failures,
                        "sources": [str(p) for p in sources], "records": records}
