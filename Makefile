@@ -3,7 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: setup test bench clean
+PROFILE ?= smoke
+
+.PHONY: setup test bench book clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -19,6 +21,13 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_cache.py
+	$(PY) benchmarks/bench_train.py
+
+# the main job: run every notebook for $(PROFILE) (papermill) and build the book
+book: $(VENV)/.installed
+	$(VENV)/bin/cmnet book --profile $(PROFILE)
+	@echo "open _build/html/index.html"
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info _build

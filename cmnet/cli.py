@@ -127,6 +127,17 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_book(args) -> int:
+    from .book import build_book, execute_notebooks
+
+    if not args.build_only:
+        execute_notebooks(args.profile, args.out, runs_dir=args.runs_dir, results_dir=args.results_dir,
+                          cache_dir=args.cache_dir, data_dir=args.data_dir, only=args.only)
+    if not args.no_build:
+        print(f"book: {build_book('.')}")
+    return 0
+
+
 def _add_params(s):
     s.add_argument("params", nargs="?", type=Path, help="a params file (flat YAML; base.yaml beside it is read first)")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
@@ -198,6 +209,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--detector", choices=["haar", "face_alignment", "none"], help="default: the training config's")
     s.add_argument("--csv", type=Path, help="write the intensity curve here")
     s.set_defaults(fn=_cmd_predict)
+
+    s = sub.add_parser("book", help="execute every notebook for a profile and build the book",
+                       description="Execute notebooks/*.ipynb with papermill into book/executed/ (with the "
+                                   "profile's parameters) and build the Jupyter Book into _build/html/.")
+    s.add_argument("--profile", default="smoke", help="params/<profile>.yaml (default smoke)")
+    s.add_argument("--out", default="book/executed", help="executed notebooks (default book/executed)")
+    s.add_argument("--runs-dir", default="runs")
+    s.add_argument("--results-dir", default="results")
+    s.add_argument("--cache-dir", default="cache")
+    s.add_argument("--data-dir", default="data")
+    s.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 04")
+    s.add_argument("--no-build", action="store_true", help="execute only")
+    s.add_argument("--build-only", action="store_true", help="build from the executed notebooks present")
+    s.set_defaults(fn=_cmd_book)
     return p
 
 

@@ -23,7 +23,8 @@ from .preprocess.cache import PreprocessSettings
 @dataclass
 class DataConfig:
     dataset: str = "synthme"  # synthme, casme2, samm, smic_hs, megc2019
-    data_root: str = ""  # the dataset's folder; synthme: where it is generated ("" → data/synthme-<seed>)
+    data_root: str = ""  # the dataset's folder; synthme: where it is generated ("" → <data_dir>/synthme-…)
+    data_dir: str = "data"  # where SynthME is generated when data_root is empty
     casme2_root: str = ""  # megc2019 only
     samm_root: str = ""  # megc2019 only
     smic_root: str = ""  # megc2019 only

@@ -29,7 +29,7 @@ def synthme_root(cfg: Config) -> Path:
     d = cfg.data
     if d.data_root:
         return Path(d.data_root)
-    return Path("data") / (f"synthme-s{d.synth_seed}-{d.synth_subjects}x{d.synth_clips_per_subject}"
+    return Path(d.data_dir) / (f"synthme-s{d.synth_seed}-{d.synth_subjects}x{d.synth_clips_per_subject}"
                            f"-{d.synth_size}px-d{d.synth_difficulty:g}")
 
 
@@ -52,8 +52,8 @@ def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
     return root
 
 
-def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[str, ...]]:
-    """The cached clips of the configured dataset and its class names (the label order)."""
+def dataset_root(cfg: Config, progress: bool = True):
+    """The folder(s) the configured dataset is read from (SynthME generated if missing)."""
     d = cfg.data
     if d.dataset == "synthme":
         root = ensure_synthme(cfg, progress)
@@ -65,7 +65,13 @@ def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[
         if not d.data_root:
             raise ValueError(f"dataset {d.dataset} needs data_root: the folder of your licensed copy")
         root = d.data_root
-    clips, report = read_dataset(d.dataset, root, d.layout)
+    return root
+
+
+def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[str, ...]]:
+    """The cached clips of the configured dataset and its class names (the label order)."""
+    d = cfg.data
+    clips, report = read_dataset(d.dataset, dataset_root(cfg, progress), d.layout)
     if report.rows:
         log.info("%s", report)
     settings = cfg.preprocess

@@ -75,3 +75,29 @@ def summary_table(summary: dict) -> pd.DataFrame:
 def confusion_table(summary: dict) -> pd.DataFrame:
     c = summary["classes"]
     return pd.DataFrame(np.asarray(summary["confusion"]), index=[f"true {x}" for x in c], columns=[f"pred {x}" for x in c])
+
+
+def read_intensity(run_dir: str | Path) -> dict[str, np.ndarray]:
+    """All test clips' intensity records of a study (every fold and seed), concatenated."""
+    parts = [np.load(p) for p in sorted(Path(run_dir).glob("seed*/*/intensity.npz"))]
+    if not parts:
+        raise FileNotFoundError(f"no intensity.npz under {run_dir} (a model without an intensity branch?)")
+    keys = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
+    return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+
+def intensity_agreement(run_dir: str | Path) -> pd.DataFrame:
+    """Per test clip: Spearman's ρ of the learned k with the prototype mean and, where the
+    dataset has it (SynthME), with the ground-truth intensity; NaN where k is constant."""
+    from scipy.stats import spearmanr
+
+    rec = read_intensity(run_dir)
+    rows = []
+    for i, key in enumerate(rec["keys"]):
+        k = rec["k"][i]
+        const = np.ptp(k) == 0
+        rho_p = np.nan if const else spearmanr(k, rec["q_mean"][i]).statistic
+        t = rec["truth"][i]
+        rho_t = np.nan if const or not np.isfinite(t).all() or np.ptp(t) == 0 else spearmanr(k, t).statistic
+        rows.append({"clip": str(key), "rho_prototype": rho_p, "rho_truth": rho_t, "k_range": float(np.ptp(k))})
+    return pd.DataFrame(rows)

@@ -1,0 +1,100 @@
+"""The book's experiments: one profile (params/<profile>.yaml over base.yaml) × the
+variants the paper compares. A variant is a set of parameter overrides; its study is
+named ``<profile>-<variant>`` and is computed once, then reused by every chapter.
+
+Variants (Table 1, 2, 3 of the paper):
+    cmnet                all three losses, probabilistic negatives (the paper's CMNet)
+    cmnet_deterministic  Table 2, deterministic negatives
+    cmnet_random         Table 2, random negatives
+    cmnet_no_id          Table 3, L_C + L_Wrst (λ1 = 0)
+    cmnet_no_wrst        Table 3, L_C + L_ID (λ2 = 0)
+    baseline             Table 3, L_C only: ResNet + LSTM
+    mmnet                MMNet with its optimiser and augmentations (the profile's epochs)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .config import Config, load_config, read_params
+from .results import METRICS
+
+MMNET_KEYS = ("model", "lambda_id", "lambda_wrst", "lambda_ce", "optimizer", "lr", "weight_decay", "lr_gamma",
+              "lr_decay_epochs", "hflip", "affine_rotate", "affine_translate", "pair_jitter")
+
+VARIANTS: dict[str, dict] = {
+    "cmnet": {},
+    "cmnet_deterministic": {"sampler": "deterministic"},
+    "cmnet_random": {"sampler": "random"},
+    "cmnet_no_id": {"lambda_id": 0.0},
+    "cmnet_no_wrst": {"lambda_wrst": 0.0},
+    "baseline": {"model": "resnet_lstm", "lambda_id": 0.0, "lambda_wrst": 0.0, "lambda_ce": 1.0},
+    "mmnet": "params/mmnet.yaml",  # its MMNET_KEYS, over the profile
+}
+LABELS = {
+    "cmnet": "CMNet (L_C + L_ID + L_Wrst, probabilistic)",
+    "cmnet_deterministic": "deterministic", "cmnet_random": "random", "cmnet_probabilistic": "probabilistic",
+    "cmnet_no_id": "L_C + L_Wrst", "cmnet_no_wrst": "L_C + L_ID", "baseline": "L_C (ResNet + LSTM)",
+    "mmnet": "MMNet",
+}
+
+
+def variant_config(profile: str, variant: str, params_dir: str | Path = "params", **dirs) -> Config:
+    """The resolved config of one variant of a profile. ``dirs``: runs_dir, results_dir,
+    cache_dir, data_root overrides (e.g. a temporary folder for tests)."""
+    params_dir = Path(params_dir)
+    over = VARIANTS[variant]
+    if isinstance(over, str):
+        mm = read_params(params_dir / Path(over).name)
+        over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
+    cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v})
+    if variant == "mmnet":  # the padded crop scales with the frame size (15 px at 224)
+        cfg.train.affine_translate = cfg.train.affine_translate * cfg.preprocess.size / 224
+    cfg.study.name = f"{profile}-{variant}"
+    return cfg
+
+
+def run_variant(profile: str, variant: str, progress: bool = True, **kw) -> dict:
+    from .study import run_study
+
+    return run_study(variant_config(profile, variant, **kw), progress)
+
+
+def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def side_by_side(rows: dict[str, dict], paper: pd.DataFrame, dataset_label: str, protocol: str) -> pd.DataFrame:
+    """Our numbers (from summaries) beside the paper's rows, every cell labelled.
+
+    ``rows``: label → (our summary dict, the paper's matching row filter or None)."""
+    out = []
+    for label, (summary, paper_sel) in rows.items():
+        r = {"method": label}
+        s = summary["summary"]
+        r["ours acc (fold mean)"] = 100 * s["fold_mean_accuracy"]["mean"]
+        r["ours F1 (fold mean)"] = 100 * s["fold_mean_f1_paper"]["mean"]
+        r["ours acc (pooled)"] = 100 * s["pooled_accuracy"]["mean"]
+        r["ours F1 (pooled)"] = 100 * s["pooled_f1_paper"]["mean"]
+        r["ours UF1 (pooled)"] = 100 * s["pooled_uf1"]["mean"]
+        r["ours UAR (pooled)"] = 100 * s["pooled_uar"]["mean"]
+        if paper_sel is not None:
+            sel = paper.query(paper_sel)
+            for met, name in (("accuracy", "acc"), ("f1_paper", "F1")):
+                for ds in ("casme2", "samm", "smic_hs"):
+                    v = sel[(sel.metric == met) & (sel.dataset == ds)]["value_percent"]
+                    r[f"paper {name} {ds}"] = float(v.iloc[0]) if len(v) else float("nan")
+        out.append(r)
+    df = pd.DataFrame(out).set_index("method").round(2)
+    df.attrs["caption"] = f"{dataset_label}; {protocol}. 'ours' are reproduced here, 'paper' are as reported."
+    return df
+
+
+def per_seed_table(summary: dict) -> pd.DataFrame:
+    rows = []
+    for s in summary["seeds"]:
+        rows.append({"seed": s["seed"], "folds": s["folds"], "clips": s["clips"],
+                     **{f"{k} ({m})": round(100 * s[f"{k}_{m}"], 2) for k in ("fold_mean", "pooled") for m in METRICS}})
+    return pd.DataFrame(rows)

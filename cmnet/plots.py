@@ -1,0 +1,140 @@
+"""Figures from data and artifacts; each function returns a matplotlib Figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def frame_strip(images, titles, suptitle: str = ""):
+    """A row of RGB (or BGR→given as RGB) uint8 images."""
+    fig, axes = plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.6))
+    for ax, img, t in zip(np.atleast_1d(axes), images, titles):
+        ax.imshow(img)
+        ax.set_title(t, fontsize=9)
+        ax.axis("off")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def intensity_curves(curves: dict[str, np.ndarray], marks: dict[str, tuple[int, int, int]] | None = None,
+                     title: str = "ground-truth intensity"):
+    fig, ax = plt.subplots(figsize=(6.5, 3))
+    for name, c in curves.items():
+        line, = ax.plot(c, label=name)
+        if marks and name in marks:
+            for i, m in zip(marks[name], "o^s"):
+                ax.plot(i, c[i], m, color=line.get_color())
+    ax.set_xlabel("frame (onset ○, apex △, offset □)")
+    ax.set_ylabel("intensity")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def prototype_figure(mean: np.ndarray, std: np.ndarray, draws: np.ndarray | None = None, title: str = ""):
+    """Figure 4(a): per-frame Gaussian means ± 3σ, with a few draws q."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    n = np.arange(1, len(mean) + 1)
+    ax.errorbar(n, mean, yerr=3 * std, fmt="o", color="tab:blue", capsize=3, label="mean ± 3σ")
+    if draws is not None:
+        for q in draws:
+            ax.plot(n, q, ".", color="tab:orange", alpha=0.5)
+        ax.plot([], [], ".", color="tab:orange", label="draws q")
+    ax.set_xlabel("frame n")
+    ax.set_ylabel("intensity")
+    ax.set_title(title or "intensity tendency prototype (Eqs. 2–4)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def sampler_frequencies(freqs: dict[str, np.ndarray], anchor: int):
+    """Figure 3: how often each frame is drawn as a negative of one anchor, per sampler."""
+    fig, axes = plt.subplots(1, len(freqs), figsize=(3.3 * len(freqs), 2.8), sharey=True)
+    for ax, (name, f) in zip(np.atleast_1d(axes), freqs.items()):
+        colors = ["tab:red" if i == anchor else "tab:blue" for i in range(len(f))]
+        ax.bar(np.arange(1, len(f) + 1), f, color=colors)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("frame (anchor in red)")
+    np.atleast_1d(axes)[0].set_ylabel("negatives per anchor")
+    fig.tight_layout()
+    return fig
+
+
+def wrst_readings(z: np.ndarray, density: np.ndarray, pvalue: np.ndarray, alpha=0.05, xi=0.01):
+    """Eq. 8 as printed (density) against the p-value reading, and their losses (Eq. 9)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+    axes[0].plot(z, density, label="Eq. 8: φ(Z) (as printed)")
+    axes[0].plot(z, pvalue, label="two-sided p-value")
+    axes[0].axhline(alpha + xi, color="grey", ls=":", label="α + ξ")
+    axes[0].set_xlabel("Z")
+    axes[0].legend(fontsize=8)
+    axes[1].plot(z, np.maximum(0, xi - (density - alpha)), label="L_Wrst, density")
+    axes[1].plot(z, np.maximum(0, xi - (pvalue - alpha)), label="L_Wrst, p-value")
+    axes[1].set_xlabel("Z")
+    axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_accuracy")):
+    """Per fold, one line per metric over epochs (test metrics: monitoring only)."""
+    files = sorted(Path(run_dir).glob("seed*/*/metrics.jsonl"))
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3))
+    for f in files:
+        rows = [json.loads(x) for x in f.read_text().splitlines()]
+        for ax, k in zip(axes, keys):
+            ep = [r["epoch"] for r in rows if k in r]
+            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.6, label=f.parent.name)
+    for ax, k in zip(axes, keys):
+        ax.set_title(k + (" (monitoring only)" if k.startswith("test") else ""), fontsize=9)
+        ax.set_xlabel("epoch")
+    if files and len(files) <= 12:
+        axes[-1].legend(fontsize=6, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_figure(cm: np.ndarray, classes, title: str):
+    fig, ax = plt.subplots(figsize=(3.8, 3.4))
+    ax.imshow(cm, cmap="Blues")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, title: str = ""):
+    """Figure 5: the prototype (mean ± σ) and learned intensities k of one clip; k is
+    min–max scaled into the prototype's range for display (its scale is free)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    n = np.arange(1, len(mean) + 1)
+    ax.fill_between(n, mean - std, mean + std, color="tab:blue", alpha=0.2)
+    ax.plot(n, mean, "o-", color="tab:blue", label="prototype")
+    lo, hi = float(mean.min()), float(mean.max())
+    for name, k in series.items():
+        k = np.asarray(k, float)
+        span = k.max() - k.min()
+        ks = lo + (k - k.min()) / span * (hi - lo) if span > 0 else np.full_like(k, (lo + hi) / 2)
+        ax.plot(n, ks, ".-", label=f"k, {name} (scaled)")
+    if truth is not None and np.isfinite(truth).all():
+        ax.plot(n, lo + np.asarray(truth) * (hi - lo), "k--", label="SynthME ground truth")
+    ax.set_xlabel("frame n")
+    ax.set_ylabel("intensity")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
