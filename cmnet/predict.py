@@ -1,5 +1,6 @@
 """Apply a trained fold (its ``final.pt``) to a folder of frames: class probabilities and
-the per-frame intensity curve k (CMNet)."""
+the per-frame intensity curve k (CMNet). A pair model (MMNet) gets the first frame as the
+onset and, lacking an annotation, the frame farthest from it as the apex."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import torch
 
 from .augment import normalize
 from .config import Config
-from .data.validate import image_problem
+from .data.validate import estimate_apex, image_problem
+from .models import model_input
 from .preprocess.cache import read_frame
 from .preprocess.faces import crop, make_detector, square_box
 from .preprocess.temporal import needed_indices, normalize_length
@@ -48,9 +50,15 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | N
     need = needed_indices(len(frames), cfg.preprocess.frames)
     import cv2
 
+    pair = model_input(cfg.model.model) == "pair"
+    if pair:  # onset = the first frame, apex = the frame farthest from it (no annotation here)
+        need = [0, estimate_apex(frames)]
     dec = {i: cv2.cvtColor(crop(read_frame(frames[i]), box, cfg.preprocess.size), cv2.COLOR_BGR2RGB) for i in need}
-    seq, _, _ = normalize_length([dec.get(i) for i in range(len(frames))], 0, cfg.preprocess.frames,
-                                 cfg.preprocess.interpolation)
+    if pair:
+        seq = np.stack([dec[i] for i in need])
+    else:
+        seq, _, _ = normalize_length([dec.get(i) for i in range(len(frames))], 0, cfg.preprocess.frames,
+                                     cfg.preprocess.interpolation)
     cfg.train.device, cfg.train.channels_last = "cpu", False
     model, crit, _, _ = build(cfg, len(classes), torch.device("cpu"))
     model.load_state_dict(state["model"])

@@ -98,3 +98,8 @@ def test_tiny_fold_learns(tmp_path):
     first, last = lines[0]["train_loss"], lines[-1]["train_loss"]
     assert last < 0.8 * first
     assert lines[1]["lr"] == pytest.approx(8e-4 * 0.987**2)
+    from cmnet.predict import predict_folder
+
+    clip_dir = next((tmp_path / "synth" / "CASME2_RAW_selected" / "sub02").iterdir())
+    p = predict_folder(tmp_path / "f" / "final.pt", clip_dir)
+    assert p["k"] is None and sum(p["probs"].values()) == pytest.approx(1.0, abs=1e-5)

@@ -64,6 +64,15 @@ def test_tiny_study_writes_every_artifact(tmp_path):
     assert np.asarray(s["confusion"]).sum() == 12
     assert s["summary"]["pooled_accuracy"]["mean"] == pytest.approx(
         np.mean([(pd.read_csv(d / "predictions.csv").eval("label == pred")).mean() for d in fold_dirs]))
+    # the command: report (tables again from the artifacts) and predict (a trained fold on a folder of frames)
+    from cmnet.cli import main
+
+    dirs = [f"--set=runs_dir={tmp_path / 'runs'}", f"--set=results_dir={tmp_path / 'results'}", "--set=name=tiny"]
+    assert main(["report", *dirs]) == 0
+    clip_dir = next((tmp_path / "synth" / "CASME2_RAW_selected" / "sub01").iterdir())
+    assert main(["predict", str(fold_dirs[0] / "final.pt"), str(clip_dir), "--csv", str(tmp_path / "k.csv")]) == 0
+    k = pd.read_csv(tmp_path / "k.csv")
+    assert len(k) == 16 and np.isfinite(k["k"]).all()
     # a rerun recomputes nothing
     mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("final.pt")}
     run_study(cfg, progress=False)
