@@ -53,6 +53,11 @@ def execute_notebooks(profile: str = "smoke", out_dir: str | Path = "book/execut
         timings.append({"notebook": nb.name, "seconds": round(dt, 1)})
         if progress:
             print(f"  {nb.name}: {dt:.1f} s", flush=True)
+    if only and (out_dir / "timings.json").is_file():  # keep the other notebooks' times
+        old = json.loads((out_dir / "timings.json").read_text())
+        if old.get("profile") == profile:
+            new = {t["notebook"]: t for t in timings}
+            timings = [new.pop(t["notebook"], t) for t in old["timings"]] + list(new.values())
     write_status(out_dir / "status.md", profile, timings)
     return timings
 

@@ -61,8 +61,9 @@ def sampler_frequencies(freqs: dict[str, np.ndarray], anchor: int):
     for ax, (name, f) in zip(np.atleast_1d(axes), freqs.items()):
         colors = ["tab:red" if i == anchor else "tab:blue" for i in range(len(f))]
         ax.bar(np.arange(1, len(f) + 1), f, color=colors)
+        ax.axvline(anchor + 1, color="tab:red", ls=":")
         ax.set_title(name, fontsize=9)
-        ax.set_xlabel("frame (anchor in red)")
+        ax.set_xlabel("frame (anchor: red dotted line)")
     np.atleast_1d(axes)[0].set_ylabel("negatives per anchor")
     fig.tight_layout()
     return fig
