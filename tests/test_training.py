@@ -91,7 +91,6 @@ def test_interrupted_fold_resumes_to_the_same_result(tmp_path):
     # interrupt after epoch 2 (the checkpoint is written), then resume
     import cmnet.train as train_mod
 
-    calls = {"n": 0}
     real = train_mod.atomic_torch_save
 
     def save_then_die(obj, path):
