@@ -84,11 +84,18 @@ def gaussian_blur(x, max_sigma: float, p: float, gen=None):
     return y.view(n, c, h, w)
 
 
+def blur_sigma_px(cfg, side: int) -> float:
+    """The maximum blur σ in pixels for frames of ``side`` px: ``cfg.blur_sigma`` as given,
+    or, with ``cfg.blur_relative``, read at 224 px and scaled to ``side`` (the same blur
+    relative to the face at every frame size)."""
+    return cfg.blur_sigma * side / 224 if cfg.blur_relative else cfg.blur_sigma
+
+
 def augment_views(x, cfg, gen=None):
     """One augmented view of frames ``x`` (F,3,H,W) in [0, 1] (``cfg``: a TrainConfig)."""
     x = color_jitter(x, cfg.color_jitter, gen)
     x = random_grayscale(x, cfg.grayscale_p, gen)
-    return gaussian_blur(x, cfg.blur_sigma, cfg.blur_p, gen)
+    return gaussian_blur(x, blur_sigma_px(cfg, x.shape[-1]), cfg.blur_p, gen)
 
 
 def random_affine(x, max_deg: float, max_px: float, gen=None):

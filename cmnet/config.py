@@ -45,6 +45,10 @@ class ModelConfig:
     ice_width: int = 32  # ICE encoder base width (CMNet)
     ice_depth: int = 3  # ICE encoder stages (CMNet)
     embed_dim: int = 128  # ICE embedding width (CMNet)
+    input: str = "frames"  # what the clip encoders see: frames (as printed) or onset_diff (frame − onset frame)
+    diff_gain: float = 4.0  # onset_diff: 0.5 + gain·(x_n − x_onset), clamped to [0, 1]
+    ice_bn: str = "mixed"  # ICE BatchNorm: mixed (clean + views in one batch, as built) or clean (running stats of clean frames only)
+    k_init: str = "default"  # squeeze init: default (PyTorch) or prototype (k starts at the prototype's mean level)
 
 
 @dataclass
@@ -53,6 +57,7 @@ class LossConfig:
     lambda_wrst: float = 0.71  # λ2, Wilcoxon rank-sum
     lambda_ce: float = 0.22  # λ3, cross-entropy
     sampler: str = "probabilistic"  # deterministic, random, probabilistic
+    negatives: str = "clean"  # L_ID negatives: clean (other frames un-augmented, as printed) or augmented (their views)
     tau: float = 0.1  # L_ID temperature
     num_negatives: int = 15  # M for the random and probabilistic samplers
     eps: float = 0.2  # prototype minimum mean ε
@@ -79,6 +84,7 @@ class TrainConfig:
     grayscale_p: float = 0.2  # views: probability of grayscale
     blur_sigma: float = 1.5  # views: maximum Gaussian blur σ (px)
     blur_p: float = 0.5  # views: probability of blur
+    blur_relative: bool = False  # blur_sigma is in px at 224² and scales with the frame side (False: px as given)
     affine_rotate: float = 0.0  # random rotation of whole clips, ± degrees (MMNet: 3)
     affine_translate: float = 0.0  # random shift of whole clips, ± px (MMNet's padded crop: 15)
     device: str = "auto"  # auto (cuda if available), cpu, cuda, cuda:1, …
@@ -94,6 +100,7 @@ class StudyConfig:
     name: str = "study"  # experiment name: runs/<name>/…, results/<name>/…
     seeds: list[int] = field(default_factory=lambda: [0])  # one run of every fold per seed
     folds: list[str] = field(default_factory=list)  # test subjects to run ([] → all)
+    workers: int = 1  # folds trained at once in separate processes (CPU: each gets cores/workers threads)
     runs_dir: str = "runs"  # fold folders, checkpoints
     results_dir: str = "results"  # small committed summaries
 
@@ -134,7 +141,10 @@ class Config:
                 close = [k for k in idx if k.startswith(str(key)[:4])]
                 raise ConfigError(f"{source}: unknown parameter {key!r}" + (f" (did you mean {close}?)" if close else ""))
             sec, f, typ = idx[key]
-            setattr(getattr(cfg, sec), key, _coerce(value, typ, key, source))
+            value = _coerce(value, typ, key, source)
+            if key in CHOICES and value not in CHOICES[key]:
+                raise ConfigError(f"{source}: parameter {key!r} must be one of {', '.join(CHOICES[key])}, got {value!r}")
+            setattr(getattr(cfg, sec), key, value)
         cfg.preprocess.device = "cpu" if cfg.train.device == "auto" else cfg.train.device
         return cfg
 
@@ -144,6 +154,18 @@ class Config:
 
 class ConfigError(ValueError):
     pass
+
+
+# keys whose value is one of a few names (checked for profiles and overrides alike)
+CHOICES: dict[str, tuple[str, ...]] = {
+    "input": ("frames", "onset_diff"),
+    "ice_bn": ("mixed", "clean"),
+    "k_init": ("default", "prototype"),
+    "negatives": ("clean", "augmented"),
+    "sampler": ("deterministic", "random", "probabilistic"),
+    "p_reading": ("density", "two-sided"),
+    "optimizer": ("sgd", "adamw"),
+}
 
 
 def _coerce(value, typ, key, source):

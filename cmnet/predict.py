@@ -18,7 +18,7 @@ from .models import model_input
 from .preprocess.cache import read_frame
 from .preprocess.faces import crop, make_detector, square_box
 from .preprocess.temporal import needed_indices, normalize_length
-from .train import build
+from .train import build, model_input_of
 
 
 def numbered_frames(folder: Path) -> list[Path]:
@@ -65,7 +65,7 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | N
     model.eval()
     x = torch.from_numpy(np.ascontiguousarray(seq)).permute(0, 3, 1, 2).float().div(255)[None]
     with torch.no_grad():
-        out = model(normalize(x))
+        out = model(normalize(model_input_of(x, cfg)))
     probs = out.logits.softmax(-1)[0].tolist()
     return {"probs": dict(zip(classes, probs)), "k": None if out.k is None else out.k[0].tolist(),
             "n_frames": len(frames)}

@@ -52,12 +52,27 @@ def summarize(run_dir: str | Path, classes) -> dict:
                          **{f"fold_mean_{m}": float(f[m].mean()) for m in METRICS},
                          **{f"pooled_{m}": pooled[m] for m in METRICS}})
     ps = pd.DataFrame(per_seed)
-    agg = {}
-    for col in [c for c in ps.columns if c.startswith(("fold_mean_", "pooled_"))]:
-        agg[col] = {"mean": float(ps[col].mean()), "std": float(ps[col].std(ddof=0)) if len(ps) > 1 else 0.0}
+    agg = {col: seed_interval(ps[col].to_numpy()) for col in ps.columns if col.startswith(("fold_mean_", "pooled_"))}
     cm = confusion(preds["label"], preds["pred"], labels=list(classes))
     return {"classes": list(classes), "seeds": per_seed, "summary": agg, "confusion": cm.tolist(),
             "n_seeds": len(ps)}
+
+
+def seed_interval(values, level: float = 0.95) -> dict:
+    """Mean, sample standard deviation (ddof 1) and the Student-t interval of the mean at
+    ``level`` of per-seed values (one value: std 0 and an interval of width 0, flagged by
+    ``n``)."""
+    from scipy.stats import t as student_t
+
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or len(v) == 0 or not np.isfinite(v).all():
+        raise ValueError(f"seed_interval needs a non-empty vector of finite values, got {values!r}")
+    n, mean = len(v), float(v.mean())
+    if n == 1:
+        return {"mean": mean, "std": 0.0, "ci_low": mean, "ci_high": mean, "n": 1}
+    sd = float(v.std(ddof=1))
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return {"mean": mean, "std": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
 
 
 def summary_table(summary: dict) -> pd.DataFrame:

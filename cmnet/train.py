@@ -12,6 +12,8 @@ The fold folder receives (each write atomic: a temporary file, then a rename):
     predictions.csv   per test clip: key, subject, true and predicted class, probabilities
     intensity.npz     per test clip and frame: k, the prototype mean/std and a draw q,
                       the ground-truth intensity (SynthME; NaN otherwise), the apex
+    diagnostics.json  CMNet: the L_ID shortcut diagnostic of the trained ICE on the test
+                      clips (cmnet.diagnostics; views drawn with a fixed seed)
     done.json         the final metrics; its presence marks the fold finished
 
 Protocol: a fixed number of epochs and the last epoch evaluated; no epoch is chosen on
@@ -41,6 +43,7 @@ import torch
 from .augment import augment_views, normalize, random_affine
 from .config import Config
 from .data.splits import Fold
+from .inputs import encoder_input
 from .losses import CMNetLoss
 from .metrics import all_metrics
 from .models import create_model, model_input
@@ -124,7 +127,8 @@ def build(cfg: Config, num_classes: int, device: torch.device):
     else:
         kwargs = {"num_classes": num_classes, "pretrained": m.pretrained or None, "lstm_hidden": m.lstm_hidden}
     if m.model == "cmnet":
-        kwargs |= {"ice_width": m.ice_width, "ice_depth": m.ice_depth, "embed_dim": m.embed_dim}
+        kwargs |= {"ice_width": m.ice_width, "ice_depth": m.ice_depth, "embed_dim": m.embed_dim,
+                   "ice_bn": m.ice_bn, "k_init": m.k_init, "eps": cfg.loss.eps}
     model = create_model(m.model, **kwargs).to(device)
     if cfg.train.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -132,7 +136,7 @@ def build(cfg: Config, num_classes: int, device: torch.device):
     crit = CMNetLoss(
         n_frames=cfg.preprocess.frames, lambdas=(lo.lambda_id, lo.lambda_wrst, lo.lambda_ce), sampler=lo.sampler,
         tau=lo.tau, num_negatives=lo.num_negatives, eps=lo.eps, alpha=lo.alpha, xi=lo.xi,
-        rank_temperature=lo.rank_temperature, p=lo.p_reading, eta_init=lo.eta_init,
+        rank_temperature=lo.rank_temperature, p=lo.p_reading, eta_init=lo.eta_init, negatives=lo.negatives,
     ).to(device)
     params = list(model.parameters()) + list(crit.parameters())
     t = cfg.train
@@ -175,6 +179,11 @@ def load_batch(cache: ClipCache, idx, device, channels_last: bool, pair: bool = 
     return x
 
 
+def model_input_of(x: torch.Tensor, cfg: Config) -> torch.Tensor:
+    """What the encoders see (``cfg.model.input``), still in [0, 1]; pair models take x as is."""
+    return x if is_pair(cfg) else encoder_input(x, cfg.model.input, cfg.model.diff_gain)
+
+
 def make_views(x: torch.Tensor, cfg: Config, gen) -> tuple[torch.Tensor, torch.Tensor]:
     """Two independently augmented, normalised copies of the clips x (B, N, 3, S, S)."""
     flat = x.flatten(0, 1)
@@ -189,6 +198,7 @@ def train_step(model, crit, opt, x, y, apex, cfg: Config, amp, gen):
         flip = torch.rand(x.shape[0], generator=gen, device=x.device) < 0.5
         x = torch.where(flip[:, None, None, None, None], x.flip(-1), x)
     x = random_affine(x, cfg.train.affine_rotate, cfg.train.affine_translate, gen)
+    x = model_input_of(x, cfg)
     views = make_views(x, cfg, gen) if crit.needs_views else None
     with amp():
         out = model(normalize(x), views=views)
@@ -212,7 +222,8 @@ def evaluate(model, crit, cache, idx, classes, cfg, device, amp, seed: int) -> d
     for i in range(0, len(idx), bs):
         b = idx[i : i + bs]
         with amp():
-            out = model(normalize(load_batch(cache, b, device, cfg.train.channels_last, is_pair(cfg))))
+            x = load_batch(cache, b, device, cfg.train.channels_last, is_pair(cfg))
+            out = model(normalize(model_input_of(x, cfg)))
         probs.append(out.logits.float().softmax(-1).cpu())
         if out.k is not None:
             ks.append(out.k.float().cpu())
@@ -228,6 +239,24 @@ def evaluate(model, crit, cache, idx, classes, cfg, device, amp, seed: int) -> d
         res |= {"k": torch.cat(ks).numpy(), "q": q.cpu().numpy(), "q_mean": mean.cpu().numpy(),
                 "q_std": std.detach().cpu().numpy()}
     return res
+
+
+@torch.no_grad()
+def ice_diagnostics(model, cache, idx, cfg, device, amp, seed: int) -> dict:
+    """The shortcut diagnostic (cmnet.diagnostics) of a CMNet's ICE on clips ``idx``, in
+    evaluation mode, with two views augmented as in training."""
+    from .diagnostics import shortcut_stats
+
+    model.eval()
+    gen = torch.Generator(device=device).manual_seed(seed)
+    zs, z1s, z2s, ks = [], [], [], []
+    for i in range(0, len(idx), max(1, cfg.train.batch_size)):
+        x = model_input_of(load_batch(cache, idx[i : i + cfg.train.batch_size], device, cfg.train.channels_last), cfg)
+        with amp():
+            out = model(normalize(x), views=make_views(x, cfg, gen))
+        zs.append(out.z.float()), z1s.append(out.z1.float()), z2s.append(out.z2.float()), ks.append(out.k.float())
+    model.train()
+    return shortcut_stats(torch.cat(zs), torch.cat(z1s), torch.cat(z2s), torch.cat(ks)) | {"clips": len(idx)}
 
 
 # ------------------------------------------------------------------ the fold
@@ -318,6 +347,9 @@ def finish_fold(cfg, model, crit, cache, classes, fold, out: Path, device, amp, 
         np.savez(b, keys=cache.keys[test_idx], k=ev["k"], q=ev["q"], q_mean=ev["q_mean"], q_std=ev["q_std"],
                  truth=cache.intensity[test_idx], apex=cache.apex[test_idx], eta=crit.prototype.eta.detach().cpu().numpy())
         atomic_write_bytes(out / "intensity.npz", b.getvalue())
+    if hasattr(model, "ice"):
+        diag = ice_diagnostics(model, cache, test_idx, cfg, device, amp, epoch_seed(cfg.train.seed, 10**6 + 1))
+        atomic_write_text(out / "diagnostics.json", json.dumps(diag, indent=1))
     atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "classes": list(classes),
                        "config": json.dumps(cfg.to_flat())}, out / "final.pt")
     result = {"fold": fold.subject, "n_test": len(test_idx), "epochs": cfg.train.epochs,

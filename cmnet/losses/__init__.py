@@ -1,7 +1,7 @@
 """CMNet's losses: intensity distillation (Eq. 1), tendency prototype and rank-sum loss
 (Eqs. 2–9), and their weighted total (Eq. 10)."""
 
-from .distillation import SAMPLERS, intensity_distillation_loss, sample_negatives
+from .distillation import NEGATIVES, SAMPLERS, intensity_distillation_loss, sample_negatives
 from .tendency import (
     TendencyPrototype,
     intensity_prototype,
@@ -13,6 +13,7 @@ from .tendency import (
 from .total import PAPER_LAMBDAS, CMNetLoss
 
 __all__ = [
+    "NEGATIVES",
     "PAPER_LAMBDAS",
     "SAMPLERS",
     "CMNetLoss",

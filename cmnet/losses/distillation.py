@@ -8,8 +8,15 @@ M other frames of the same clip are the negatives:
     L_ID = -1/N Σ_n [ log s(z̃1,z̃2) / (s(z̃1,z̃2) + Σ_m s(z̃1, z_m))
                     + log s(z̃1,z̃2) / (s(z̃1,z̃2) + Σ_m s(z̃2, z_m)) ],   s(a,b) = exp(a·b/τ)
 
-averaged over the B clips. The negatives z_m are taken from ``frames``, the per-frame
-embeddings already computed for the clip (index gathers, never a new encoder pass).
+averaged over the B clips. Where the negatives come from (``negatives``):
+  "clean"      z_m = the other frames un-augmented (``frames``), as printed. The positives
+               are augmented and the negatives are not, so an encoder that only tells
+               "augmented or not" separates them: a shortcut (book, chapter 4);
+  "augmented"  z_m = the same view of the other frames (z̃1_m for the z̃1 anchor, z̃2_m for
+               z̃2): every term compares augmented images, and only the frame's content
+               tells positives from negatives (a repair).
+Either way they are index gathers into embeddings already computed (never a new encoder
+pass).
 
 Samplers (M = ``num_negatives`` for random/probabilistic, M = N−1 for deterministic):
   deterministic  every other frame of the clip;
@@ -25,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 SAMPLERS = ("deterministic", "random", "probabilistic")
+NEGATIVES = ("clean", "augmented")
 
 
 def _others(n: int, device) -> torch.Tensor:
@@ -89,17 +97,22 @@ def intensity_distillation_loss(
     tau: float,
     num_negatives: int = 15,
     generator: torch.Generator | None = None,
+    negatives: str = "clean",
 ) -> torch.Tensor:
     """Eq. 1, a scalar. ``view1``, ``view2``, ``frames``: (B, N, E) ICE embeddings of the two
-    augmented views and of the clean frames; L2-normalised here."""
+    augmented views and of the clean frames; L2-normalised here. The probabilistic sampler
+    always ranks candidates by the clean frames' embeddings."""
     _check(view1, view2, frames, tau)
+    if negatives not in NEGATIVES:
+        raise ValueError(f"unknown negatives {negatives!r}; choose one of {NEGATIVES}")
     dtype = torch.promote_types(frames.dtype, torch.float32)  # bf16/fp16 inputs computed in fp32
     z1, z2, zf = (F.normalize(t.to(dtype), dim=-1) for t in (view1, view2, frames))
     idx = sample_negatives(zf, sampler, tau, num_negatives, generator)  # (B,N,M)
     pos = (z1 * z2).sum(-1, keepdim=True) / tau  # (B,N,1)
     terms = []
     for za in (z1, z2):
-        sim = za @ zf.transpose(1, 2) / tau  # (B,N,N): anchor view n vs clean frame j
+        pool = zf if negatives == "clean" else za  # (B,N,E): where the negatives are gathered
+        sim = za @ pool.transpose(1, 2) / tau  # (B,N,N): anchor view n vs frame j
         neg = sim.gather(2, idx)  # (B,N,M)
         terms.append(pos.squeeze(-1) - torch.logsumexp(torch.cat([pos, neg], -1), -1))  # (B,N)
     return -(terms[0] + terms[1]).mean()

@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..models.output import ModelOutput
-from .distillation import SAMPLERS, intensity_distillation_loss
+from .distillation import NEGATIVES, SAMPLERS, intensity_distillation_loss
 from .tendency import TendencyPrototype, wrst_loss
 
 PAPER_LAMBDAS = (0.07, 0.71, 0.22)
@@ -36,6 +36,7 @@ class CMNetLoss(nn.Module):
         rank_temperature: float | None = 0.05,
         p: str = "density",
         eta_init: float = 0.5,
+        negatives: str = "clean",
     ):
         super().__init__()
         if len(lambdas) != 3 or any(not (w >= 0 and math.isfinite(w)) for w in lambdas):
@@ -43,7 +44,9 @@ class CMNetLoss(nn.Module):
         if sampler not in SAMPLERS:
             raise ValueError(f"unknown sampler {sampler!r}; choose one of {SAMPLERS}")
         self.lambdas = tuple(float(w) for w in lambdas)
-        self.sampler, self.tau, self.num_negatives = sampler, tau, num_negatives
+        if negatives not in NEGATIVES:
+            raise ValueError(f"unknown negatives {negatives!r}; choose one of {NEGATIVES}")
+        self.sampler, self.tau, self.num_negatives, self.negatives = sampler, tau, num_negatives, negatives
         self.alpha, self.xi, self.rank_temperature, self.p = alpha, xi, rank_temperature, p
         self.prototype = TendencyPrototype(n_frames, eps, eta_init)
 
@@ -71,7 +74,7 @@ class CMNetLoss(nn.Module):
                     "call the model with views=(view1, view2), or use a model with an intensity branch"
                 )
             parts["id"] = intensity_distillation_loss(
-                out.z1, out.z2, out.z, self.sampler, self.tau, self.num_negatives, generator
+                out.z1, out.z2, out.z, self.sampler, self.tau, self.num_negatives, generator, self.negatives
             )
             total = total + l_id_w * parts["id"]
         if l_wrst_w > 0:

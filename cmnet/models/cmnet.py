@@ -12,9 +12,17 @@ CMNet, per frame x_n of a clip:
     enhanced g_n = f_n ⊙ e_n
 then LSTM over g_1..g_N, its last output → linear → logits.
 
-The two augmented views of every frame (for L_ID) are encoded by the ICE in the same pass
-as the clean frames; the negatives of L_ID are the clean frames' embeddings (never one
-encoder pass per negative).
+The two augmented views of every frame (for L_ID) are encoded by the ICE in the same
+training step as the clean frames (never one encoder pass per negative). ``ice_bn``:
+    "mixed"  clean frames and views in one batch (as first built): the ICE's BatchNorm
+             statistics come from batches two-thirds augmented and are then applied, at
+             evaluation, to clean frames only;
+    "clean"  the clean frames in one pass (they set the running statistics), the views in
+             a second pass normalised by their own batch statistics without updating the
+             running ones: evaluation sees the statistics of what it is given.
+``k_init``: "default" (PyTorch's init of squeeze: k ≈ 0 ± 0.1, below the prototype's
+[ε, 1] range, where L_Wrst's soft ranks saturate) or "prototype" (squeeze's bias at the
+prototype's mean level (1 + ε)/2 = 0.6 and its weights ×0.1, so k starts inside q's range).
 """
 
 from __future__ import annotations
@@ -71,13 +79,25 @@ class CMNet(ResNetLSTM):
         ice_width: int = 32,
         ice_depth: int = 3,
         embed_dim: int = 128,
+        ice_bn: str = "mixed",
+        k_init: str = "default",
+        eps: float = 0.2,
     ):
         super().__init__(num_classes, lstm_hidden, pretrained)
+        if ice_bn not in ("mixed", "clean"):
+            raise ValueError(f"ice_bn must be 'mixed' or 'clean', got {ice_bn!r}")
+        if k_init not in ("default", "prototype"):
+            raise ValueError(f"k_init must be 'default' or 'prototype', got {k_init!r}")
+        self.ice_bn = ice_bn
         self.ice = SmallCNN(ice_width, ice_depth)
         h = self.ice.out_dim
         self.head = nn.Sequential(nn.Linear(h, h), nn.ReLU(inplace=True), nn.Linear(h, embed_dim))
         self.squeeze = nn.Linear(h, 1)
         self.extend = nn.Linear(1, self.ffe.out_dim)
+        if k_init == "prototype":
+            with torch.no_grad():
+                self.squeeze.weight.mul_(0.1)
+                self.squeeze.bias.fill_((1 + eps) / 2)
 
     def forward(self, clips: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None) -> ModelOutput:
         """``clips`` (B,N,3,H,W); ``views`` an optional pair of augmented copies of the same
@@ -86,14 +106,20 @@ class CMNet(ResNetLSTM):
         _check_clip(clips, "clips")
         b, n = clips.shape[:2]
         frames = clips.flatten(0, 1)  # (F,3,H,W)
-        ice_in = frames
         if views is not None:
             for i, v in enumerate(views):
                 _check_clip(v, f"views[{i}]")
                 if v.shape != clips.shape:
                     raise ValueError(f"views[{i}] has shape {tuple(v.shape)}, clips {tuple(clips.shape)}")
-            ice_in = torch.cat([frames, views[0].flatten(0, 1), views[1].flatten(0, 1)])  # (3F,3,H,W)
-        h_all = self.ice(ice_in)  # (F or 3F, H_ice)
+            view_in = torch.cat([views[0].flatten(0, 1), views[1].flatten(0, 1)])  # (2F,3,H,W)
+            if self.ice_bn == "mixed":
+                h_all = self.ice(torch.cat([frames, view_in]))  # (3F, H_ice)
+            else:
+                h_clean = self.ice(frames)  # (F, H_ice): sets the running statistics
+                with _frozen_running_stats(self.ice):
+                    h_all = torch.cat([h_clean, self.ice(view_in)])  # (3F, H_ice)
+        else:
+            h_all = self.ice(frames)  # (F, H_ice)
         z_all = F.normalize(self.head(h_all), dim=-1).view(-1, b, n, self.head[-1].out_features)
         h = h_all[: b * n]  # clean frames only feed the classifier
         k = self.squeeze(h)  # (F,1)
@@ -102,6 +128,26 @@ class CMNet(ResNetLSTM):
         if views is not None:
             out.z1, out.z2 = z_all[1], z_all[2]
         return out
+
+
+class _frozen_running_stats:
+    """Within the block, BatchNorm layers of ``module`` normalise by their batch statistics
+    (in training mode) but leave their running statistics unchanged (momentum 0)."""
+
+    def __init__(self, module: nn.Module):
+        self.bns = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+    def __enter__(self):
+        self.saved = [(m.momentum, m.num_batches_tracked.clone()) for m in self.bns]
+        for m in self.bns:
+            m.momentum = 0.0
+        return self
+
+    def __exit__(self, *exc):
+        for m, (mom, nbt) in zip(self.bns, self.saved):
+            m.momentum = mom
+            m.num_batches_tracked.copy_(nbt)
+        return False
 
 
 @register_model("resnet_lstm")
