@@ -12,7 +12,7 @@ The fold folder receives (each write atomic: a temporary file, then a rename):
     predictions.csv   per test clip: key, subject, true and predicted class, probabilities
     intensity.npz     per test clip and frame: k, the prototype mean/std and a draw q,
                       the ground-truth intensity (SynthME; NaN otherwise), the apex
-    diagnostics.json  CMNet: the L_ID shortcut diagnostic of the trained ICE on the test
+    diagnostics.json  CMNet with λ1 > 0: the L_ID shortcut diagnostic of the trained ICE on the test
                       clips (cmnet.diagnostics; views drawn with a fixed seed)
     done.json         the final metrics; its presence marks the fold finished
 
@@ -347,7 +347,7 @@ def finish_fold(cfg, model, crit, cache, classes, fold, out: Path, device, amp, 
         np.savez(b, keys=cache.keys[test_idx], k=ev["k"], q=ev["q"], q_mean=ev["q_mean"], q_std=ev["q_std"],
                  truth=cache.intensity[test_idx], apex=cache.apex[test_idx], eta=crit.prototype.eta.detach().cpu().numpy())
         atomic_write_bytes(out / "intensity.npz", b.getvalue())
-    if hasattr(model, "ice"):
+    if hasattr(model, "ice") and crit.needs_views:  # λ1 = 0: no views anywhere (k's range is in intensity.npz)
         diag = ice_diagnostics(model, cache, test_idx, cfg, device, amp, epoch_seed(cfg.train.seed, 10**6 + 1))
         atomic_write_text(out / "diagnostics.json", json.dumps(diag, indent=1))
     atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "classes": list(classes),
