@@ -63,6 +63,16 @@ def _config(args):
             raise ValueError(f"--set takes key=value, got {item!r}")
         k, v = item.split("=", 1)
         over[k] = yaml.safe_load(v)
+    variant = getattr(args, "variant", None)
+    if variant:
+        from .experiments import VARIANTS, variant_config
+
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}")
+        if not args.params:
+            raise ValueError("--variant needs a params file (the profile), e.g. params/synthme.yaml")
+        cfg = variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent)
+        return Config.from_flat(over, "--set", base=cfg) if over else cfg
     return load_config(args.params, over) if args.params else Config.from_flat(over, "--set")
 
 
@@ -140,6 +150,8 @@ def _cmd_book(args) -> int:
 
 def _add_params(s):
     s.add_argument("params", nargs="?", type=Path, help="a params file (flat YAML; base.yaml beside it is read first)")
+    s.add_argument("--variant", help="one of the book's variants of this profile (cmnet, cmnet_printed, baseline, "
+                                     "…; cmnet/experiments.py): its study <profile>-<variant>")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
 

@@ -87,30 +87,65 @@ def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFram
     return pd.read_csv(path)
 
 
-def side_by_side(rows: dict[str, dict], paper: pd.DataFrame, dataset_label: str, protocol: str) -> pd.DataFrame:
-    """Our numbers (from summaries) beside the paper's rows, every cell labelled.
+def _ci(stat: dict, scale: float = 100) -> str:
+    if stat.get("n", 1) < 2:
+        return "one seed"
+    return f"[{scale * stat['ci_low']:.1f}, {scale * stat['ci_high']:.1f}]"
+
+
+def side_by_side(rows: dict[str, tuple], paper: pd.DataFrame, dataset_label: str, protocol: str) -> pd.DataFrame:
+    """Our numbers (from summaries: mean over seeds, sample std and the 95 % Student-t
+    interval over seeds) beside the paper's rows, every cell labelled.
 
     ``rows``: label → (our summary dict, the paper's matching row filter or None)."""
     out = []
     for label, (summary, paper_sel) in rows.items():
         r = {"method": label}
         s = summary["summary"]
+        acc = s["pooled_accuracy"]
+        r["ours acc (pooled)"] = 100 * acc["mean"]
+        r["± std"] = 100 * acc["std"]
+        r["acc 95% CI"] = _ci(acc)
+        r["ours UF1 (pooled)"] = 100 * s["pooled_uf1"]["mean"]
+        r["UF1 95% CI"] = _ci(s["pooled_uf1"])
+        r["ours F1 (pooled)"] = 100 * s["pooled_f1_paper"]["mean"]
         r["ours acc (fold mean)"] = 100 * s["fold_mean_accuracy"]["mean"]
         r["ours F1 (fold mean)"] = 100 * s["fold_mean_f1_paper"]["mean"]
-        r["ours acc (pooled)"] = 100 * s["pooled_accuracy"]["mean"]
-        r["ours F1 (pooled)"] = 100 * s["pooled_f1_paper"]["mean"]
-        r["ours UF1 (pooled)"] = 100 * s["pooled_uf1"]["mean"]
-        r["ours UAR (pooled)"] = 100 * s["pooled_uar"]["mean"]
+        r["seeds"] = summary["n_seeds"]
         if paper_sel is not None:
             sel = paper.query(paper_sel)
-            for met, name in (("accuracy", "acc"), ("f1_paper", "F1")):
-                for ds in ("casme2", "samm", "smic_hs"):
+            for ds in ("casme2", "samm", "smic_hs"):
+                for met, name in (("accuracy", "acc"), ("f1_paper", "F1")):
                     v = sel[(sel.metric == met) & (sel.dataset == ds)]["value_percent"]
                     r[f"paper {name} {ds}"] = float(v.iloc[0]) if len(v) else float("nan")
         out.append(r)
     df = pd.DataFrame(out).set_index("method").round(2)
-    df.attrs["caption"] = f"{dataset_label}; {protocol}. 'ours' are reproduced here, 'paper' are as reported."
+    df.attrs["caption"] = (f"{dataset_label}; {protocol}. 'ours' are reproduced here (mean over seeds, ± the sample "
+                           "std over seeds, 95% CI: Student-t interval of the mean over seeds); 'paper' are as reported "
+                           "on the real datasets.")
     return df
+
+
+def learning_table(variants, profile: str, **dirs) -> pd.DataFrame:
+    """Per variant: did it learn its training data? (cmnet.results.learning_summary)"""
+    from .results import learning_summary
+    from .study import study_dir
+
+    rows = {LABELS.get(v, v): learning_summary(study_dir(variant_config(profile, v, **dirs))) for v in variants}
+    return pd.DataFrame(rows).T.round(3)
+
+
+def diagnostics_table(variants, profile: str, **dirs) -> pd.DataFrame:
+    """Per variant: the L_ID shortcut diagnostic, mean over folds and seeds."""
+    from .results import read_diagnostics
+    from .study import study_dir
+
+    rows = {}
+    for v in variants:
+        d = read_diagnostics(study_dir(variant_config(profile, v, **dirs)))
+        if not d.empty:
+            rows[LABELS.get(v, v)] = d.drop(columns=["seed", "fold", "clips"]).mean()
+    return pd.DataFrame(rows).T.round(3)
 
 
 def per_seed_table(summary: dict) -> pd.DataFrame:

@@ -94,11 +94,14 @@ def confusion_table(summary: dict) -> pd.DataFrame:
 
 def read_intensity(run_dir: str | Path) -> dict[str, np.ndarray]:
     """All test clips' intensity records of a study (every fold and seed), concatenated."""
-    parts = [np.load(p) for p in sorted(Path(run_dir).glob("seed*/*/intensity.npz"))]
+    paths = sorted(Path(run_dir).glob("seed*/*/intensity.npz"))
+    parts = [np.load(p) for p in paths]
     if not parts:
         raise FileNotFoundError(f"no intensity.npz under {run_dir} (a model without an intensity branch?)")
     keys = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
-    return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+    out = {k: np.concatenate([p[k] for p in parts]) for k in keys}
+    out["seed"] = np.concatenate([np.full(len(p["keys"]), int(path.parent.parent.name[4:])) for p, path in zip(parts, paths)])
+    return out
 
 
 def intensity_agreement(run_dir: str | Path) -> pd.DataFrame:
@@ -114,5 +117,59 @@ def intensity_agreement(run_dir: str | Path) -> pd.DataFrame:
         rho_p = np.nan if const else spearmanr(k, rec["q_mean"][i]).statistic
         t = rec["truth"][i]
         rho_t = np.nan if const or not np.isfinite(t).all() or np.ptp(t) == 0 else spearmanr(k, t).statistic
-        rows.append({"clip": str(key), "rho_prototype": rho_p, "rho_truth": rho_t, "k_range": float(np.ptp(k))})
+        rows.append({"seed": int(rec["seed"][i]), "clip": str(key), "rho_prototype": rho_p, "rho_truth": rho_t, "k_range": float(np.ptp(k))})
     return pd.DataFrame(rows)
+
+
+def read_metrics(run_dir: str | Path) -> pd.DataFrame:
+    """Every epoch's line of every finished fold's metrics.jsonl, with its seed and fold."""
+    rows = []
+    for m in sorted(Path(run_dir).glob("seed*/*/metrics.jsonl")):
+        if not (m.parent / "done.json").is_file():
+            continue
+        for line in m.read_text().splitlines():
+            rows.append({"seed": int(m.parent.parent.name[4:]), "fold": m.parent.name, **json.loads(line)})
+    return pd.DataFrame(rows)
+
+
+def learning_summary(run_dir: str | Path) -> dict:
+    """Did the model learn its training data? The training loss and cross-entropy at the
+    first and the last epoch and the last epoch's training accuracy, each the mean over
+    folds and seeds (the training accuracy is measured on the augmented batches as trained)."""
+    m = read_metrics(run_dir)
+    if m.empty:
+        raise FileNotFoundError(f"no finished folds under {run_dir}")
+    first = m[m.epoch == m.epoch.min()]
+    last = m[m.epoch == m.epoch.max()]
+    out = {"epochs": int(m.epoch.max()), "folds×seeds": len(last)}
+    for key in ("train_loss", "train_ce"):
+        if key in m:
+            out[f"{key} first"] = float(first[key].mean())
+            out[f"{key} last"] = float(last[key].mean())
+    out["train_acc last"] = float(last["train_acc"].mean())
+    out["train_acc last, lowest fold"] = float(last["train_acc"].min())
+    return out
+
+
+def read_diagnostics(run_dir: str | Path) -> pd.DataFrame:
+    """The L_ID shortcut diagnostic (diagnostics.json) of every finished fold and seed."""
+    rows = []
+    for d in sorted(Path(run_dir).glob("seed*/*/diagnostics.json")):
+        if (d.parent / "done.json").is_file():
+            rows.append({"seed": int(d.parent.parent.name[4:]), "fold": d.parent.name, **json.loads(d.read_text())})
+    return pd.DataFrame(rows)
+
+
+def per_seed_values(summary: dict, key: str = "pooled_accuracy") -> dict[int, float]:
+    """seed → that seed's value of ``key`` (e.g. pooled_accuracy, fold_mean_uf1)."""
+    return {int(s["seed"]): float(s[key]) for s in summary["seeds"]}
+
+
+def paired_difference(a: dict, b: dict, key: str = "pooled_accuracy") -> dict:
+    """The difference a − b of two studies' ``key`` over the seeds both have (paired by seed:
+    the same seed gives the same shuffles and folds), with its Student-t 95 % interval."""
+    va, vb = per_seed_values(a, key), per_seed_values(b, key)
+    seeds = sorted(set(va) & set(vb))
+    if not seeds:
+        raise ValueError("the two studies share no seed")
+    return seed_interval([va[s] - vb[s] for s in seeds]) | {"seeds": seeds}

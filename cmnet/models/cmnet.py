@@ -22,7 +22,10 @@ training step as the clean frames (never one encoder pass per negative). ``ice_b
              running ones: evaluation sees the statistics of what it is given.
 ``k_init``: "default" (PyTorch's init of squeeze: k ≈ 0 ± 0.1, below the prototype's
 [ε, 1] range, where L_Wrst's soft ranks saturate) or "prototype" (squeeze's bias at the
-prototype's mean level (1 + ε)/2 = 0.6 and its weights ×0.1, so k starts inside q's range).
+prototype's mean level (1 + ε)/2 = 0.6 and its weights ×0.1, so k starts inside q's range;
+extend at weights 0, bias 1, so e_n = 1 and CMNet starts as its baseline: PyTorch's init of
+a Linear(1, D) draws both in ±1, scaling each texture channel by a random factor that can
+flip its sign).
 """
 
 from __future__ import annotations
@@ -98,6 +101,8 @@ class CMNet(ResNetLSTM):
             with torch.no_grad():
                 self.squeeze.weight.mul_(0.1)
                 self.squeeze.bias.fill_((1 + eps) / 2)
+                self.extend.weight.zero_()  # e_n = 1 at the start: CMNet begins as the baseline,
+                self.extend.bias.fill_(1.0)  # and learns how much k scales the texture
 
     def forward(self, clips: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None) -> ModelOutput:
         """``clips`` (B,N,3,H,W); ``views`` an optional pair of augmented copies of the same
