@@ -6,9 +6,10 @@ its summaries.
 
 Each fold is a self-contained job (config + cache in, fold folder out), so folds can be
 handed to any executor; here they run one after another (``workers: 1``) or in
-``workers`` spawned processes on this machine, each with cores/workers torch threads (on
-2 CPU cores, two one-thread folds at once do ~1.8× the work of one two-thread fold: small
-frames keep a single fold from using both cores). A finished fold is skipped, an
+``workers`` spawned processes on this machine, each with cores/workers torch threads.
+(Measured on the 2-core machine, CMNet at 32²: two one-thread folds at once trained
+38 clips/s in all, the same as one two-thread fold; it pays where one fold cannot fill
+the machine.) A finished fold is skipped, an
 interrupted one resumes, a failing one (e.g. a non-finite loss) is recorded and the other
 folds go on. Rerunning a finished study only rebuilds its tables.
 """

@@ -209,3 +209,30 @@ def test_seed_interval_equals_scipy(vals):
     assert one["ci_low"] == one["ci_high"] == 0.4 and one["n"] == 1
     with pytest.raises(ValueError):
         seed_interval([0.1, float("nan")])
+
+
+# ------------------------------------------------------------------ the book's variants
+
+def test_variants_printed_and_repaired_and_fair_baseline():
+    import argparse
+
+    from cmnet.cli import _config
+    from cmnet.experiments import PRINTED, REPAIRS, VARIANTS, variant_config
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1] / "params"
+    rep = variant_config("cpu", "cmnet", params_dir=root).to_flat()
+    pri = variant_config("cpu", "cmnet_printed", params_dir=root).to_flat()
+    assert all(rep[k] == v for k, v in REPAIRS.items()) and all(pri[k] == v for k, v in PRINTED.items())
+    assert {k for k in rep if rep[k] != pri[k]} == set(REPAIRS) | {"name"}  # only the repairs (and the study name)
+    for v in VARIANTS:  # every ablation keeps the paper's λ for the terms it keeps
+        f = variant_config("cpu", v, params_dir=root).to_flat()
+        if v not in ("mmnet", "baseline_ce1"):
+            assert f["lambda_ce"] == 0.22, v
+            assert f["lambda_id"] in (0.0, 0.07) and f["lambda_wrst"] in (0.0, 0.71), v
+    mm = variant_config("cpu", "mmnet", params_dir=root)
+    assert mm.train.batch_size == 32 and mm.train.optimizer == "adamw"
+    args = argparse.Namespace(params=root / "cpu.yaml", set=["epochs=3"], variant="cmnet_printed")
+    cfg = _config(args)
+    assert cfg.study.name == "cpu-cmnet_printed" and cfg.train.epochs == 3 and cfg.loss.negatives == "clean"
+    with pytest.raises(ValueError, match="unknown variant"):
+        _config(argparse.Namespace(params=root / "cpu.yaml", set=None, variant="cmnet_best"))
