@@ -11,17 +11,19 @@ from scipy import stats
 from cmnet.losses import intensity_distillation_loss, sample_negatives
 
 
-def _loop_lid(v1, v2, fr, idx, tau):
-    """Eq. 1 term by term: for each clip, anchor n and listed negatives m."""
+def _loop_lid(v1, v2, fr, idx, tau, pools=None):
+    """Eq. 1 term by term: for each clip, anchor n and listed negatives m, taken from the
+    clean frames ``fr`` (as printed) or from ``pools`` = (pool for view 1, pool for view 2)."""
     v1, v2, fr = (F.normalize(t, dim=-1) for t in (v1, v2, fr))
+    p1, p2 = (fr, fr) if pools is None else (F.normalize(p, dim=-1) for p in pools)
     B, N, _ = fr.shape
     total = 0.0
     for b in range(B):
         clip = 0.0
         for n in range(N):
             pos = math.exp(float(v1[b, n] @ v2[b, n]) / tau)
-            neg1 = sum(math.exp(float(v1[b, n] @ fr[b, int(m)]) / tau) for m in idx[b][n])
-            neg2 = sum(math.exp(float(v2[b, n] @ fr[b, int(m)]) / tau) for m in idx[b][n])
+            neg1 = sum(math.exp(float(v1[b, n] @ p1[b, int(m)]) / tau) for m in idx[b][n])
+            neg2 = sum(math.exp(float(v2[b, n] @ p2[b, int(m)]) / tau) for m in idx[b][n])
             clip += math.log(pos / (pos + neg1)) + math.log(pos / (pos + neg2))
         total += -clip / N
     return total / B

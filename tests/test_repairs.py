@@ -16,25 +16,10 @@ from cmnet.inputs import encoder_input
 from cmnet.losses import TendencyPrototype, intensity_distillation_loss, sample_negatives, wrst_loss
 from cmnet.models import create_model
 from cmnet.results import seed_interval
+from test_distillation import _loop_lid
 
 
 # ------------------------------------------------------------------ L_ID negatives
-
-def _loop_lid_augmented(v1, v2, idx, tau):
-    """Eq. 1 with the negatives of each anchor view taken from the same view of the listed frames."""
-    v1, v2 = F.normalize(v1, dim=-1), F.normalize(v2, dim=-1)
-    B, N, _ = v1.shape
-    total = 0.0
-    for b in range(B):
-        clip = 0.0
-        for n in range(N):
-            pos = math.exp(float(v1[b, n] @ v2[b, n]) / tau)
-            neg1 = sum(math.exp(float(v1[b, n] @ v1[b, int(m)]) / tau) for m in idx[b][n])
-            neg2 = sum(math.exp(float(v2[b, n] @ v2[b, int(m)]) / tau) for m in idx[b][n])
-            clip += math.log(pos / (pos + neg1)) + math.log(pos / (pos + neg2))
-        total += -clip / N
-    return total / B
-
 
 @pytest.mark.parametrize("sampler", ["deterministic", "random", "probabilistic"])
 def test_augmented_negatives_equal_loop(sampler):
@@ -45,7 +30,7 @@ def test_augmented_negatives_equal_loop(sampler):
     idx = sample_negatives(F.normalize(fr, dim=-1), sampler, 0.1, 15, torch.Generator().manual_seed(5))
     got = float(intensity_distillation_loss(v1, v2, fr, sampler, 0.1, 15, torch.Generator().manual_seed(5),
                                             negatives="augmented"))
-    assert got == pytest.approx(_loop_lid_augmented(v1, v2, idx.tolist(), 0.1), rel=1e-9)
+    assert got == pytest.approx(_loop_lid(v1, v2, fr, idx.tolist(), 0.1, pools=(v1, v2)), rel=1e-9)
     printed = float(intensity_distillation_loss(v1, v2, fr, sampler, 0.1, 15, torch.Generator().manual_seed(5)))
     assert printed != pytest.approx(got, rel=1e-3)  # the option really changes the negatives
     with pytest.raises(ValueError, match="negatives"):
