@@ -139,3 +139,30 @@ def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, t
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, float] | None = None,
+                 key: str = "pooled_accuracy", title: str = ""):
+    """One bar per row: the mean over seeds of ``key`` (a study summary's entry, with
+    ci_low/ci_high), its 95 % interval over seeds as an error bar, every seed's value as a
+    dot; chance and reference values (e.g. the plain classifier) as horizontal lines."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.4))
+    names = list(rows)
+    for i, name in enumerate(names):
+        s = rows[name]["summary"][key]
+        ax.barh(i, 100 * s["mean"], color="tab:blue" if "printed" not in name else "tab:gray", alpha=0.7)
+        if s.get("n", 1) > 1:
+            ax.errorbar(100 * s["mean"], i, xerr=[[100 * (s["mean"] - s["ci_low"])], [100 * (s["ci_high"] - s["mean"])]],
+                        color="black", capsize=3)
+        vals = [100 * x[key] for x in rows[name]["seeds"]]
+        ax.plot(vals, [i] * len(vals), "k.", alpha=0.6)
+    ax.axvline(100 * chance, color="tab:red", ls="--", label=f"chance ({100 * chance:.0f} %)")
+    for j, (label, v) in enumerate((reference or {}).items()):
+        ax.axvline(100 * v, color=f"C{j + 2}", ls=":", label=label)
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig

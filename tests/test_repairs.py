@@ -221,3 +221,20 @@ def test_variants_printed_and_repaired_and_fair_baseline():
     assert cfg.study.name == "cpu-cmnet_printed" and cfg.train.epochs == 3 and cfg.loss.negatives == "clean"
     with pytest.raises(ValueError, match="unknown variant"):
         _config(argparse.Namespace(params=root / "cpu.yaml", set=None, variant="cmnet_best"))
+
+
+def test_variant_bars_draws_mean_interval_and_seeds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cmnet.plots import variant_bars
+
+    def summ(vals):
+        return {"summary": {"pooled_accuracy": seed_interval(vals)}, "seeds": [{"pooled_accuracy": v} for v in vals]}
+
+    fig = variant_bars({"a": summ([0.4, 0.5, 0.45]), "b (printed)": summ([0.2])}, 0.2, {"plain": 0.6})
+    ax = fig.axes[0]
+    widths = sorted(round(p.get_width(), 6) for p in ax.patches)
+    assert widths == [20.0, 45.0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b (printed)"]
+    assert len(ax.get_legend().get_texts()) == 2
