@@ -115,3 +115,14 @@ def test_class_counts_beside_paper(tmp_path):
     assert row["ours"] == 2 and row["paper"] == 32
     assert df.set_index("class").loc["total", "paper"] == 246
     assert isinstance(df, pd.DataFrame)
+
+
+def test_casme2_apex_outside_its_clip_is_excluded_and_reported(tmp_path):
+    casme2(tmp_path)
+    write_xlsx(tmp_path / "CASME2-coding-20140508.xlsx", CASME2_HEADER,
+               [[1, "EP01_01", None, 8, 10, 13, None, "1", "surprise"],
+                [1, "EP01_02", None, 1, 4, 3, None, "12", "happiness"]])  # apex 4 after the offset 3
+    clips, report = read_casme2(tmp_path)
+    assert [c.clip_id for c in clips] == ["EP01_01"]
+    (row,) = [r for r in report.rows if r.clip == "sub01/EP01_02"]
+    assert row.action == "excluded" and "apex 4 outside onset–offset [1, 3]" in row.reason

@@ -226,3 +226,56 @@ def test_fold_error_on_unknown_labels(tmp_path):
     cache, classes, fold = _fold(cfg)
     with pytest.raises(FoldError, match="not classes"):
         run_fold(cfg, cache, ["a", "b"], fold, tmp_path / "f", progress=False)
+
+
+def test_evaluation_is_repeatable_and_independent_of_batch_composition(tmp_path):
+    """evaluate() must run the model in evaluation mode: BatchNorm then uses its running
+    statistics, so a clip's prediction does not depend on which clips share its batch, and
+    evaluating changes no running statistic."""
+    from cmnet.train import build, evaluate, train_step, load_batch
+
+    cfg = tiny(tmp_path, epochs=1)
+    cache, classes, fold = _fold(cfg)
+    torch.manual_seed(0)
+    dev = torch.device("cpu")
+    model, crit, opt, _ = build(cfg, len(classes), dev)
+    idx = np.arange(len(cache))
+    gen = torch.Generator().manual_seed(0)
+    y = torch.tensor([classes.index(lab) for lab in cache.labels[idx[:4]]])
+    x = load_batch(cache, idx[:4], dev, cfg.train.channels_last)
+    train_step(model, crit, opt, x, y, torch.as_tensor(cache.apex[idx[:4]]), cfg, lambda: torch.autocast("cpu", enabled=False), gen)
+    amp = lambda: torch.autocast("cpu", enabled=False)  # noqa: E731
+    stats = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
+    cfg.train.batch_size = len(idx)
+    whole = evaluate(model, crit, cache, idx, classes, cfg, dev, amp, 0)["probs"]
+    cfg.train.batch_size = 1
+    single = evaluate(model, crit, cache, idx, classes, cfg, dev, amp, 0)["probs"]
+    again = evaluate(model, crit, cache, idx[::-1].copy(), classes, cfg, dev, amp, 0)["probs"][::-1]
+    np.testing.assert_allclose(whole, single, atol=1e-5)
+    np.testing.assert_allclose(single, again, atol=1e-6)
+    for k, v in model.state_dict().items():
+        if "running" in k:
+            torch.testing.assert_close(v, stats[k])
+    assert model.training  # evaluate() hands the model back in training mode
+
+
+def test_pooled_metrics_are_not_the_mean_over_folds(tmp_path):
+    """Two hand-made folds: A has 1 clip, right; B has 3 clips, all wrong. Mean over folds
+    of accuracy = (1 + 0) / 2 = 0.5; pooled = 1 / 4 = 0.25."""
+    from cmnet.results import summarize
+
+    classes = ["disgust", "happiness"]
+    for subject, labels, preds in (("subA", ["disgust"], ["disgust"]),
+                                   ("subB", ["disgust", "happiness", "happiness"], ["happiness", "disgust", "disgust"])):
+        d = tmp_path / "seed0" / subject
+        d.mkdir(parents=True)
+        acc = float(np.mean([a == b for a, b in zip(labels, preds)]))
+        (d / "done.json").write_text(json.dumps({"fold": subject, "n_test": len(labels), "accuracy": acc,
+                                                 "f1_paper": acc, "uf1": acc, "uar": acc}))
+        rows = ["key,subject,label,pred,p_disgust,p_happiness"] + [
+            f"{subject}/c{i},{subject},{a},{b},0.5,0.5" for i, (a, b) in enumerate(zip(labels, preds))]
+        (d / "predictions.csv").write_text("\n".join(rows) + "\n")
+    s = summarize(tmp_path, classes)
+    assert s["summary"]["fold_mean_accuracy"]["mean"] == pytest.approx(0.5)
+    assert s["summary"]["pooled_accuracy"]["mean"] == pytest.approx(0.25)
+    assert s["confusion"] == [[1, 1], [2, 0]]
