@@ -8,8 +8,8 @@ Each fold is a self-contained job (config + cache in, fold folder out), so folds
 handed to any executor; here they run one after another (``workers: 1``) or in
 ``workers`` spawned processes on this machine, each with cores/workers torch threads.
 (Measured on the 2-core machine, CMNet at 32²: two one-thread folds at once trained
-38 clips/s in all, the same as one two-thread fold; it pays where one fold cannot fill
-the machine.) A finished fold is skipped, an
+38 clips/s in all, the same as one two-thread fold: no speed-up there; whether it pays on
+machines with more cores is not measured.) A finished fold is skipped, an
 interrupted one resumes, a failing one (e.g. a non-finite loss) is recorded and the other
 folds go on. Rerunning a finished study only rebuilds its tables.
 """
@@ -73,9 +73,12 @@ def run_study(cfg: Config, progress: bool = True) -> dict:
                        f"F1 {r['f1_paper']:.3f}  UF1 {r['uf1']:.3f}  UAR {r['uar']:.3f}  ({r['seconds']:.0f} s)")
         bar.update(1)
 
-    pending = [j for j in jobs if not (j[2] / "done.json").is_file()]
-    for fcfg, fold, out in [j for j in jobs if j not in pending]:
-        record(fcfg, fold, out, json.loads((out / "done.json").read_text()))
+    pending = []
+    for fcfg, fold, out in jobs:
+        if (out / "done.json").is_file():
+            record(fcfg, fold, out, json.loads((out / "done.json").read_text()))
+        else:
+            pending.append((fcfg, fold, out))
     workers = min(max(1, cfg.study.workers), len(pending))
     if workers <= 1:
         for fcfg, fold, out in pending:

@@ -279,3 +279,20 @@ def test_pooled_metrics_are_not_the_mean_over_folds(tmp_path):
     assert s["summary"]["fold_mean_accuracy"]["mean"] == pytest.approx(0.5)
     assert s["summary"]["pooled_accuracy"]["mean"] == pytest.approx(0.25)
     assert s["confusion"] == [[1, 1], [2, 0]]
+
+
+def test_study_with_two_workers_equals_one_worker(tmp_path):
+    """Folds trained in two spawned processes write the same predictions as folds trained
+    one after another (up to floating-point summation order of different thread counts)."""
+    import shutil
+
+    out = {}
+    for w in (1, 2):
+        cfg = tiny(tmp_path / f"w{w}", workers=w, epochs=1)
+        if w == 2:  # the same SynthME, generated once
+            shutil.copytree(tmp_path / "w1" / "synth", tmp_path / "w2" / "synth")
+        run_study(cfg, progress=False)
+        out[w] = pd.concat([pd.read_csv(p) for p in sorted((tmp_path / f"w{w}" / "runs" / "tiny" / "seed0").glob("*/predictions.csv"))])
+    assert len(out[1]) == 12 and list(out[1].key) == list(out[2].key)
+    assert list(out[1].pred) == list(out[2].pred)
+    np.testing.assert_allclose(out[1].filter(like="p_").to_numpy(), out[2].filter(like="p_").to_numpy(), atol=1e-3)
