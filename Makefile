@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 PROFILE ?= smoke
 
-.PHONY: setup test bench book clean
+.PHONY: setup test bench book publish pins clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -24,10 +24,20 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_cache.py
 	$(PY) benchmarks/bench_train.py
 
-# the main job: run every notebook for $(PROFILE) (papermill) and build the book
+# the main job: run every notebook for $(PROFILE) (papermill) into _build/profiles/$(PROFILE)/
+# and build the book there; the committed book is left alone
 book: $(VENV)/.installed
 	$(VENV)/bin/cmnet book --profile $(PROFILE)
-	@echo "open _build/html/index.html"
+	@echo "open _build/profiles/$(PROFILE)/_build/html/index.html"
+
+# refresh the committed book (book/executed/, results/) from $(PROFILE)'s run, then commit it
+publish: $(VENV)/.installed
+	$(VENV)/bin/cmnet book --profile $(PROFILE) --publish
+	@echo "open _build/html/index.html; git add book/executed results && git commit"
+
+# the pinned dependencies resolve to wheels for every supported Python (asks the package index)
+pins: $(VENV)/.installed
+	$(PY) tools/check_pins.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info _build

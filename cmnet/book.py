@@ -1,12 +1,22 @@
-"""Rerun the whole study headlessly and build the book.
+"""Rerun the whole study headlessly and build the book — without touching the published one.
 
-    cmnet book --profile smoke            # executes notebooks/*.ipynb into book/executed/,
-                                          # writes book/executed/status.md, builds _build/html
+    cmnet book --profile smoke            # executes notebooks/*.ipynb into _build/profiles/smoke/,
+                                          # tables into _build/profiles/smoke/results/, builds its HTML
+    cmnet book --profile cpu --publish    # the same, then copies the chapters into book/executed/ and
+                                          # the tables into results/ (the committed book), builds _build/html
+    cmnet book --published                # builds the committed book as it is into _build/html
+
+A profile's build folder ``_build/profiles/<profile>/`` is a complete book source (the
+config, the table of contents, the introduction, the executed chapters, their status page
+and result tables); nothing tracked by git changes unless ``--publish`` is given. Fold
+artifacts go to ``runs/`` (shared by all builds: finished folds are reused), clips to
+``cache/``, SynthME to ``data/`` — all ignored by git.
 
 Each notebook is executed by papermill with the profile and the folders as parameters;
 the run time of each goes to the status page with the environment. A failing notebook
-stops the run with its name (the executed copy, with the error, is kept). The book is
-built with jupyter-book 1.x, failing on any warning.
+stops the run with its name (the executed copy, with the error, is kept). The executed
+copies get the cell tags the book reads (the injected parameters collapsed, the default
+parameters removed). The book is built with jupyter-book 1.x, failing on any warning.
 """
 
 from __future__ import annotations
@@ -20,6 +30,17 @@ import time
 from pathlib import Path
 
 NOTEBOOKS = Path("notebooks")
+PUBLISHED = Path("book/executed")
+PUBLISHED_RESULTS = Path("results")
+# what a book source holds besides its executed chapters (copied from the repository)
+SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md")
+# the chapters' files that --publish replaces in book/executed/
+CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline.md", "headline.png")
+
+
+def build_folder(profile: str, root: str | Path = ".") -> Path:
+    """Where ``cmnet book --profile P`` writes: a book source of its own."""
+    return Path(root) / "_build" / "profiles" / profile
 
 
 def notebook_parameters(profile: str, runs_dir: str, results_dir: str, cache_dir: str, data_dir: str) -> dict:
@@ -27,28 +48,55 @@ def notebook_parameters(profile: str, runs_dir: str, results_dir: str, cache_dir
             "data_dir": data_dir}
 
 
-def execute_notebooks(profile: str = "smoke", out_dir: str | Path = "book/executed", runs_dir: str = "runs",
-                      results_dir: str = "results", cache_dir: str = "cache", data_dir: str = "data",
+def tag_for_book(path: Path) -> None:
+    """Cell tags of an executed chapter for jupyter-book: the default parameters cell is
+    removed (papermill's injected cell, right after it, says what was run, collapsed), so
+    is the folder plumbing; the imports are collapsed."""
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for i, c in enumerate(code):
+        tags = c.setdefault("metadata", {}).setdefault("tags", [])
+        src = "".join(c["source"])
+        add = []
+        if "parameters" in tags or src.startswith("dirs = dict("):
+            add = ["remove-cell"]
+        elif "injected-parameters" in tags:
+            add = ["hide-cell"]
+        elif i == 0:
+            add = ["hide-input"]
+        tags += [t for t in add if t not in tags]
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def execute_notebooks(profile: str = "smoke", out_dir: str | Path | None = None, runs_dir: str = "runs",
+                      results_dir: str | None = None, cache_dir: str = "cache", data_dir: str = "data",
                       only: list[str] | None = None, progress: bool = True) -> list[dict]:
+    """Execute the chapters for ``profile`` into ``out_dir`` (default: the profile's build
+    folder) with the study tables in ``results_dir`` (default: beside them)."""
     import papermill as pm
 
-    out_dir = Path(out_dir)
+    src = build_folder(profile)
+    out_dir = Path(out_dir) if out_dir is not None else src / PUBLISHED
+    results_dir = results_dir if results_dir is not None else str(src / PUBLISHED_RESULTS)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbs = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if only:
         nbs = [n for n in nbs if any(n.name.startswith(o) for o in only)]
+        if not nbs:
+            raise ValueError(f"--only {' '.join(only)} matches no notebook in {NOTEBOOKS}/")
     params = notebook_parameters(profile, runs_dir, results_dir, cache_dir, data_dir)
     timings = []
-    for nb in nbs:
+    for k, nb in enumerate(nbs, 1):
         t0 = time.perf_counter()
         if progress:
-            print(f"executing {nb.name} (profile {profile}) …", flush=True)
+            print(f"[{k}/{len(nbs)}] executing {nb.name} (profile {profile}) …", flush=True)
         try:
             pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters=params, kernel_name="python3",
                                 progress_bar=False, cwd=str(Path.cwd()))
         except Exception as e:
             raise RuntimeError(f"notebook {nb.name} failed (executed copy with the error: {out_dir / nb.name}): "
                                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+        tag_for_book(out_dir / nb.name)
         dt = time.perf_counter() - t0
         timings.append({"notebook": nb.name, "seconds": round(dt, 1)})
         if progress:
@@ -59,6 +107,7 @@ def execute_notebooks(profile: str = "smoke", out_dir: str | Path = "book/execut
             new = {t["notebook"]: t for t in timings}
             timings = [new.pop(t["notebook"], t) for t in old["timings"]] + list(new.values())
     write_status(out_dir / "status.md", profile, timings)
+    write_headline(out_dir, profile, results_dir)
     return timings
 
 
@@ -81,28 +130,141 @@ def write_status(path: Path, profile: str, timings: list[dict]) -> None:
     (path.parent / "timings.json").write_text(json.dumps({"profile": profile, "timings": timings, "env": env}, indent=1))
 
 
-def build_book(root: str | Path = ".", strict: bool = True) -> Path:
-    """jupyter-book 1.x build of ``root`` (its _config.yml, _toc.yml); fails on warnings."""
+# the rows of the headline figure, in the claims chapter's order
+HEADLINE_VARIANTS = ["cmnet", "cmnet_printed", "cmnet_deterministic", "cmnet_random", "cmnet_no_id", "cmnet_no_wrst",
+                     "baseline", "mmnet"]
+
+
+def write_headline(out_dir: Path, profile: str, results_dir: str | Path) -> bool:
+    """The introduction's opening: ``headline.png`` (every row's pooled accuracy with its
+    interval over seeds) and ``headline.md`` (that figure, captioned, and the claims table),
+    from the study summaries in ``results_dir``. Where the studies are not all there yet,
+    ``headline.md`` says so and nothing else."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .claims import order_claims
+    from .experiments import LABELS
+    from .plots import variant_bars
+
+    out_dir = Path(out_dir)
+    found = {}
+    for v in HEADLINE_VARIANTS:
+        f = Path(results_dir) / f"{profile}-{v}" / "summary.json"
+        if f.is_file():
+            found[v] = json.loads(f.read_text())
+    md = out_dir / "headline.md"
+    missing = [v for v in HEADLINE_VARIANTS if v not in found]
+    if missing:
+        md.write_text(f"*The headline figure and the claims table appear once chapters 4–9 have run for the "
+                      f"profile **{profile}** (missing studies: {', '.join(missing)}).*\n")
+        (out_dir / "headline.png").unlink(missing_ok=True)
+        return False
+    s0 = found["cmnet"]
+    fig = variant_bars({LABELS[v]: found[v] for v in HEADLINE_VARIANTS}, 1 / len(s0["classes"]),
+                       title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})")
+    fig.savefig(out_dir / "headline.png", dpi=110)
+    plt.close(fig)
+    claims = order_claims(found, "pooled_accuracy")
+    seeds = s0["n_seeds"]
+    lines = ["```{figure} executed/headline.png", ":name: fig-headline", "",
+             f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
+             f"**{profile}**, {s0['protocol']}): mean over {seeds} seed(s), 95 % interval over seeds, each seed a dot; "
+             "chance dashed. Grey: CMNet as printed. Chapter 9 gives the details.", "```", "",
+             f"**The paper's orderings, checked here** (paired difference over {seeds} seed(s), 95 % interval; "
+             "chapter 9):", "", _markdown_table(claims), ""]
+    md.write_text("\n".join(lines))
+    return True
+
+
+def _markdown_table(df) -> str:
+    cols = list(df.columns)
+    rows = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    rows += ["| " + " | ".join(str(v).replace("|", "/") for v in r) + " |" for r in df.itertuples(index=False)]
+    return "\n".join(rows)
+
+
+def prepare_source(src: str | Path, root: str | Path = ".") -> Path:
+    """Make ``src`` a book source: the repository's config, table of contents, static
+    files and introduction (the chapters are executed into it)."""
+    src, root = Path(src), Path(root)
+    for name in SOURCE_FILES:
+        a, b = root / name, src / name
+        b.parent.mkdir(parents=True, exist_ok=True)
+        if a.is_dir():
+            shutil.copytree(a, b, dirs_exist_ok=True)
+        else:
+            shutil.copy(a, b)
+    return src
+
+
+def publish(profile: str, root: str | Path = ".") -> list[Path]:
+    """Replace the committed chapters (book/executed/) and result tables (results/<study>/)
+    with those of the profile's build folder. Returns what was written."""
     root = Path(root)
+    src = build_folder(profile, root)
+    executed = src / PUBLISHED
+    chapters = sorted(executed.glob("[0-9][0-9]_*.ipynb"))
+    expected = sorted(p.name for p in (root / NOTEBOOKS).glob("[0-9][0-9]_*.ipynb"))
+    if [p.name for p in chapters] != expected:
+        raise RuntimeError(f"{executed} does not hold every chapter ({len(chapters)} of {len(expected)}): run "
+                           f"`cmnet book --profile {profile}` without --only first")
+    dest = root / PUBLISHED
+    old = dest / "timings.json"
+    old_profile = json.loads(old.read_text()).get("profile") if old.is_file() else None
+    for pat in CHAPTER_PATTERNS:
+        for f in dest.glob(pat):
+            f.unlink()
+    written = []
+    for pat in CHAPTER_PATTERNS:
+        for f in executed.glob(pat):
+            shutil.copy(f, dest / f.name)
+            written.append(dest / f.name)
+    res = root / PUBLISHED_RESULTS
+    if old_profile:
+        for d in res.glob(f"{old_profile}-*"):
+            shutil.rmtree(d)
+    for d in sorted((src / PUBLISHED_RESULTS).glob(f"{profile}-*")):
+        shutil.copytree(d, res / d.name, dirs_exist_ok=True)
+        written.append(res / d.name)
+    return written
+
+
+def build_book(root: str | Path = ".", strict: bool = True, out: str | Path | None = None) -> Path:
+    """jupyter-book 1.x build of the book source ``root`` (its _config.yml, _toc.yml) into
+    ``out``/_build/html (default: inside ``root``); fails on warnings."""
+    root = Path(root)
+    out = Path(out) if out is not None else root
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--path-output", str(root)]
+    cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--path-output", str(out)]
     if strict:
         cmd += ["-W", "-n", "--keep-going"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"jupyter-book build failed:\n{r.stdout[-4000:]}\n{r.stderr[-4000:]}")
-    index = root / "_build" / "html" / "index.html"
+    index = out / "_build" / "html" / "index.html"
     if not index.is_file():
         raise RuntimeError(f"jupyter-book did not write {index}")
     return index
 
 
-def build_in(tmp: str | Path, executed: str | Path) -> Path:
-    """Build a copy of the book in ``tmp`` with the executed notebooks of ``executed``
-    (CI: the smoke run, away from the committed book/executed/)."""
-    tmp = Path(tmp)
-    for f in ("_config.yml", "_toc.yml"):
-        shutil.copy(f, tmp / f)
-    shutil.copytree("book", tmp / "book", ignore=shutil.ignore_patterns("executed"), dirs_exist_ok=True)
-    shutil.copytree(executed, tmp / "book" / "executed", dirs_exist_ok=True)
-    return build_book(tmp)
+def make_book(profile: str = "smoke", only: list[str] | None = None, execute: bool = True, build: bool = True,
+              publish_it: bool = False, runs_dir: str = "runs", cache_dir: str = "cache", data_dir: str = "data",
+              progress: bool = True) -> dict:
+    """``cmnet book``: execute into the profile's build folder, build its HTML there, and
+    (``publish_it``) copy it over the committed book and build that."""
+    src = prepare_source(build_folder(profile))
+    out = {"source": src}
+    if execute:
+        out["timings"] = execute_notebooks(profile, src / PUBLISHED, runs_dir=runs_dir,
+                                           results_dir=str(src / PUBLISHED_RESULTS), cache_dir=cache_dir,
+                                           data_dir=data_dir, only=only, progress=progress)
+    if publish_it:
+        out["published"] = publish(profile)
+        if build:
+            out["index"] = build_book(".")
+    elif build:
+        out["index"] = build_book(src)
+    return out

@@ -45,7 +45,7 @@ def order_claims(summaries: dict[str, dict], key: str = "pooled_accuracy") -> pd
             continue
         d = paired_difference(summaries[better], summaries[worse], key)
         rows.append({"claim": claim, "paper": paper, f"Δ {key} (pp)": round(100 * d["mean"], 2),
-                     "95% interval (pp)": f"[{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]",
+                     "95% interval (pp)": f"[{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]" if d["n"] > 1 else "—",
                      "seeds": len(d["seeds"]), "verdict": verdict(d["ci_low"], d["ci_high"])
                      if d["n"] > 1 else "one seed: no interval"})
     return pd.DataFrame(rows)

@@ -137,14 +137,37 @@ def _cmd_predict(args) -> int:
     return 0
 
 
-def _cmd_book(args) -> int:
-    from .book import build_book, execute_notebooks
+def _cmd_status(args) -> int:
+    from .monitor import find_studies, format_status
 
-    if not args.build_only:
-        execute_notebooks(args.profile, args.out, runs_dir=args.runs_dir, results_dir=args.results_dir,
-                          cache_dir=args.cache_dir, data_dir=args.data_dir, only=args.only)
-    if not args.no_build:
+    studies = find_studies(args.studies)
+    while True:
+        text = format_status(studies, folds=args.folds)
+        if not args.watch:
+            print(text)
+            return 0
+        print("\033[2J\033[H" + time.strftime("%H:%M:%S ") + f"(every {args.watch:g} s; Ctrl-C stops)\n" + text,
+              flush=True)
+        try:
+            time.sleep(args.watch)
+        except KeyboardInterrupt:
+            return 0
+        studies = find_studies(args.studies)
+
+
+def _cmd_book(args) -> int:
+    from .book import build_book, build_folder, make_book
+
+    if args.published:
         print(f"book: {build_book('.')}")
+        return 0
+    r = make_book(args.profile, only=args.only, execute=not args.build_only, build=not args.no_build,
+                  publish_it=args.publish, runs_dir=args.runs_dir, cache_dir=args.cache_dir, data_dir=args.data_dir)
+    print(f"chapters and tables: {build_folder(args.profile)}/")
+    if args.publish:
+        print(f"published: {len(r['published'])} files into book/executed/ and results/ (commit them)")
+    if "index" in r:
+        print(f"book: {r['index']}")
     return 0
 
 
@@ -222,18 +245,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--csv", type=Path, help="write the intensity curve here")
     s.set_defaults(fn=_cmd_predict)
 
+    s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",
+                       description="Folds done / running / stopped / failed / pending per study and seed, the latest "
+                                   "epoch's losses of open folds, training time so far and an estimate of what is "
+                                   "left, read from the study's folders. Per-epoch curves: tensorboard --logdir runs/.")
+    s.add_argument("studies", nargs="+", type=Path, help="study folders (runs/<name>) or a folder of studies (runs/)")
+    s.add_argument("--folds", action="store_true", help="list every fold, not only the open ones")
+    s.add_argument("--watch", type=float, metavar="SECONDS", help="refresh every SECONDS until Ctrl-C")
+    s.set_defaults(fn=_cmd_status)
+
     s = sub.add_parser("book", help="execute every notebook for a profile and build the book",
-                       description="Execute notebooks/*.ipynb with papermill into book/executed/ (with the "
-                                   "profile's parameters) and build the Jupyter Book into _build/html/.")
+                       description="Execute notebooks/*.ipynb with papermill (with the profile's parameters) into "
+                                   "the profile's build folder _build/profiles/<profile>/ and build its HTML there. "
+                                   "The committed book (book/executed/, results/) changes only with --publish.")
     s.add_argument("--profile", default="smoke", help="params/<profile>.yaml (default smoke)")
-    s.add_argument("--out", default="book/executed", help="executed notebooks (default book/executed)")
-    s.add_argument("--runs-dir", default="runs")
-    s.add_argument("--results-dir", default="results")
+    s.add_argument("--runs-dir", default="runs", help="fold artifacts, shared by all builds (default runs/)")
     s.add_argument("--cache-dir", default="cache")
     s.add_argument("--data-dir", default="data")
     s.add_argument("--only", nargs="*", help="notebook name prefixes, e.g. 01 04")
     s.add_argument("--no-build", action="store_true", help="execute only")
     s.add_argument("--build-only", action="store_true", help="build from the executed notebooks present")
+    s.add_argument("--publish", action="store_true",
+                   help="copy the profile's chapters into book/executed/ and its tables into results/, replacing "
+                        "the committed book, then build it into _build/html/")
+    s.add_argument("--published", action="store_true", help="only build the committed book into _build/html/")
     s.set_defaults(fn=_cmd_book)
     return p
 

@@ -93,6 +93,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model (GPU)
     seed: int = 0  # seed of weights, shuffling and augmentation
     eval_every: int = 1  # monitor the test fold every k epochs (never used to pick an epoch)
+    tensorboard: bool = True  # per-epoch scalars as TensorBoard event files in each fold folder
 
 
 @dataclass

@@ -87,6 +87,25 @@ def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFram
     return pd.read_csv(path)
 
 
+# the paper's column order: datasets as in its Table 1, accuracy before F1
+PAPER_DATASETS = {"casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}
+PAPER_METRICS = {"accuracy": "Acc", "f1_paper": "F1"}
+
+
+def paper_table1(paper: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 1 as printed: one row per method in its order, columns (dataset,
+    metric) in the paper's order — CASME II, SAMM, SMIC-HS, each Acc then F1 — in %,
+    empty where the paper gives no number."""
+    t1 = paper[paper.table == "Table 1"]
+    out = t1.pivot_table(index="method", columns=["dataset", "metric"], values="value_percent", sort=False)
+    cols = pd.MultiIndex.from_product([list(PAPER_DATASETS), list(PAPER_METRICS)])
+    out = out.reindex(columns=cols).reindex(index=list(dict.fromkeys(t1.method)))
+    out.columns = pd.MultiIndex.from_tuples([(PAPER_DATASETS[d], PAPER_METRICS[m]) for d, m in cols])
+    out.columns.names = [None, None]
+    out.index.name = "method"
+    return out
+
+
 def _ci(stat: dict, scale: float = 100) -> str:
     if stat.get("n", 1) < 2:
         return "one seed"
@@ -114,7 +133,7 @@ def side_by_side(rows: dict[str, tuple], paper: pd.DataFrame, dataset_label: str
         r["seeds"] = summary["n_seeds"]
         if paper_sel is not None:
             sel = paper.query(paper_sel)
-            for ds in ("casme2", "samm", "smic_hs"):
+            for ds in PAPER_DATASETS:
                 for met, name in (("accuracy", "acc"), ("f1_paper", "F1")):
                     v = sel[(sel.metric == met) & (sel.dataset == ds)]["value_percent"]
                     r[f"paper {name} {ds}"] = float(v.iloc[0]) if len(v) else float("nan")

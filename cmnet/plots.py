@@ -146,7 +146,7 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
     """One bar per row: the mean over seeds of ``key`` (a study summary's entry, with
     ci_low/ci_high), its 95 % interval over seeds as an error bar, every seed's value as a
     dot; chance and reference values (e.g. the plain classifier) as horizontal lines."""
-    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.4))
+    fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(rows) + 1.4))
     names = list(rows)
     for i, name in enumerate(names):
         s = rows[name]["summary"][key]
@@ -161,7 +161,7 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
         ax.axvline(100 * v, color=f"C{j + 2}", ls=":", label=label)
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots")
+    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots", fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()

@@ -20,6 +20,7 @@ import copy
 import json
 import logging
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
@@ -42,7 +43,7 @@ def study_dir(cfg: Config) -> Path:
 
 
 def run_study(cfg: Config, progress: bool = True) -> dict:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
     cache, classes = prepare_cache(cfg, progress)
     folds = loso_folds(list(cache.subjects))
@@ -58,19 +59,27 @@ def run_study(cfg: Config, progress: bool = True) -> dict:
             fcfg = copy.deepcopy(cfg)
             fcfg.train.seed = seed
             jobs.append((fcfg, fold, root / f"seed{seed}" / fold.subject))
+    root.mkdir(parents=True, exist_ok=True)  # the plan, for `cmnet status` (cmnet.monitor)
+    atomic_write_text(root / "study.json", json.dumps(
+        {"name": cfg.study.name, "seeds": list(cfg.study.seeds), "folds": [f.subject for f in folds],
+         "epochs": cfg.train.epochs, "workers": max(1, cfg.study.workers),
+         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=1))
     failures = []
     bar = tqdm(total=len(jobs), desc=f"study {cfg.study.name}", unit="fold", disable=not progress)
+
+    def say(line):  # one line per fold: printed under the bar, or logged (INFO) when quiet
+        tqdm.write(line) if progress else log.info("%s: %s", cfg.study.name, line)
 
     def record(fcfg, fold, out, r=None, err=None):
         seed = fcfg.train.seed
         if err is not None:
             failures.append({"seed": seed, "fold": fold.subject, "error": str(err)})
             atomic_write_text(out / "failed.json", json.dumps(failures[-1], indent=1))
-            tqdm.write(f"FAILED seed {seed} fold {fold.subject}: {err}")
+            say(f"FAILED seed {seed} fold {fold.subject}: {err}")
         else:
             (out / "failed.json").unlink(missing_ok=True)
-            tqdm.write(f"seed {seed} fold {fold.subject:>8s}: {r['n_test']:3d} clips  acc {r['accuracy']:.3f}  "
-                       f"F1 {r['f1_paper']:.3f}  UF1 {r['uf1']:.3f}  UAR {r['uar']:.3f}  ({r['seconds']:.0f} s)")
+            say(f"seed {seed} fold {fold.subject:>8s}: {r['n_test']:3d} clips  acc {r['accuracy']:.3f}  "
+                f"F1 {r['f1_paper']:.3f}  UF1 {r['uf1']:.3f}  UAR {r['uar']:.3f}  ({r['seconds']:.0f} s)")
         bar.update(1)
 
     pending = []

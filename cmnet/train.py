@@ -47,6 +47,7 @@ from .inputs import encoder_input
 from .losses import CMNetLoss
 from .metrics import all_metrics
 from .models import create_model, model_input
+from .monitor import ScalarLog
 from .preprocess.cache import ClipCache
 
 log = logging.getLogger("cmnet.train")
@@ -263,7 +264,7 @@ def ice_diagnostics(model, cache, idx, cfg, device, amp, seed: int) -> dict:
 
 def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | Path, progress: bool = True) -> dict:
     """Train on ``fold.train``, evaluate the last epoch on ``fold.test``; resumable."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
     out = Path(out_dir)
     done = out / "done.json"
@@ -297,6 +298,7 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
     apex_all = torch.as_tensor(cache.apex)
     bar = tqdm(range(start, t.epochs), desc=f"fold {fold.subject}", unit="epoch", leave=False, disable=not progress,
                initial=start, total=t.epochs)
+    scalars = ScalarLog(out, start, t.tensorboard)
     for epoch in bar:
         t0 = time.perf_counter()
         s = epoch_seed(t.seed, epoch)
@@ -327,8 +329,10 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
         atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "optimizer": opt.state_dict(),
                            "scheduler": sched.state_dict(), "epoch": epoch + 1, "history": json.dumps(history)}, ckpt)
+        scalars.epoch(rec)
         bar.set_postfix(loss=f"{rec['train_loss']:.3f}", acc=f"{rec['train_acc']:.2f}")
     bar.close()
+    scalars.close()
     return finish_fold(cfg, model, crit, cache, classes, fold, out, device, amp, history)
 
 

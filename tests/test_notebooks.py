@@ -42,29 +42,113 @@ def test_toc_lists_every_chapter():
     assert "book/executed/status" in toc
 
 
-def test_smoke_book_executes_and_builds(tmp_path, monkeypatch):
-    from cmnet.book import build_in, execute_notebooks
+def _clone(dest: Path) -> Path:
+    """A fresh clone of the working tree as it is (tracked and untracked files that git does
+    not ignore, modification times kept), committed, so that `git status` is clean."""
+    import shutil
+    import subprocess
 
-    monkeypatch.chdir(ROOT)
-    out = tmp_path / "executed"
-    timings = execute_notebooks("smoke", out, runs_dir=str(tmp_path / "runs"), results_dir=str(tmp_path / "results"),
-                                cache_dir=str(tmp_path / "cache"), data_dir=str(tmp_path / "data"), progress=False)
-    assert [t["notebook"] for t in timings] == [n.name for n in NOTEBOOKS]
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for f in filter(None, files):
+        if (ROOT / f).is_file():
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / f, dest / f)
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost"]
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=dest, check=True)
+    subprocess.run(git + ["commit", "-qm", "clone"], cwd=dest, check=True)
+    return dest
+
+
+def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
+    """The README's main command, `make book`, on a fresh clone: every chapter executes with
+    the smoke profile into the profile's build folder, the HTML builds there, and `git status`
+    stays clean (the published chapters and results/ are not touched)."""
+    import subprocess
+    import sys
+
+    clone = _clone(tmp_path / "clone")
+    venv = Path(sys.executable).parent.parent
+    r = subprocess.run(["make", "book", "PROFILE=smoke", f"VENV={venv}", "-o", f"{venv}/.installed"], cwd=clone,
+                       capture_output=True, text=True, timeout=1200)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=clone, capture_output=True, text=True).stdout
+    assert status == "", f"make book changed the clone:\n{status}"
+    src = clone / "_build" / "profiles" / "smoke"
+    out = src / "book" / "executed"
+    timings = json.loads((out / "timings.json").read_text())
+    assert [t["notebook"] for t in timings["timings"]] == [n.name for n in NOTEBOOKS]
     for nb in NOTEBOOKS:
         cells = json.loads((out / nb.name).read_text())["cells"]
-        errors = [o for c in cells if c["cell_type"] == "code" for o in c.get("outputs", []) if o["output_type"] == "error"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        errors = [o for c in code for o in c.get("outputs", []) if o["output_type"] == "error"]
         assert not errors, f"{nb.name}: {errors[:1]}"
-        assert any(c.get("outputs") for c in cells if c["cell_type"] == "code")
-    # figures and tables are there
-    results = json.loads((out / "07_results.ipynb").read_text())
-    outs = [o for c in results["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
-    assert any("image/png" in o.get("data", {}) for o in outs) and any("text/html" in o.get("data", {}) for o in outs)
-    assert "Run time of every notebook" in (out / "status.md").read_text()
-    # nothing was written into the repository's results/
-    assert not any((ROOT / "results").glob("smoke-*"))
-    build = tmp_path / "build"
-    build.mkdir()
-    index = build_in(build, out)
-    assert index.is_file()
-    html = (build / "_build" / "html" / "book" / "executed" / "07_results.html").read_text()
-    assert "Reproduced here" in html and "<img" in html
+        assert any(c.get("outputs") for c in code)
+        text = "".join(str(o.get("text", "")) for c in code for o in c.get("outputs", []))
+        assert "TqdmWarning" not in text and "IProgress" not in text, f"{nb.name}: a tqdm widget warning"
+        assert " fold " not in text or "clips  acc" not in text, f"{nb.name}: fold logs in the chapter"
+        tags = [t for c in code for t in c["metadata"].get("tags", [])]
+        assert "remove-cell" in tags and "hide-cell" in tags, f"{nb.name}: parameter cells not tagged"
+        for c in code:  # every figure has a caption
+            if any("image/png" in o.get("data", {}) for o in c.get("outputs", [])):
+                assert c["metadata"].get("mystnb", {}).get("figure", {}).get("caption"), \
+                    f"{nb.name}: a figure without a caption: {''.join(c['source'])[:80]}"
+    # the study tables went to the build folder, not to the repository's results/
+    assert any((src / "results").glob("smoke-*")) and not any((clone / "results").glob("smoke-*"))
+    assert (out / "headline.png").is_file() and "fig-headline" in (out / "headline.md").read_text()
+    html = src / "_build" / "html"
+    assert "Reproduced here" in (html / "book" / "executed" / "07_results.html").read_text()
+    intro = (html / "index.html").read_text()
+    assert "headline.png" in intro and "holds here" in intro or "one seed" in intro
+    # the Table 1 pivot in the paper's order: CASME II, SAMM, SMIC-HS
+    t7 = (html / "book" / "executed" / "07_results.html").read_text()
+    assert t7.index("CASME II") < t7.index("SAMM") < t7.index("SMIC-HS")
+
+
+def test_publish_replaces_the_committed_chapters_and_tables(tmp_path):
+    from cmnet.book import build_folder, publish
+
+    root = tmp_path
+    (root / "notebooks").mkdir()
+    for n in ("01_a.ipynb", "02_b.ipynb"):
+        (root / "notebooks" / n).write_text("{}")
+    pub = root / "book" / "executed"
+    pub.mkdir(parents=True)
+    (pub / "01_a.ipynb").write_text("old")
+    (pub / "timings.json").write_text(json.dumps({"profile": "cpu"}))
+    (root / "results" / "cpu-cmnet").mkdir(parents=True)
+    (root / "results" / "paper_numbers.csv").write_text("kept")
+    src = build_folder("smoke", root)
+    (src / "book" / "executed").mkdir(parents=True)
+    (src / "book" / "executed" / "01_a.ipynb").write_text("new a")
+    with pytest.raises(RuntimeError, match="does not hold every chapter"):
+        publish("smoke", root)
+    (src / "book" / "executed" / "02_b.ipynb").write_text("new b")
+    (src / "book" / "executed" / "timings.json").write_text(json.dumps({"profile": "smoke"}))
+    (src / "results" / "smoke-cmnet").mkdir(parents=True)
+    (src / "results" / "smoke-cmnet" / "summary.json").write_text("{}")
+    publish("smoke", root)
+    assert (pub / "01_a.ipynb").read_text() == "new a" and (pub / "02_b.ipynb").read_text() == "new b"
+    assert json.loads((pub / "timings.json").read_text())["profile"] == "smoke"
+    assert (root / "results" / "smoke-cmnet" / "summary.json").is_file()
+    assert not (root / "results" / "cpu-cmnet").exists()  # the previous profile's tables go with its chapters
+    assert (root / "results" / "paper_numbers.csv").read_text() == "kept"
+
+
+def test_paper_table1_is_in_the_papers_order():
+    from cmnet.experiments import paper_numbers, paper_table1
+
+    t = paper_table1(paper_numbers(ROOT / "results" / "paper_numbers.csv"))
+    assert list(t.columns) == [("CASME II", "Acc"), ("CASME II", "F1"), ("SAMM", "Acc"), ("SAMM", "F1"),
+                               ("SMIC-HS", "Acc"), ("SMIC-HS", "F1")]
+    assert t.index[-1] == "CMNet" and t.loc["CMNet", ("SMIC-HS", "F1")] == pytest.approx(80.11)
+    assert t.loc["CMNet", ("CASME II", "Acc")] == pytest.approx(78.05)
+
+
+def test_headline_and_intro(tmp_path):
+    """The introduction opens with the headline (included from book/executed/headline.md),
+    which the committed book has."""
+    intro = (ROOT / "book" / "intro.md").read_text()
+    assert intro.index("{include} executed/headline.md") < intro.index("This book reproduces")
+    assert (ROOT / "book" / "executed" / "headline.md").is_file()

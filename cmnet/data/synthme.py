@@ -324,7 +324,7 @@ def _write_sheet(path: Path, rows: list[dict]) -> None:
 
 def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = True) -> Path:
     """Write SynthME under ``out`` in the CASME II layout; returns the sheet's path."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
     cfg = cfg or SynthConfig()
     out = Path(out)

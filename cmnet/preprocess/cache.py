@@ -188,7 +188,7 @@ def preprocess(
 ) -> ClipCache:
     """Build (or reuse) the cache of ``clips``; ``sources`` are further files whose change
     must rebuild it (the annotation sheet)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
     if on_error not in ("report", "raise"):
         raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")

@@ -1,0 +1,203 @@
+"""How far a study is, read from its artifacts only — from another terminal, while it runs.
+
+    cmnet status runs/cpu-cmnet                  # one study
+    cmnet status runs/cpu-*                      # every variant of a profile
+    cmnet status runs/ --watch 30                # every study under runs/, refreshed every 30 s
+
+A fold folder is **done** (``done.json``), **failed** (``failed.json``), **running** (its
+files changed within the last ``stale_after`` seconds: by default three of its epochs, at
+least five minutes) or **stopped** (started, untouched since: killed, or waiting for a
+resume); folds the study planned (``study.json``, written when a study starts) with no
+folder yet are **pending**. The estimate is the pending and remaining epochs at the
+observed seconds per epoch, shared among the study's workers.
+
+TensorBoard: every fold also writes its per-epoch scalars (train losses and accuracy, the
+monitored test metrics, the learning rate) as event files in its folder
+(``tensorboard: true``, the default): ``tensorboard --logdir runs/``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+
+STATES = ("done", "running", "stopped", "failed", "pending")
+LOSS_COLUMNS = ("train_loss", "train_ce", "train_id", "train_wrst", "train_acc", "test_accuracy")
+
+
+def read_history(fold_dir: Path) -> list[dict]:
+    """The per-epoch records of ``metrics.jsonl``; a line being written (or damaged) is skipped."""
+    f = fold_dir / "metrics.jsonl"
+    out = []
+    if f.is_file():
+        for line in f.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+def _read_json(f: Path) -> dict:
+    try:
+        return json.loads(f.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | None = None) -> dict:
+    """State, progress and latest losses of one fold folder."""
+    now = time.time() if now is None else now
+    hist = read_history(fold_dir)
+    cfg = _read_json(fold_dir / "config.json")
+    epochs = int(cfg.get("epochs", 0)) or None
+    per_epoch = sum(r.get("seconds", 0.0) for r in hist) / len(hist) if hist else None
+    files = [p for p in fold_dir.iterdir() if p.is_file()]
+    last_change = max((p.stat().st_mtime for p in files), default=None)
+    row = {"seed": fold_dir.parent.name.removeprefix("seed"), "fold": fold_dir.name,
+           "epoch": hist[-1]["epoch"] if hist else 0, "epochs": epochs,
+           "elapsed_s": round(sum(r.get("seconds", 0.0) for r in hist), 1),
+           "s_per_epoch": round(per_epoch, 2) if per_epoch else None}
+    row |= {k: hist[-1].get(k) for k in LOSS_COLUMNS} if hist else {k: None for k in LOSS_COLUMNS}
+    if (fold_dir / "done.json").is_file():
+        state = "done"
+        row["epoch"] = epochs or row["epoch"]
+    elif (fold_dir / "failed.json").is_file():
+        state = "failed"
+    else:
+        stale = stale_after if stale_after is not None else max(300.0, 3 * (per_epoch or 0.0))
+        state = "running" if last_change is not None and now - last_change < stale else "stopped"
+    row["state"] = state
+    remaining = 0 if state in ("done", "failed") else (epochs or 0) - row["epoch"]
+    row["remaining_s"] = round(remaining * per_epoch, 1) if per_epoch and remaining else (0.0 if not remaining else None)
+    return row
+
+
+def study_status(study: str | Path, now: float | None = None, stale_after: float | None = None) -> tuple[pd.DataFrame, dict]:
+    """One row per fold (planned or started) of one study, and its totals."""
+    study = Path(study)
+    if not study.is_dir():
+        raise FileNotFoundError(f"{study}: no such study folder (expected runs/<name>/seed<k>/<subject>/)")
+    now = time.time() if now is None else now
+    plan = _read_json(study / "study.json")
+    rows = []
+    for seed_dir in sorted(study.glob("seed*")):
+        for fold_dir in sorted(p for p in seed_dir.iterdir() if p.is_dir()):
+            rows.append(fold_status(fold_dir, now, stale_after))
+    seen = {(r["seed"], r["fold"]) for r in rows}
+    for seed in plan.get("seeds", []):
+        for fold in plan.get("folds", []):
+            if (str(seed), fold) not in seen:
+                rows.append({"seed": str(seed), "fold": fold, "state": "pending", "epoch": 0,
+                             "epochs": plan.get("epochs"), "elapsed_s": 0.0, "remaining_s": None})
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df, {"study": study.name, **{s: 0 for s in STATES}, "folds": 0, "elapsed_s": 0.0, "eta_s": None}
+    df = df.sort_values(["seed", "fold"], key=lambda c: c.map(lambda v: (len(str(v)), str(v)))).reset_index(drop=True)
+    counts = df["state"].value_counts()
+    totals = {"study": study.name, **{s: int(counts.get(s, 0)) for s in STATES}, "folds": len(df),
+              "elapsed_s": round(float(df["elapsed_s"].sum()), 1)}
+    # the estimate: remaining epochs of started folds plus pending folds at the mean fold time
+    per_epoch = df["s_per_epoch"].dropna().mean() if "s_per_epoch" in df else float("nan")
+    epochs = plan.get("epochs") or (df["epochs"].dropna().max() if df["epochs"].notna().any() else None)
+    open_ = df[df.state.isin(["running", "stopped", "pending"])]
+    if open_.empty:
+        totals["eta_s"] = 0.0
+    elif pd.notna(per_epoch) and epochs:
+        todo_epochs = float((epochs - open_["epoch"]).clip(lower=0).sum())
+        totals["eta_s"] = round(todo_epochs * per_epoch / max(1, int(plan.get("workers", 1))), 1)
+    else:
+        totals["eta_s"] = None
+    return df, totals
+
+
+def find_studies(paths: list[str | Path]) -> list[Path]:
+    """Study folders among ``paths``: a study itself (it has seed*/ or study.json), or a
+    runs folder holding studies."""
+    out = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            raise FileNotFoundError(f"{p}: no such folder")
+        if (p / "study.json").is_file() or any(p.glob("seed*")):
+            out.append(p)
+        else:
+            found = sorted(q for q in p.iterdir() if q.is_dir() and ((q / "study.json").is_file() or any(q.glob("seed*"))))
+            if not found:
+                raise FileNotFoundError(f"{p}: neither a study folder (seed*/) nor a folder of studies")
+            out += found
+    return out
+
+
+def status_table(studies: list[str | Path], now: float | None = None) -> pd.DataFrame:
+    """One row per study: its folds per state, training time so far and the estimate left
+    (h:mm:ss) — what the training chapter shows, and ``cmnet status`` prints per study."""
+    rows = []
+    for s in studies:
+        _, tot = study_status(s, now)
+        rows.append({"study": tot["study"], **{k: tot[k] for k in STATES}, "folds": tot["folds"],
+                     "trained": _hms(tot["elapsed_s"]), "left (estimate)": _hms(tot["eta_s"])})
+    return pd.DataFrame(rows).set_index("study")
+
+
+def _hms(s) -> str:
+    if s is None or pd.isna(s):
+        return "?"
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def by_seed(df: pd.DataFrame) -> pd.DataFrame:
+    """Folds per state for every seed of one study."""
+    t = df.pivot_table(index="seed", columns="state", values="fold", aggfunc="count", fill_value=0)
+    return t.reindex(columns=[s for s in STATES if s in t.columns])
+
+
+def format_status(studies: list[Path], now: float | None = None, folds: bool = False) -> str:
+    """The text ``cmnet status`` prints: per study, its folds per state and seed, the folds
+    still open (or, with ``folds``, every fold) with their latest epoch's losses, the elapsed
+    training time and the estimate."""
+    lines = []
+    for s in studies:
+        df, tot = study_status(s, now)
+        lines.append(f"{tot['study']}: {tot['done']}/{tot['folds']} folds done, {tot['running']} running, "
+                     f"{tot['stopped']} stopped, {tot['failed']} failed, {tot['pending']} pending; "
+                     f"trained {_hms(tot['elapsed_s'])}, estimate {_hms(tot['eta_s'])} to go")
+        if df.empty:
+            continue
+        lines += ["  " + line for line in by_seed(df).to_string().splitlines()]
+        show = df if folds else df[df.state.isin(["running", "stopped", "failed"])]
+        if not show.empty:
+            cols = [c for c in ("seed", "fold", "state", "epoch", "epochs", *LOSS_COLUMNS, "remaining_s") if c in show]
+            lines += ["  " + line for line in show[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}").splitlines()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+class ScalarLog:
+    """Per-epoch scalars of one fold as TensorBoard event files in its folder (a no-op when
+    disabled). A resumed fold purges the steps after its checkpoint, so a curve never holds
+    an epoch twice."""
+
+    def __init__(self, fold_dir: Path, start_epoch: int, enabled: bool = True):
+        self.writer = None
+        if enabled:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(fold_dir), purge_step=start_epoch + 1 if start_epoch else None)
+
+    def epoch(self, rec: dict) -> None:
+        if self.writer is None:
+            return
+        step = int(rec["epoch"])
+        for k, v in rec.items():
+            if k != "epoch" and isinstance(v, (int, float)):
+                group = "test" if k.startswith("test_") else "train" if k.startswith("train_") else "optim"
+                self.writer.add_scalar(f"{group}/{k.removeprefix(group + '_')}", float(v), step)
+        self.writer.flush()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
