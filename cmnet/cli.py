@@ -133,7 +133,19 @@ def _cmd_predict(args) -> int:
     if args.csv:
         import pandas as pd
 
+        if r["k"] is None:
+            raise ValueError(f"--csv: {r['model']} has no per-frame intensity to write")
         pd.DataFrame({"frame": range(len(r["k"])), "k": r["k"]}).to_csv(args.csv, index=False)
+    if not args.no_figure:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .plots import prediction_figure
+
+        fig_path = args.figure or Path(f"prediction-{Path(args.frames).resolve().name}.png")
+        prediction_figure(r, f"clip {Path(args.frames).resolve().name} · "
+                                       f"model {'/'.join(args.checkpoint.resolve().parts[-4:-1])}").savefig(fig_path, dpi=110)
+        print(f"figure: {fig_path}")
     return 0
 
 
@@ -243,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("frames", type=Path, help="folder of the clip's frames (numbered file names)")
     s.add_argument("--detector", choices=["haar", "face_alignment", "none"], help="default: the training config's")
     s.add_argument("--csv", type=Path, help="write the intensity curve here")
+    s.add_argument("--figure", type=Path, help="the figure: frames, intensity curve and class probabilities "
+                                               "(default prediction-<folder>.png in the current folder)")
+    s.add_argument("--no-figure", action="store_true", help="no figure")
     s.set_defaults(fn=_cmd_predict)
 
     s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",

@@ -166,3 +166,40 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def prediction_figure(result: dict, title: str = ""):
+    """What ``cmnet predict`` saw and said: the frames the model read (the normalised clip,
+    or MMNet's onset and apex), the per-frame intensity k (CMNet), and the class
+    probabilities with the predicted class marked."""
+    frames = np.asarray(result["frames"])
+    probs = result["probs"]
+    k = result.get("k")
+    fig = plt.figure(figsize=(9, 4.6))
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 2.2], width_ratios=[1.6, 1])
+    ax = fig.add_subplot(grid[0, :])
+    ax.imshow(np.concatenate(list(frames), axis=1))
+    ax.set_axis_off()
+    ax.set_title("frames read by the model" + (" (onset, apex)" if len(frames) == 2 else f" ({len(frames)}, normalised)"),
+                 fontsize=9)
+    ax = fig.add_subplot(grid[1, 0])
+    if k is not None:
+        ax.plot(np.arange(1, len(k) + 1), k, "o-", color="tab:blue")
+        ax.set_xlabel("normalised frame")
+        ax.set_ylabel("intensity k")
+        ax.ticklabel_format(axis="y", useOffset=False)
+        ax.set_title("per-frame intensity k (its scale is the model's own)", fontsize=9)
+    else:
+        ax.text(0.5, 0.5, f"{result.get('model', 'this model')} has no per-frame intensity", ha="center", va="center")
+        ax.set_axis_off()
+    ax = fig.add_subplot(grid[1, 1])
+    names = list(probs)
+    best = max(names, key=probs.get)
+    ax.barh(names, [100 * probs[c] for c in names], color=["tab:red" if c == best else "tab:gray" for c in names])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("probability (%)")
+    ax.set_title(f"predicted: {best} ({100 * probs[best]:.1f} %)", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -68,4 +68,4 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | N
         out = model(normalize(model_input_of(x, cfg)))
     probs = out.logits.softmax(-1)[0].tolist()
     return {"probs": dict(zip(classes, probs)), "k": None if out.k is None else out.k[0].tolist(),
-            "n_frames": len(frames)}
+            "n_frames": len(frames), "frames": seq, "model": cfg.model.model}

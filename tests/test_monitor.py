@@ -105,3 +105,22 @@ def test_a_resumed_fold_never_shows_an_epoch_twice(tmp_path):
         log.epoch({"epoch": e, "train_loss": 10.0 * e})
     log.close()
     assert _scalars(tmp_path, "train/loss") == {1: 1.0, 2: 2.0, 3: 30.0, 4: 40.0}
+
+
+def test_prediction_figure_shows_the_predicted_class_and_k():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cmnet.plots import prediction_figure
+
+    frames = np.zeros((16, 8, 8, 3), np.uint8)
+    probs = {"disgust": 0.1, "happiness": 0.6, "others": 0.3}
+    fig = prediction_figure({"frames": frames, "probs": probs, "k": list(np.linspace(0, 1, 16))}, "clip")
+    titles = [a.get_title() for a in fig.axes]
+    assert "predicted: happiness (60.0 %)" in titles
+    assert len(fig.axes[1].lines[0].get_ydata()) == 16
+    bars = fig.axes[2].patches
+    assert [round(b.get_width(), 6) for b in bars] == [10.0, 60.0, 30.0]
+    # MMNet: two frames, no intensity curve
+    fig = prediction_figure({"frames": frames[:2], "probs": probs, "k": None, "model": "mmnet"})
+    assert "mmnet has no per-frame intensity" in fig.axes[1].texts[0].get_text()

@@ -70,9 +70,14 @@ def test_tiny_study_writes_every_artifact(tmp_path):
     dirs = [f"--set=runs_dir={tmp_path / 'runs'}", f"--set=results_dir={tmp_path / 'results'}", "--set=name=tiny"]
     assert main(["report", *dirs]) == 0
     clip_dir = next((tmp_path / "synth" / "CASME2_RAW_selected" / "sub01").iterdir())
-    assert main(["predict", str(fold_dirs[0] / "final.pt"), str(clip_dir), "--csv", str(tmp_path / "k.csv")]) == 0
+    assert main(["predict", str(fold_dirs[0] / "final.pt"), str(clip_dir), "--csv", str(tmp_path / "k.csv"),
+                 "--figure", str(tmp_path / "pred.png")]) == 0
     k = pd.read_csv(tmp_path / "k.csv")
     assert len(k) == 16 and np.isfinite(k["k"]).all()
+    import matplotlib.image
+
+    img = matplotlib.image.imread(tmp_path / "pred.png")  # frames, the k curve and the probabilities
+    assert img.shape[0] > 300 and img.shape[1] > 600 and img[..., :3].std() > 0.05
     # a rerun recomputes nothing
     mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("final.pt")}
     run_study(cfg, progress=False)
