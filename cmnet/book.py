@@ -106,12 +106,27 @@ def execute_notebooks(profile: str = "smoke", out_dir: str | Path | None = None,
         if old.get("profile") == profile:
             new = {t["notebook"]: t for t in timings}
             timings = [new.pop(t["notebook"], t) for t in old["timings"]] + list(new.values())
-    write_status(out_dir / "status.md", profile, timings)
+    write_status(out_dir / "status.md", profile, timings, results_dir)
     write_headline(out_dir, profile, results_dir)
     return timings
 
 
-def write_status(path: Path, profile: str, timings: list[dict]) -> None:
+def training_times(results_dir: str | Path, profile: str) -> list[dict]:
+    """Per study of the profile: its folds and the training time they took (the sum of
+    their fold seconds, from the artifacts), whichever build computed them."""
+    import pandas as pd
+
+    rows = []
+    for d in sorted(Path(results_dir).glob(f"{profile}-*")):
+        f = d / "folds.csv"
+        if f.is_file():
+            folds = pd.read_csv(f)
+            rows.append({"study": d.name, "folds": len(folds), "seeds": folds["seed"].nunique(),
+                         "seconds": float(folds["seconds"].sum())})
+    return rows
+
+
+def write_status(path: Path, profile: str, timings: list[dict], results_dir: str | Path | None = None) -> None:
     import torch
 
     from .train import environment, resolve_device
@@ -122,8 +137,17 @@ def write_status(path: Path, profile: str, timings: list[dict]) -> None:
              f"(`params/{profile}.yaml` over `params/base.yaml`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
              "", "## Run time of every notebook", "", "| notebook | seconds |", "| --- | ---: |"]
     lines += [f"| {t['notebook']} | {t['seconds']:.1f} |" for t in timings]
-    lines += [f"| **total** | **{sum(t['seconds'] for t in timings):.1f}** |", "", "## Environment", "",
-              "| item | value |", "| --- | --- |"]
+    lines += [f"| **total** | **{sum(t['seconds'] for t in timings):.1f}** |", ""]
+    studies = training_times(results_dir, profile) if results_dir is not None else []
+    if studies:
+        lines += ["## Training time of the studies shown", "",
+                  "Finished folds are reused from `runs/` by later builds, so the run times above count only what "
+                  "this build computed; the training time of every fold shown, from its artifacts (one process; "
+                  "`workers` folds ran at once):", "", "| study | folds | seeds | training (s) |",
+                  "| --- | ---: | ---: | ---: |"]
+        lines += [f"| {r['study']} | {r['folds']} | {r['seeds']} | {r['seconds']:.0f} |" for r in studies]
+        lines += [f"| **total** | | | **{sum(r['seconds'] for r in studies):.0f}** |", ""]
+    lines += ["## Environment", "", "| item | value |", "| --- | --- |"]
     lines += [f"| {k} | {v} |" for k, v in env.items()]
     lines += [f"| torch threads | {torch.get_num_threads()} |", f"| host | {platform.node()} |", ""]
     path.write_text("\n".join(lines))

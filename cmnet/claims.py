@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .experiments import PAPER_DATASETS
 from .results import paired_difference, seed_interval
 
 # (claim, the paper's evidence, better variant, worse variant)
@@ -69,7 +70,7 @@ def tendency_claim(agree: dict[str, pd.DataFrame], column: str = "rho_truth") ->
             continue
         s = seed_interval(vals)
         rows.append({"variant": name, f"mean {column}": round(s["mean"], 3),
-                     "95% interval": f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]", "seeds": s["n"],
+                     "95% interval": f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]" if s["n"] > 1 else "—", "seeds": s["n"],
                      "verdict": verdict(s["ci_low"], s["ci_high"]) if s["n"] > 1 else "one seed: no interval"})
     return pd.DataFrame(rows)
 
@@ -81,7 +82,8 @@ def level_claim(summary: dict, dataset: str, paper: pd.DataFrame) -> pd.DataFram
     sel = paper[(paper.table == "Table 1") & (paper.method == "CMNet") & (paper.metric == "accuracy")]
     rows = []
     for ds, v in zip(sel.dataset, sel.value_percent):
-        row = {"claim": f"Table 1: CMNet reaches {v:.2f} % accuracy on {ds}", "paper": f"{v:.2f}"}
+        row = {"claim": f"Table 1: CMNet reaches {v:.2f} % accuracy on {PAPER_DATASETS.get(ds, ds)}",
+               "paper": f"{v:.2f}"}
         if ds != dataset:
             row |= {"ours": "—", "verdict": f"not testable here (this profile's data is {dataset})"}
         else:

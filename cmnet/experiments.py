@@ -133,10 +133,10 @@ def side_by_side(rows: dict[str, tuple], paper: pd.DataFrame, dataset_label: str
         r["seeds"] = summary["n_seeds"]
         if paper_sel is not None:
             sel = paper.query(paper_sel)
-            for ds in PAPER_DATASETS:
-                for met, name in (("accuracy", "acc"), ("f1_paper", "F1")):
+            for ds, ds_label in PAPER_DATASETS.items():  # the paper's order: CASME II, SAMM, SMIC-HS; Acc, F1
+                for met, name in PAPER_METRICS.items():
                     v = sel[(sel.metric == met) & (sel.dataset == ds)]["value_percent"]
-                    r[f"paper {name} {ds}"] = float(v.iloc[0]) if len(v) else float("nan")
+                    r[f"paper {name} {ds_label}"] = float(v.iloc[0]) if len(v) else float("nan")
         out.append(r)
     df = pd.DataFrame(out).set_index("method").round(2)
     df.attrs["caption"] = (f"{dataset_label}; {protocol}. 'ours' are reproduced here (mean over seeds, ± the sample "

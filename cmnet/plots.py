@@ -121,7 +121,7 @@ def confusion_figure(cm: np.ndarray, classes, title: str):
 def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, title: str = ""):
     """Figure 5: the prototype (mean ± σ) and learned intensities k of one clip; k is
     min–max scaled into the prototype's range for display (its scale is free)."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    fig, ax = plt.subplots(figsize=(8.5, 3.2))
     n = np.arange(1, len(mean) + 1)
     ax.fill_between(n, mean - std, mean + std, color="tab:blue", alpha=0.2)
     ax.plot(n, mean, "o-", color="tab:blue", label="prototype")
@@ -136,7 +136,7 @@ def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, t
     ax.set_xlabel("frame n")
     ax.set_ylabel("intensity")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, not over them
     fig.tight_layout()
     return fig
 

@@ -87,13 +87,18 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
         assert any(c.get("outputs") for c in code)
         text = "".join(str(o.get("text", "")) for c in code for o in c.get("outputs", []))
         assert "TqdmWarning" not in text and "IProgress" not in text, f"{nb.name}: a tqdm widget warning"
+        assert "%|" not in text, f"{nb.name}: a progress bar in the chapter"
         assert " fold " not in text or "clips  acc" not in text, f"{nb.name}: fold logs in the chapter"
         tags = [t for c in code for t in c["metadata"].get("tags", [])]
         assert "remove-cell" in tags and "hide-cell" in tags, f"{nb.name}: parameter cells not tagged"
-        for c in code:  # every figure has a caption
-            if any("image/png" in o.get("data", {}) for o in c.get("outputs", [])):
-                assert c["metadata"].get("mystnb", {}).get("figure", {}).get("caption"), \
-                    f"{nb.name}: a figure without a caption: {''.join(c['source'])[:80]}"
+        for c in code:  # every figure has a caption, and a captioned cell shows no table (it would be captioned too)
+            outs = c.get("outputs", [])
+            captioned = c["metadata"].get("mystnb", {}).get("figure", {}).get("caption")
+            if any("image/png" in o.get("data", {}) for o in outs):
+                assert captioned, f"{nb.name}: a figure without a caption: {''.join(c['source'])[:80]}"
+            if captioned:
+                assert not any("text/html" in o.get("data", {}) for o in outs), \
+                    f"{nb.name}: a table inside a captioned figure cell: {''.join(c['source'])[:80]}"
     # the study tables went to the build folder, not to the repository's results/
     assert any((src / "results").glob("smoke-*")) and not any((clone / "results").glob("smoke-*"))
     assert (out / "headline.png").is_file() and "fig-headline" in (out / "headline.md").read_text()
@@ -152,3 +157,17 @@ def test_headline_and_intro(tmp_path):
     intro = (ROOT / "book" / "intro.md").read_text()
     assert intro.index("{include} executed/headline.md") < intro.index("This book reproduces")
     assert (ROOT / "book" / "executed" / "headline.md").is_file()
+
+
+def test_side_by_side_puts_the_papers_columns_in_its_order():
+    from cmnet.experiments import paper_numbers, side_by_side
+
+    stat = {"mean": 0.5, "std": 0.1, "ci_low": 0.3, "ci_high": 0.7, "n": 3}
+    summary = {"summary": {k: stat for k in ("pooled_accuracy", "pooled_uf1", "pooled_f1_paper", "fold_mean_accuracy",
+                                             "fold_mean_f1_paper")}, "n_seeds": 3}
+    t = side_by_side({"CMNet": (summary, 'table == "Table 1" and method == "CMNet"')},
+                     paper_numbers(ROOT / "results" / "paper_numbers.csv"), "synthme", "LOSO")
+    paper_cols = [c for c in t.columns if c.startswith("paper")]
+    assert paper_cols == ["paper Acc CASME II", "paper F1 CASME II", "paper Acc SAMM", "paper F1 SAMM",
+                          "paper Acc SMIC-HS", "paper F1 SMIC-HS"]
+    assert t.loc["CMNet", "paper F1 SMIC-HS"] == pytest.approx(80.11) and t.loc["CMNet", "acc 95% CI"] == "[30.0, 70.0]"
