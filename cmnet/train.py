@@ -91,8 +91,20 @@ def environment(device: torch.device) -> dict:
         "python": platform.python_version(), "cmnet": cmnet.__version__, "torch": torch.__version__,
         "numpy": np.__version__, "opencv": cv2.__version__, "scikit-learn": sklearn.__version__,
         "git_commit": commit, "device": str(device), "device_name": dev, "cpu_threads": torch.get_num_threads(),
-        "platform": platform.platform(),
+        "platform": platform.platform(), "cpu_model": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
+
+
+def cpu_model() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo). Recorded because the same seed gives
+    other numbers on another CPU: its vector kernels round differently, and training amplifies it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 # ------------------------------------------------------------------ set-up
