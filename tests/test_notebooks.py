@@ -171,3 +171,32 @@ def test_side_by_side_puts_the_papers_columns_in_its_order():
     assert paper_cols == ["paper Acc CASME II", "paper F1 CASME II", "paper Acc SAMM", "paper F1 SAMM",
                           "paper Acc SMIC-HS", "paper F1 SMIC-HS"]
     assert t.loc["CMNet", "paper F1 SMIC-HS"] == pytest.approx(80.11) and t.loc["CMNet", "acc 95% CI"] == "[30.0, 70.0]"
+
+
+def test_the_published_book_builds_and_reads_cleanly(tmp_path, monkeypatch):
+    """The committed chapters (book/executed/, refreshed only by `cmnet book --publish`)
+    carry the book's cell tags and figure captions, hold every chapter, and build."""
+    from cmnet.book import PUBLISHED, build_book, prepare_source
+
+    monkeypatch.chdir(ROOT)
+    pub = ROOT / PUBLISHED
+    assert sorted(p.name for p in pub.glob("[0-9][0-9]_*.ipynb")) == [n.name for n in NOTEBOOKS]
+    profile = json.loads((pub / "timings.json").read_text())["profile"]
+    for nb in NOTEBOOKS:
+        code = [c for c in json.loads((pub / nb.name).read_text())["cells"] if c["cell_type"] == "code"]
+        tags = [t for c in code for t in c["metadata"].get("tags", [])]
+        assert "remove-cell" in tags and "hide-cell" in tags, f"{nb.name}: published without the book's tags"
+        for c in code:
+            if any("image/png" in o.get("data", {}) for o in c.get("outputs", [])):
+                assert c["metadata"].get("mystnb", {}).get("figure", {}).get("caption"), f"{nb.name}: uncaptioned"
+        text = "".join(str(o.get("text", "")) for c in code for o in c.get("outputs", []))
+        assert "%|" not in text and "TqdmWarning" not in text, f"{nb.name}: a progress bar or tqdm warning"
+    assert f"profile **{profile}**" in (pub / "status.md").read_text()
+    src = prepare_source(tmp_path / "src")
+    import shutil
+
+    shutil.copytree(pub, src / PUBLISHED)
+    index = build_book(src)
+    assert index.is_file()
+    intro = (src / "_build" / "html" / "book" / "intro.html").read_text()
+    assert "headline.png" in intro and "holds here" in intro
