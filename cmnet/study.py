@@ -68,7 +68,10 @@ def run_study(cfg: Config, progress: bool = True) -> dict:
     bar = tqdm(total=len(jobs), desc=f"study {cfg.study.name}", unit="fold", disable=not progress)
 
     def say(line):  # one line per fold: printed under the bar, or logged (INFO) when quiet
-        tqdm.write(line) if progress else log.info("%s: %s", cfg.study.name, line)
+        if progress:
+            tqdm.write(line)
+        else:
+            log.info("%s: %s", cfg.study.name, line)
 
     def record(fcfg, fold, out, r=None, err=None):
         seed = fcfg.train.seed

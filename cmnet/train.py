@@ -325,6 +325,7 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
             try:
                 loss, parts, logits = train_step(fwd, crit, opt, x, y, apex, cfg, amp, dev_gen)
             except FloatingPointError as e:
+                scalars.close()  # the event file is complete up to the last good epoch
                 raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, step {i // t.batch_size + 1}: {e}") from None
             k = len(b)
             n_seen += k
