@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 PROFILE ?= smoke
 
-.PHONY: setup test bench book publish pins clean
+.PHONY: setup test bench book publish pins mutation clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -39,5 +39,12 @@ publish: $(VENV)/.installed
 pins: $(VENV)/.installed
 	$(PY) tools/check_pins.py
 
+# mutation testing of the modules that make the book's numbers (mutmut, pinned in the
+# `mutation` extra): a measurement, not a CI step; about an hour on 2 cores from scratch,
+# resumes where it stopped; report in benchmarks/results/mutation.md
+mutation: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[mutation]"
+	$(PY) tools/mutation.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info _build
+	rm -rf $(VENV) .pytest_cache build *.egg-info _build mutants

@@ -93,8 +93,8 @@ def confusion_table(summary: dict) -> pd.DataFrame:
 
 
 def read_intensity(run_dir: str | Path) -> dict[str, np.ndarray]:
-    """All test clips' intensity records of a study (every fold and seed), concatenated."""
-    paths = sorted(Path(run_dir).glob("seed*/*/intensity.npz"))
+    """All test clips' intensity records of a study (every finished fold and seed), concatenated."""
+    paths = [p for p in sorted(Path(run_dir).glob("seed*/*/intensity.npz")) if (p.parent / "done.json").is_file()]
     parts = [np.load(p) for p in paths]
     if not parts:
         raise FileNotFoundError(f"no intensity.npz under {run_dir} (a model without an intensity branch?)")

@@ -22,7 +22,11 @@ def _git_status():
 
 
 def pytest_sessionstart(session):
-    session.config._git_before = _git_status()
+    if _mutant_under_test():
+        import gc
+
+        gc.freeze()  # the forked test process's inherited heap is never collected: no GC pauses over it
+    session.config._git_before = None if _mutant_under_test() else _git_status()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -33,3 +37,38 @@ def pytest_sessionfinish(session, exitstatus):
     if new:
         print("\nthe tests changed the checkout (git status):\n  " + "\n  ".join(new))
         session.exitstatus = 1
+
+
+# ------------------------------------------------------------------ mutation testing (make mutation)
+# mutmut runs the tests that execute a mutated function; here, under mutmut, they are narrowed
+# to the unit tests of the mutated module ([tool.cmnet.mutation] in pyproject.toml) and run
+# fastest first, so a mutant counts as killed only by its own module's tests
+
+def _mutant_under_test() -> str:
+    import os
+
+    name = os.environ.get("MUTANT_UNDER_TEST", "")
+    return name if "__mutmut_" in name else ""
+
+
+def pytest_collection_modifyitems(config, items):
+    mutant = _mutant_under_test()
+    if not mutant:
+        return
+    import json
+    import tomllib
+    from pathlib import Path
+
+    table = tomllib.loads(Path("pyproject.toml").read_text())["tool"]["cmnet"]["mutation"]["tests"]
+    module = max((m for m in table if mutant.startswith(m + ".")), key=len, default=None)
+    if module is None:
+        raise pytest.UsageError(f"{mutant}: its module has no entry in [tool.cmnet.mutation.tests]")
+    own = set(table[module])
+    keep = [it for it in items if it.nodeid.split("::")[0] in own]
+    drop = [it for it in items if it.nodeid.split("::")[0] not in own]
+    stats = Path("mutmut-stats.json")
+    durations = json.loads(stats.read_text()).get("duration_by_test", {}) if stats.is_file() else {}
+    keep.sort(key=lambda it: durations.get(it.nodeid, 0.0))
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+    items[:] = keep

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def project() -> tuple[list[Requirement], SpecifierSet]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return [Requirement(r) for r in meta["dependencies"]], SpecifierSet(meta["requires-python"])
+    extras = [r for group in meta.get("optional-dependencies", {}).values() for r in group]
+    return [Requirement(r) for r in meta["dependencies"] + extras], SpecifierSet(meta["requires-python"])
 
 
 def supported_versions(spec: SpecifierSet, candidates=range(8, 20)) -> list[str]:

@@ -1,0 +1,205 @@
+"""Mutation testing of the modules whose bugs would silently change the book's numbers
+(``make mutation``): run mutmut (configured in pyproject.toml, ``[tool.mutmut]``), then
+write the report: per module the mutants killed, survived, timed out and without a
+test, the score, and every survivor with its diff and, where it has one, the reason it
+is an equivalent mutant (no observable change).
+
+    python tools/mutation.py                  # run (resumes where mutmut left off) + report
+    python tools/mutation.py --report-only    # report from the last run's results
+    python tools/mutation.py --children 2     # mutants tested at once (default: cores)
+
+Writes ``benchmarks/results/mutation.md`` and ``mutation.json``. A measurement, not a CI
+step: about an hour on the 2-core machine from scratch (the report gives the run time).
+
+Score of a module = (killed + timeout) / (mutants − equivalent). A mutant counts as killed
+only when a test of its own module fails (tests/conftest.py narrows each run to the
+module's tests, ``[tool.cmnet.mutation.tests]``): the score is a lower bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results"
+TARGET = 0.90
+
+# The modules of the issue (one row each; the losses also as one row), by dotted prefix.
+MODULES = {
+    "cmnet.losses.distillation": "cmnet/losses/distillation.py",
+    "cmnet.losses.tendency": "cmnet/losses/tendency.py",
+    "cmnet.losses.total": "cmnet/losses/total.py",
+    "cmnet.metrics": "cmnet/metrics.py",
+    "cmnet.data.splits": "cmnet/data/splits.py",
+    "cmnet.data.validate": "cmnet/data/validate.py",
+    "cmnet.results": "cmnet/results.py",
+    "cmnet.train": "cmnet/train.py (evaluation and resume paths)",
+    "cmnet.preprocess.temporal": "cmnet/preprocess/temporal.py",
+}
+GROUPS = {"cmnet/losses/ (all)": ("cmnet.losses.",)}
+
+# Survivors that change nothing observable, each with the reason. Keyed by a pattern of the
+# mutant's name and the changed line (a mutant's number shifts when its function changes;
+# the line it changes does not): {(name regex, added-line regex): reason}.
+EQUIVALENT: dict[tuple[str, str], str] = {
+    (r"^cmnet\.losses\.distillation\.x__others__", r"device=None"):
+        "`device=None` builds the index tensor on the default device, the CPU, where the tests run; "
+        "on a GPU it would fail loudly (indexing a CUDA tensor with a CPU index of another device is an error).",
+}
+
+STATUS_KILLED = ("killed", "timeout")
+
+
+def mutmut(*args: str, check: bool = True) -> str:
+    exe = Path(sys.executable).with_name("mutmut")
+    r = subprocess.run([str(exe), *args], cwd=ROOT, capture_output=True, text=True)
+    if check and r.returncode != 0:
+        raise SystemExit(f"mutmut {' '.join(args)} failed ({r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+    return r.stdout
+
+
+def statuses() -> dict[str, str]:
+    """mutant name → status, as ``mutmut results --all true`` prints them."""
+    out = {}
+    for line in mutmut("results", "--all", "true").splitlines():
+        m = re.match(r"\s*(\S+__mutmut_\d+): (.+)$", line)
+        if m:
+            out[m.group(1)] = m.group(2).strip()
+    if not out:
+        raise SystemExit("no mutants found: run `make mutation` (or `mutmut run`) first")
+    return out
+
+
+def diff_of(name: str) -> list[str]:
+    """The changed lines of a mutant (``-`` original, ``+`` mutated)."""
+    text = mutmut("show", name, check=False)
+    return [ln for ln in text.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+
+
+def module_of(name: str) -> str | None:
+    return max((m for m in MODULES if name.startswith(m + ".")), key=len, default=None)
+
+
+def equivalent_reason(name: str, diff: list[str]) -> str | None:
+    added = "\n".join(ln for ln in diff if ln.startswith("+"))
+    for (pat_name, pat_line), reason in EQUIVALENT.items():
+        if re.search(pat_name, name) and re.search(pat_line, added):
+            return reason
+    return None
+
+
+def build_report(stat: dict[str, str], seconds: float | None, children: int | None) -> dict:
+    rows: dict[str, Counter] = {m: Counter() for m in MODULES}
+    survivors = []
+    for name, status in sorted(stat.items(), key=lambda kv: _natural(kv[0])):
+        mod = module_of(name)
+        if mod is None:
+            continue
+        c = rows[mod]
+        c["mutants"] += 1
+        if status in STATUS_KILLED:
+            c[status] += 1
+            continue
+        diff = diff_of(name)
+        reason = equivalent_reason(name, diff) if status == "survived" else None
+        c["equivalent" if reason else status] += 1
+        survivors.append({"mutant": name, "module": mod, "status": status, "diff": diff, "equivalent": reason})
+    table = []
+    for mod, c in rows.items():
+        table.append(_row(MODULES[mod], c))
+    for label, prefixes in GROUPS.items():
+        c = sum((rows[m] for m in MODULES if m.startswith(prefixes)), Counter())
+        table.append(_row(label, c))
+    return {"tool": f"mutmut {_version('mutmut')}", "python": platform.python_version(),
+            "machine": f"{os.cpu_count()} cores, {platform.machine()}", "children": children,
+            "seconds": None if seconds is None else round(seconds), "target": TARGET, "modules": table,
+            "survivors": survivors}
+
+
+def _row(label: str, c: Counter) -> dict:
+    detected = c["killed"] + c["timeout"]
+    denom = c["mutants"] - c["equivalent"]
+    return {"module": label, "mutants": c["mutants"], "killed": c["killed"], "timeout": c["timeout"],
+            "survived": c["survived"], "no tests": c["no tests"], "equivalent": c["equivalent"],
+            "other": c["mutants"] - detected - c["survived"] - c["no tests"] - c["equivalent"],
+            "score": detected / denom if denom else float("nan")}
+
+
+def _natural(name: str):
+    base, _, n = name.rpartition("__mutmut_")
+    return base, int(n) if n.isdigit() else 0
+
+
+def _version(pkg: str) -> str:
+    from importlib.metadata import version
+
+    return version(pkg)
+
+
+def markdown(rep: dict) -> str:
+    lines = ["# Mutation testing: the modules that make the book's numbers", "",
+             f"`make mutation` ({rep['tool']}, Python {rep['python']}, {rep['machine']}; "
+             f"{rep['children']} mutants at once). "
+             + (f"Run time: {rep['seconds'] / 60:.0f} min." if rep["seconds"] else "Run time: not measured (report only)."),
+             "",
+             "Score = (killed + timeout) / (mutants − equivalent). A mutant counts as killed only when a test of its",
+             "own module fails (`[tool.cmnet.mutation.tests]` in pyproject.toml; tests/conftest.py narrows each",
+             "run to them, fastest first); tests that run the fold in another process cannot reach a mutant and are",
+             "left out. So each score is a lower bound. Target: ≥ "
+             f"{rep['target']:.0%} per module.", "",
+             "| module | mutants | killed | timeout | survived | no tests | equivalent | score |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rep["modules"]:
+        flag = "" if r["score"] >= rep["target"] else " (below target)"
+        lines.append(f"| {r['module']} | {r['mutants']} | {r['killed']} | {r['timeout']} | {r['survived']} | "
+                     f"{r['no tests']} | {r['equivalent']} | {r['score']:.1%}{flag} |")
+    live = [s for s in rep["survivors"] if not s["equivalent"]]
+    eq = [s for s in rep["survivors"] if s["equivalent"]]
+    lines += ["", f"## Survivors not explained ({len(live)})", ""]
+    if not live:
+        lines.append("None.")
+    for s in live:
+        lines += [f"- `{s['mutant']}` ({s['status']})", "  ```diff", *("  " + d for d in s["diff"]), "  ```"]
+    lines += ["", f"## Equivalent mutants ({len(eq)})", ""]
+    for s in eq:
+        lines += [f"- `{s['mutant']}`: {s['equivalent']}", "  ```diff", *("  " + d for d in s["diff"]), "  ```"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--report-only", action="store_true", help="write the report from the last run's results")
+    ap.add_argument("--children", type=int, default=os.cpu_count(), help="mutants tested at once")
+    ap.add_argument("--out", default=str(OUT), help="folder of mutation.md and mutation.json")
+    a = ap.parse_args(argv)
+    seconds = None
+    if not a.report_only:
+        t0 = time.perf_counter()
+        exe = Path(sys.executable).with_name("mutmut")
+        r = subprocess.run([str(exe), "run", "--max-children", str(a.children)], cwd=ROOT)
+        seconds = time.perf_counter() - t0
+        if r.returncode != 0:
+            print(f"mutmut run exited with {r.returncode}; the report covers what it finished", file=sys.stderr)
+    rep = build_report(statuses(), seconds, a.children)
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "mutation.json").write_text(json.dumps(rep, indent=1, ensure_ascii=False) + "\n")
+    (out / "mutation.md").write_text(markdown(rep))
+    for r in rep["modules"]:
+        print(f"{r['module']:48s} {r['score']:6.1%}  ({r['killed'] + r['timeout']}/{r['mutants'] - r['equivalent']})")
+    print(f"report: {out / 'mutation.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
