@@ -278,6 +278,28 @@ def ice_diagnostics(model, cache, idx, cfg, device, amp, seed: int) -> dict:
 
 # ------------------------------------------------------------------ the fold
 
+def train_epoch(fwd, crit, opt, cache, perm, y_all, apex_all, cfg: Config, device, amp, cpu_gen, dev_gen) -> dict:  # pragma: no mutate block (out of scope)
+    """One pass over the training clips in the order ``perm``: the training accuracy and
+    each scalar loss term, means over the clips seen (``train_acc``, ``train_loss``, …).
+    A non-finite loss raises FloatingPointError naming the step."""
+    t = cfg.train
+    sums, n_seen, correct = {}, 0, 0
+    for i in range(0, len(perm), t.batch_size):
+        b = perm[i : i + t.batch_size]
+        x = load_batch(cache, b, device, t.channels_last, is_pair(cfg), cpu_gen)
+        y, apex = y_all[b].to(device), apex_all[b].to(device)
+        try:
+            loss, parts, logits = train_step(fwd, crit, opt, x, y, apex, cfg, amp, dev_gen)
+        except FloatingPointError as e:
+            raise FloatingPointError(f"step {i // t.batch_size + 1}: {e}") from None
+        k = len(b)
+        n_seen += k
+        correct += int((logits.argmax(1) == y).sum())
+        for name, v in [("loss", loss)] + [(n, v) for n, v in parts.items() if v.dim() == 0]:
+            sums[name] = sums.get(name, 0.0) + v.detach().item() * k
+    return {"train_acc": correct / max(n_seen, 1)} | {f"train_{k}": v / max(n_seen, 1) for k, v in sums.items()}
+
+
 def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | Path, progress: bool = True) -> dict:
     """Train on ``fold.train``, evaluate the last epoch on ``fold.test``; resumable."""
     from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
@@ -312,8 +334,10 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
     train_idx, test_idx = np.asarray(fold.train), np.asarray(fold.test)
     y_all = torch.tensor([classes.index(lab) for lab in cache.labels])
     apex_all = torch.as_tensor(cache.apex)
+    # pragma: no mutate start (the progress bar: display only)
     bar = tqdm(range(start, t.epochs), desc=f"fold {fold.subject}", unit="epoch", leave=False, disable=not progress,
                initial=start, total=t.epochs)
+    # pragma: no mutate end
     scalars = ScalarLog(out, start, t.tensorboard)
     for epoch in bar:
         t0 = time.perf_counter()
@@ -321,24 +345,13 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         cpu_gen = torch.Generator().manual_seed(s)
         dev_gen = torch.Generator(device=device).manual_seed(s)
         perm = train_idx[torch.randperm(len(train_idx), generator=cpu_gen).numpy()]
-        sums, n_seen, correct = {}, 0, 0
-        for i in range(0, len(perm), t.batch_size):
-            b = perm[i : i + t.batch_size]
-            x = load_batch(cache, b, device, t.channels_last, is_pair(cfg), cpu_gen)
-            y, apex = y_all[b].to(device), apex_all[b].to(device)
-            try:
-                loss, parts, logits = train_step(fwd, crit, opt, x, y, apex, cfg, amp, dev_gen)
-            except FloatingPointError as e:
-                scalars.close()  # the event file is complete up to the last good epoch
-                raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, step {i // t.batch_size + 1}: {e}") from None
-            k = len(b)
-            n_seen += k
-            correct += int((logits.argmax(1) == y).sum())
-            for name, v in [("loss", loss)] + [(n, v) for n, v in parts.items() if v.dim() == 0]:
-                sums[name] = sums.get(name, 0.0) + v.detach().item() * k
+        try:
+            means = train_epoch(fwd, crit, opt, cache, perm, y_all, apex_all, cfg, device, amp, cpu_gen, dev_gen)
+        except FloatingPointError as e:
+            scalars.close()  # the event file is complete up to the last good epoch
+            raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, {e}") from None
         sched.step()
-        rec = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3),
-               "train_acc": correct / max(n_seen, 1)} | {f"train_{k}": v / max(n_seen, 1) for k, v in sums.items()}
+        rec = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "seconds": round(time.perf_counter() - t0, 3)} | means
         if t.eval_every and ((epoch + 1) % t.eval_every == 0 or epoch + 1 == t.epochs):
             ev = evaluate(model, crit, cache, test_idx, classes, cfg, device, amp, s)
             rec |= {f"test_{k}": v for k, v in ev["metrics"].items()}
@@ -347,7 +360,7 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "optimizer": opt.state_dict(),
                            "scheduler": sched.state_dict(), "epoch": epoch + 1, "history": json.dumps(history)}, ckpt)
         scalars.epoch(rec)
-        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", acc=f"{rec['train_acc']:.2f}")
+        bar.set_postfix(loss=f"{rec['train_loss']:.3f}", acc=f"{rec['train_acc']:.2f}")  # pragma: no mutate
     bar.close()
     scalars.close()
     return finish_fold(cfg, model, crit, cache, classes, fold, out, device, amp, history)

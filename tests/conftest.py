@@ -26,7 +26,9 @@ def pytest_sessionstart(session):
         import gc
 
         gc.freeze()  # the forked test process's inherited heap is never collected: no GC pauses over it
-    session.config._git_before = None if _mutant_under_test() else _git_status()
+        torch.set_num_threads(1)  # mutants run side by side, one per core: no oversubscribed spinning threads
+    # under mutmut (every phase sets MUTANT_UNDER_TEST) the tests run in mutants/, not the checkout
+    session.config._git_before = None if "MUTANT_UNDER_TEST" in __import__("os").environ else _git_status()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -43,6 +45,12 @@ def pytest_sessionfinish(session, exitstatus):
 # mutmut runs the tests that execute a mutated function; here, under mutmut, they are narrowed
 # to the unit tests of the mutated module ([tool.cmnet.mutation] in pyproject.toml) and run
 # fastest first, so a mutant counts as killed only by its own module's tests
+
+if "MUTANT_UNDER_TEST" in __import__("os").environ:  # mutmut's fork server: load once what every mutant's run imports
+    from cmnet._torchvision import import_torchvision
+
+    import_torchvision()
+
 
 def _mutant_under_test() -> str:
     import os

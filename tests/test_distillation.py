@@ -140,3 +140,35 @@ def test_bad_inputs_are_named():
         intensity_distillation_loss(v1[:, :1], v2[:, :1], fr[:, :1], "random", 0.1)
     with pytest.raises(ValueError, match="tau"):
         intensity_distillation_loss(v1, v2, fr, "random", 0.0)
+
+
+@pytest.mark.parametrize("which", ["view1", "view2", "frames"])
+def test_a_tensor_of_the_wrong_rank_is_named(which):
+    v = dict(zip(("view1", "view2", "frames"), _inputs()))
+    v[which] = v[which][0]
+    with pytest.raises(ValueError, match=rf"^{which} must be \(B, N, E\), got shape \(16, 8\)$"):
+        intensity_distillation_loss(v["view1"], v["view2"], v["frames"], "random", 0.1)
+
+
+def test_default_and_smallest_number_of_negatives():
+    """M defaults to 15 (the paper's); M = 1 is allowed, M = 0 is refused by name."""
+    fr = F.normalize(_inputs()[2], dim=-1)
+    for sampler in ("random", "probabilistic"):
+        assert sample_negatives(fr, sampler, 0.1, generator=torch.Generator().manual_seed(0)).shape == (3, 16, 15)
+        assert sample_negatives(fr, sampler, 0.1, 1, torch.Generator().manual_seed(0)).shape == (3, 16, 1)
+        with pytest.raises(ValueError, match="^num_negatives must be >= 1, got 0$"):
+            sample_negatives(fr, sampler, 0.1, 0)
+    v1, v2, fr = _inputs()
+    a = intensity_distillation_loss(v1, v2, fr, "random", 0.1, generator=torch.Generator().manual_seed(2))
+    b = intensity_distillation_loss(v1, v2, fr, "random", 0.1, 15, torch.Generator().manual_seed(2))
+    assert float(a) == float(b)
+
+
+def test_half_precision_inputs_are_computed_in_float32():
+    """bf16 embeddings (autocast) are promoted to float32 before the loss: the result is the
+    float32 loss of the same (rounded) numbers, not a bf16 computation."""
+    v1, v2, fr = (t.to(torch.bfloat16) for t in _inputs(seed=3))
+    got = intensity_distillation_loss(v1, v2, fr, "deterministic", 0.1)
+    want = intensity_distillation_loss(v1.float(), v2.float(), fr.float(), "deterministic", 0.1)
+    assert got.dtype == torch.float32
+    assert float(got) == pytest.approx(float(want), rel=1e-6)

@@ -68,3 +68,14 @@ def test_bad_inputs():
         accuracy([0, 1], [0])
     with pytest.raises(ValueError, match="no predictions"):
         uf1([], [])
+
+
+def test_confusion_counts_are_integers_and_skip_labels_outside_the_list():
+    """A truth or prediction outside ``labels`` is counted in no cell (it is an error for the
+    scores): cells equal scikit-learn's confusion_matrix restricted to the labels."""
+    t = ["a", "b", "x", "a", "b", "a"]
+    p = ["a", "y", "b", "b", "b", "x"]
+    cm = confusion(t, p, labels=["b", "a"])
+    assert cm.dtype.kind == "i"
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(t, p, labels=["b", "a"]))
+    assert cm.sum() == 3  # ("a", "a"), ("a", "b"), ("b", "b"); the three pairs with x or y are left out

@@ -126,3 +126,35 @@ def test_casme2_apex_outside_its_clip_is_excluded_and_reported(tmp_path):
     assert [c.clip_id for c in clips] == ["EP01_01"]
     (row,) = [r for r in report.rows if r.clip == "sub01/EP01_02"]
     assert row.action == "excluded" and "apex 4 outside onset–offset [1, 3]" in row.reason
+
+
+def test_read_gray_small_reads_quarter_size_grey(tmp_path):
+    import cv2
+    import numpy as np
+
+    from cmnet.data.validate import read_gray_small
+
+    img = np.zeros((40, 24, 3), np.uint8)
+    img[..., 2] = 200  # pure red: grey = 0.299 · 200
+    cv2.imwrite(str(tmp_path / "a.png"), img)
+    g = read_gray_small(tmp_path / "a.png")
+    assert g.shape == (10, 6) and g.dtype == np.float32
+    assert g.mean() == pytest.approx(0.299 * 200, abs=1)
+    (tmp_path / "bad.jpg").write_bytes(b"not an image")
+    with pytest.raises(DatasetError, match=f"^cannot decode image {tmp_path / 'bad.jpg'}$"):
+        read_gray_small(tmp_path / "bad.jpg")
+
+
+def test_estimate_apex_is_the_frame_farthest_from_the_onset(tmp_path):
+    """Grey levels 200 (onset), 150, 100, 180: the differences from the onset are 0, 50, 100,
+    20, so the apex is frame 2 (a sum, or a reference other than the onset, would differ)."""
+    import cv2
+    import numpy as np
+
+    from cmnet.data.validate import estimate_apex
+
+    paths = []
+    for i, v in enumerate((200, 150, 100, 180)):
+        paths.append(tmp_path / f"{i}.png")
+        cv2.imwrite(str(paths[-1]), np.full((16, 16), v, np.uint8))
+    assert estimate_apex(paths) == 2

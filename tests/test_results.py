@@ -16,7 +16,7 @@ from scipy import stats
 from cmnet import results
 from cmnet.metrics import all_metrics
 
-CLASSES = ["negative", "positive", "surprise"]
+CLASSES = ["surprise", "negative", "positive"]  # not in sorted order: tables keep this order
 SEEDS = (0, 2)
 FOLDS = ("subA", "subB")
 N_FRAMES = 6
@@ -49,6 +49,7 @@ def _write_fold(d, seed, fold, data, finished=True):
     rows = ["key,subject,label,pred," + ",".join(f"p_{c}" for c in CLASSES)]
     for key, y, p in zip(keys, data["labels"], data["preds"]):
         rows.append(f"{key},{fold},{CLASSES[y]},{CLASSES[p]},0.2,0.3,0.5")
+    rows += data.get("extra_rows", [])
     (d / "predictions.csv").write_text("\n".join(rows) + "\n")
     np.savez(d / "intensity.npz", keys=keys, k=data["k"], q=data["q"], q_mean=data["q_mean"], q_std=data["q_std"],
              truth=data["truth"], apex=data["apex"], eta=np.zeros(1))
@@ -241,3 +242,37 @@ def test_summary_table_of_one_seed_has_no_spread(study):
     table = results.summary_table(s)
     assert "±" not in "".join(table["pooled over folds"])
     assert isinstance(table, pd.DataFrame)
+
+
+def test_read_predictions_columns_and_index(study):
+    root, data = study
+    preds = results.read_predictions(root)
+    assert list(preds.columns) == ["seed", "key", "subject", "label", "pred"] + [f"p_{c}" for c in CLASSES]
+    assert preds.index.tolist() == list(range(len(preds)))
+    assert results.read_predictions(root / "nothing").empty
+
+
+def test_tables_name_their_rows_and_columns(study):
+    root, _ = study
+    s = results.summarize(root, CLASSES)
+    assert list(results.summary_table(s).columns) == ["metric", "mean over folds", "pooled over folds"]
+    ct = results.confusion_table(s)
+    assert list(ct.columns) == [f"pred {c}" for c in CLASSES] and list(ct.index) == [f"true {c}" for c in CLASSES]
+
+
+def test_summarize_scores_against_the_study_classes(tmp_path):
+    """A prediction outside the study's classes counts as an error and adds no class to the
+    averages (cmnet.metrics' rule with labels = the classes); a class that never occurs is
+    a zero row and column of the confusion matrix, in the classes' order."""
+    data = _fold_data(0, "subA")
+    data["labels"], data["preds"] = np.array([1, 1, 2]), np.array([1, 2, 2])
+    data["extra_rows"] = ["subA/x,subA,negative,contempt,0.2,0.3,0.5"]
+    _write_fold(tmp_path / "seed0" / "subA", 0, "subA", data)
+    s = results.summarize(tmp_path, CLASSES)
+    y = ["negative", "negative", "positive", "negative"]
+    p = ["negative", "positive", "positive", "contempt"]
+    want = all_metrics(y, p, labels=CLASSES)
+    assert want["uf1"] != pytest.approx(all_metrics(y, p)["uf1"])  # the labels matter here
+    for m in results.METRICS:
+        assert s["seeds"][0][f"pooled_{m}"] == pytest.approx(want[m]), m
+    assert s["confusion"] == [[0, 0, 0], [0, 1, 1], [0, 0, 1]]

@@ -117,6 +117,24 @@ def test_soft_wrst_gives_gradient_that_lowers_the_loss():
     assert float(wrst_loss(q, k2, temperature=0.5)) < loss.item()
 
 
+def test_wrst_loss_defaults_and_the_two_sided_reading_against_scipy():
+    """Defaults: soft ranks at temperature 0.05 (params' rank_temperature), α = 0.05,
+    ξ = 0.01, the density reading; p="two-sided" uses scipy's two-sided p of the same Z."""
+    g = torch.Generator().manual_seed(4)
+    q = torch.rand(5, 16, generator=g, dtype=torch.float64)
+    k = torch.rand(5, 16, generator=g, dtype=torch.float64) + torch.tensor([0.0, 0.2, 0.3, 0.5, 1.0])[:, None]
+    torch.testing.assert_close(wrst_loss(q, k), wrst_loss(q, k, 0.05, 0.01, 0.05, "density", "mean"))
+    assert wrst_loss(q, k) != wrst_loss(q, k, temperature=0.5)
+    z = rank_sum_z(q, k, None).numpy()
+    p = 2 * stats.norm.sf(np.abs(z))
+    got = wrst_loss(q, k, temperature=None, p="two-sided", reduction="none").numpy()
+    np.testing.assert_allclose(got, np.maximum(0.0, 0.01 - (p - 0.05)), rtol=0, atol=1e-12)
+    density = wrst_loss(q, k, temperature=None, reduction="none").numpy()
+    assert (got > 0).sum() >= 2 and not np.allclose(got, density)  # the readings differ on these clips
+    with pytest.raises(ValueError, match=r"^reduction must be \"mean\" or \"none\", got 'sum'$"):
+        wrst_loss(q, k, reduction="sum")
+
+
 def test_bad_inputs_are_named():
     with pytest.raises(ValueError, match="q and k"):
         rank_sum_z(torch.rand(2, 16), torch.rand(2, 15))
@@ -160,8 +178,9 @@ def test_prototype_matches_paper_loop(apex):
     eta = torch.linspace(0.1, 0.9, 16, dtype=torch.float64)
     mean, std = intensity_prototype(torch.tensor([apex, 3]), 16, eps=0.2, eta=eta)
     ref_m, ref_s = _prototype_loop(apex, 16, 0.2, eta.numpy())
-    np.testing.assert_allclose(mean[0].numpy(), ref_m, atol=1e-12)
-    np.testing.assert_allclose(std[0].numpy(), ref_s, atol=1e-12)
+    assert mean.dtype == std.dtype == torch.float64  # computed in η's precision
+    np.testing.assert_allclose(mean[0].numpy(), ref_m, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(std[0].numpy(), ref_s, rtol=0, atol=1e-12)
     assert mean[0, apex] == 1.0 and mean.min() >= 0.2 - 1e-12
 
 
@@ -183,3 +202,23 @@ def test_prototype_errors():
         intensity_prototype(torch.tensor([16]), 16)
     with pytest.raises(ValueError, match="N >= 2"):
         intensity_prototype(torch.tensor([0]), 1)
+    with pytest.raises(ValueError, match=r"^apex must be a \(B,\) tensor of indices, got shape \(1, 2\)$"):
+        intensity_prototype(torch.tensor([[1, 2]]), 16)
+    for eps in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=rf"^eps must be in \(0, 1\), got {eps}$"):
+            intensity_prototype(torch.tensor([3]), 16, eps=eps)
+    mean, _ = intensity_prototype(torch.tensor([3]), 16, eps=0.999)  # just inside
+    assert float(mean[0, 0]) == pytest.approx(0.999)
+
+
+def test_prototype_draw_is_mean_plus_std_times_the_generators_noise():
+    """q = mean + std·ε with ε from the given generator, in the module's precision: the
+    reference draws ε itself from a generator seeded alike."""
+    proto = TendencyPrototype(8, eps=0.2, eta_init=0.3).double()
+    apex = torch.tensor([0, 3, 7])
+    q, mean, std = proto(apex, torch.Generator().manual_seed(11))
+    assert q.dtype == torch.float64
+    noise = torch.randn((3, 8), dtype=torch.float64, generator=torch.Generator().manual_seed(11))
+    torch.testing.assert_close(q, mean + std * noise, rtol=0, atol=1e-15)
+    q2, _, _ = proto(apex, torch.Generator().manual_seed(11))
+    torch.testing.assert_close(q, q2, rtol=0, atol=0)

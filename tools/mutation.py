@@ -52,9 +52,6 @@ GROUPS = {"cmnet/losses/ (all)": ("cmnet.losses.",)}
 # mutant's name and the changed line (a mutant's number shifts when its function changes;
 # the line it changes does not): {(name regex, added-line regex): reason}.
 EQUIVALENT: dict[tuple[str, str], str] = {
-    (r"^cmnet\.losses\.distillation\.x__others__", r"device=None"):
-        "`device=None` builds the index tensor on the default device, the CPU, where the tests run; "
-        "on a GPU it would fail loudly (indexing a CUDA tensor with a CPU index of another device is an error).",
 }
 
 STATUS_KILLED = ("killed", "timeout")
@@ -90,10 +87,57 @@ def module_of(name: str) -> str | None:
     return max((m for m in MODULES if name.startswith(m + ".")), key=len, default=None)
 
 
+DEVICE_REASON = ("device placement only: the tensor is made on the default device, the CPU, where the tests "
+                 "run; on a GPU the mismatch fails loudly (a device error), it cannot change a number")
+
+
+def _args_named(line: str, key: str):
+    """(start, end) spans of every ``key=EXPR`` argument in ``line``, EXPR up to the comma
+    or closing bracket at its own nesting level."""
+    for m in re.finditer(rf"\b{key}=", line):
+        depth, j = 0, m.end()
+        while j < len(line):
+            c = line[j]
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c == "," and depth == 0:
+                break
+            j += 1
+        yield m.start(), m.end(), j
+
+
+def device_only(removed: str, added: str) -> bool:
+    """True when ``added`` is ``removed`` with only where a tensor lives changed: a
+    ``device=`` argument set to None or dropped, ``.to(<…device…>)`` → ``.to(None)``, or a
+    device variable set to None."""
+    squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
+    r, a = squash(removed), squash(added)
+    candidates = []
+    for start, val, end in _args_named(r, "device"):
+        candidates.append(r[:val] + "None" + r[end:])
+        tail = r[end + 1:] if r[end:end + 1] == "," else r[end:]
+        head = r[:start]
+        candidates.append(head + tail)
+        candidates.append(head.rstrip(",") + tail if not tail.startswith(")") else head + tail)
+    for m in re.finditer(r"\.to\(([^()]*device[^()]*)\)", r):
+        candidates.append(r[:m.start(1)] + "None" + r[m.end(1):])
+    m = re.fullmatch(r"(\w+)=(.*device.*)", r)
+    if m:
+        candidates.append(f"{m.group(1)}=None")
+    return a in candidates
+
+
 def equivalent_reason(name: str, diff: list[str]) -> str | None:
-    added = "\n".join(ln for ln in diff if ln.startswith("+"))
+    removed = [ln[1:] for ln in diff if ln.startswith("-")]
+    added = [ln[1:] for ln in diff if ln.startswith("+")]
+    if len(removed) == len(added) == 1 and device_only(removed[0], added[0]):
+        return DEVICE_REASON
     for (pat_name, pat_line), reason in EQUIVALENT.items():
-        if re.search(pat_name, name) and re.search(pat_line, added):
+        if re.search(pat_name, name) and re.search(pat_line, "\n".join(added)):
             return reason
     return None
 
@@ -160,9 +204,10 @@ def markdown(rep: dict) -> str:
              "| module | mutants | killed | timeout | survived | no tests | equivalent | score |",
              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rep["modules"]:
-        flag = "" if r["score"] >= rep["target"] else " (below target)"
+        score = "—" if r["score"] != r["score"] else f"{r['score']:.1%}"  # NaN: nothing to kill
+        flag = " (below target)" if r["score"] < rep["target"] else ""
         lines.append(f"| {r['module']} | {r['mutants']} | {r['killed']} | {r['timeout']} | {r['survived']} | "
-                     f"{r['no tests']} | {r['equivalent']} | {r['score']:.1%}{flag} |")
+                     f"{r['no tests']} | {r['equivalent']} | {score}{flag} |")
     live = [s for s in rep["survivors"] if not s["equivalent"]]
     eq = [s for s in rep["survivors"] if s["equivalent"]]
     lines += ["", f"## Survivors not explained ({len(live)})", ""]
