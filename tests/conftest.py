@@ -32,6 +32,12 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    if "MUTANT_UNDER_TEST" in __import__("os").environ:  # thousands of mutant runs: leave no tmp_path behind
+        import shutil
+
+        factory = getattr(session.config, "_tmp_path_factory", None)
+        if factory is not None:
+            shutil.rmtree(factory.getbasetemp(), ignore_errors=True)
     before, after = getattr(session.config, "_git_before", None), _git_status()
     if before is None or after is None or getattr(session.config.option, "collectonly", False):
         return

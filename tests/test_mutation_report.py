@@ -18,7 +18,10 @@ import mutation  # noqa: E402
     ("dev = frames.device", "dev = None", True),
     ("r = torch.randint(0, n, (b, m), device=dev, generator=g)", "r = torch.randint(0, n, (b, m), generator=g)", True),
     ("q = f(apex.to(self.eta_logit.device), n)", "q = f(apex.to(None), n)", True),
-    # not only the device: a number, a dtype, the generator
+    ("ev = evaluate(model, cache, cfg, device, amp)", "ev = evaluate(model, cache, cfg, None, amp)", True),
+    ("a = apex.to(dev, dtype)", "a = apex.to(None, dtype)", True),
+    # not only the device: a number, a dtype, the generator, another argument
+    ("ev = evaluate(model, cache, cfg, device, amp)", "ev = evaluate(model, cache, None, device, amp)", False),
     ("r = torch.randint(0, n, (b, m), device=dev, generator=g)", "r = torch.randint(1, n, (b, m), device=dev, generator=g)", False),
     ("x = torch.randn(s, device=d, dtype=t, generator=g)", "x = torch.randn(s, device=d, generator=g)", False),
     ("x = torch.randn(s, device=d, dtype=t, generator=g)", "x = torch.randn(s, device=None, dtype=t)", False),

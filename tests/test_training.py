@@ -302,3 +302,74 @@ def test_study_with_two_workers_equals_one_worker(tmp_path):
     assert len(out[1]) == 12 and list(out[1].key) == list(out[2].key)
     assert list(out[1].pred) == list(out[2].pred)
     np.testing.assert_allclose(out[1].filter(like="p_").to_numpy(), out[2].filter(like="p_").to_numpy(), atol=1e-3)
+
+
+def test_epoch_seeds_are_the_published_ones():
+    """Each epoch's shuffle, augmentation and draws are seeded from (seed, epoch): these
+    values are part of the protocol (another formula changes every number of the book)."""
+    from cmnet.train import epoch_seed
+
+    assert [epoch_seed(0, 1), epoch_seed(1, 0), epoch_seed(2, 5), epoch_seed(4, 199)] == [7919, 1000003, 2039601, 5575893]
+    assert epoch_seed(0, 10**6) == 1476549059 and epoch_seed(1, 10**6 + 1) == 1477556981  # the final evaluation's
+    grid = {epoch_seed(s, e) for s in range(5) for e in range(200)}
+    assert len(grid) == 1000 and max(grid) < 2**31 - 1
+
+
+def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, capsys):
+    """Every artifact of a finished fold, recomputed from final.pt: done.json (the metrics of
+    the saved predictions, the epochs, the summed epoch seconds), predictions.csv,
+    intensity.npz (k, the prototype draw of the final evaluation's seed, η), diagnostics.json
+    (its own seed). torch.compile is asked for the model when ``compile`` is set, and a
+    finished fold is returned from done.json without building anything."""
+    import cmnet.train as train_mod
+    from cmnet.diagnostics import shortcut_stats  # noqa: F401  (imported by ice_diagnostics)
+
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
+    cfg = tiny(tmp_path, epochs=1, compile=True)
+    cache, classes, fold = _fold(cfg)
+    out = tmp_path / "f"
+    res = run_fold(cfg, cache, classes, fold, out)  # progress on by default: a bar on stderr
+    assert f"fold {fold.subject}" in capsys.readouterr().err
+    assert len(compiled) == 1 and isinstance(compiled[0], torch.nn.Module)
+    test_idx = np.asarray(fold.test)
+    # final.pt → the same evaluation
+    state = torch.load(out / "final.pt", weights_only=True)
+    assert set(state) == {"model", "loss", "classes", "config"} and state["classes"] == list(classes)
+    dev = torch.device("cpu")
+    model, crit, _, _ = train_mod.build(cfg, len(classes), dev)
+    model.load_state_dict(state["model"])
+    crit.load_state_dict(state["loss"])
+    amp = train_mod.autocast_for(cfg, dev)
+    ev = train_mod.evaluate(model, crit, cache, test_idx, classes, cfg, dev, amp, train_mod.epoch_seed(cfg.train.seed, 10**6))
+    preds = pd.read_csv(out / "predictions.csv")
+    assert list(preds.columns) == ["key", "subject", "label", "pred"] + [f"p_{c}" for c in classes]
+    assert preds.key.tolist() == cache.keys[test_idx].tolist()
+    np.testing.assert_allclose(preds.filter(like="p_").to_numpy(), ev["probs"], atol=1e-6)
+    z = np.load(out / "intensity.npz")
+    assert set(z.files) == {"keys", "k", "q", "q_mean", "q_std", "truth", "apex", "eta"}
+    assert z["keys"].tolist() == cache.keys[test_idx].tolist()
+    for key in ("k", "q", "q_mean", "q_std"):
+        np.testing.assert_allclose(z[key], ev[key], rtol=0, atol=1e-6, err_msg=key)
+    np.testing.assert_array_equal(z["truth"], cache.intensity[test_idx])
+    np.testing.assert_array_equal(z["apex"], cache.apex[test_idx])
+    np.testing.assert_allclose(z["eta"], crit.prototype.eta.detach().numpy(), rtol=0, atol=1e-7)
+    diag_text = (out / "diagnostics.json").read_text()
+    diag = json.loads(diag_text)
+    want = train_mod.ice_diagnostics(model, cache, test_idx, cfg, dev, amp, train_mod.epoch_seed(cfg.train.seed, 10**6 + 1))
+    assert diag.keys() == want.keys()
+    for key, v in want.items():
+        assert diag[key] == pytest.approx(v, rel=1e-5, abs=1e-6), key
+    assert diag_text == json.dumps(diag, indent=1)
+    done_text = (out / "done.json").read_text()
+    done = json.loads(done_text)
+    assert done_text == json.dumps(done, indent=1)
+    epochs = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert list(done) == ["fold", "n_test", "epochs", "seconds", "accuracy", "f1_paper", "uf1", "uar"]
+    assert (done["fold"], done["n_test"], done["epochs"]) == (fold.subject, len(test_idx), 1)
+    assert done["seconds"] == round(sum(r["seconds"] for r in epochs), 3)
+    assert done["accuracy"] == pytest.approx(float(np.mean(ev["pred"] == ev["y"])))
+    assert res == done
+    # finished: returned as recorded, nothing rebuilt
+    monkeypatch.setattr(train_mod, "build", lambda *a, **k: pytest.fail("a finished fold was rebuilt"))
+    assert run_fold(cfg, cache, classes, fold, out, progress=False) == done

@@ -7,6 +7,8 @@ is an equivalent mutant (no observable change).
     python tools/mutation.py                  # run (resumes where mutmut left off) + report
     python tools/mutation.py --report-only    # report from the last run's results
     python tools/mutation.py --children 2     # mutants tested at once (default: cores)
+    python tools/mutation.py --retest-survivors   # after adding tests: run every mutant not
+                                              # killed again (mutmut keeps old verdicts)
 
 Writes ``benchmarks/results/mutation.md`` and ``mutation.json``. A measurement, not a CI
 step: about an hour on the 2-core machine from scratch (the report gives the run time).
@@ -125,6 +127,8 @@ def device_only(removed: str, added: str) -> bool:
         candidates.append(head.rstrip(",") + tail if not tail.startswith(")") else head + tail)
     for m in re.finditer(r"\.to\(([^()]*device[^()]*)\)", r):
         candidates.append(r[:m.start(1)] + "None" + r[m.end(1):])
+    for m in re.finditer(r"(?<![.\w])(device|dev)(?![\w=])", r):  # a device passed by position
+        candidates.append(r[:m.start()] + "None" + r[m.end():])
     m = re.fullmatch(r"(\w+)=(.*device.*)", r)
     if m:
         candidates.append(f"{m.group(1)}=None")
@@ -225,6 +229,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--report-only", action="store_true", help="write the report from the last run's results")
     ap.add_argument("--children", type=int, default=os.cpu_count(), help="mutants tested at once")
+    ap.add_argument("--retest-survivors", action="store_true",
+                    help="then run every mutant that is not killed again (after tests were added)")
     ap.add_argument("--out", default=str(OUT), help="folder of mutation.md and mutation.json")
     a = ap.parse_args(argv)
     seconds = None
@@ -232,9 +238,14 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         exe = Path(sys.executable).with_name("mutmut")
         r = subprocess.run([str(exe), "run", "--max-children", str(a.children)], cwd=ROOT)
-        seconds = time.perf_counter() - t0
         if r.returncode != 0:
             print(f"mutmut run exited with {r.returncode}; the report covers what it finished", file=sys.stderr)
+        if a.retest_survivors:
+            again = [n for n, st in statuses().items() if module_of(n) and st not in STATUS_KILLED]
+            for i in range(0, len(again), 200):  # mutmut re-runs mutants named on its command line
+                subprocess.run([str(exe), "run", "--max-children", str(a.children), *again[i:i + 200]], cwd=ROOT,
+                               stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - t0
     rep = build_report(statuses(), seconds, a.children)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
