@@ -79,3 +79,28 @@ def test_confusion_counts_are_integers_and_skip_labels_outside_the_list():
     assert cm.dtype.kind == "i"
     np.testing.assert_array_equal(cm, skm.confusion_matrix(t, p, labels=["b", "a"]))
     assert cm.sum() == 3  # ("a", "a"), ("a", "b"), ("b", "b"); the three pairs with x or y are left out
+
+
+def test_predictions_outside_the_labels_are_errors_for_every_score():
+    """With ``labels`` given, a prediction outside them is wrong and adds no class: the
+    averages run over the active labels only (scikit-learn with labels=active)."""
+    t = ["a", "a", "b", "b", "c", "a"]
+    p = ["a", "zz", "b", "zz", "zz", "b"]
+    labels = ["c", "b", "a"]
+    active = ["c", "b", "a"]
+    prec, rec, f1 = _sk(t, p, active)
+    P, R = prec.mean(), rec.mean()
+    assert f1_paper(t, p, labels) == pytest.approx(2 * P * R / (P + R))
+    assert uar(t, p, labels) == pytest.approx(rec.mean())
+    assert uf1(t, p, labels) == pytest.approx(f1.mean())
+    assert accuracy(t, p, labels) == pytest.approx(2 / 6)
+    assert f1_paper(t, p) != pytest.approx(f1_paper(t, p, labels))  # without labels "zz" is a class
+
+
+def test_one_active_class_and_none():
+    assert all_metrics(["a", "a"], ["a", "a"]) == {"accuracy": 1.0, "f1_paper": 1.0, "uf1": 1.0, "uar": 1.0}
+    # every truth and prediction outside the labels: no active class, every score 0
+    assert all_metrics(["x", "y"], ["y", "x"], labels=["a", "b"]) == {"accuracy": 0.0, "f1_paper": 0.0, "uf1": 0.0,
+                                                                       "uar": 0.0}
+    with pytest.raises(ValueError, match="^no predictions to score$"):
+        accuracy([], [])

@@ -120,3 +120,68 @@ def test_pretrained_weights_from_a_local_file(tmp_path):
     torch.save({"foo": torch.zeros(1)}, tmp_path / "bad.pth")
     with pytest.raises(ValueError, match="not a ResNet-18"):
         create_model("resnet_lstm", num_classes=5, pretrained=str(tmp_path / "bad.pth"))
+
+
+def _fake_output(b=3, n=6, e=5, c=4, seed=0):
+    from cmnet.models.output import ModelOutput
+
+    g = torch.Generator().manual_seed(seed)
+    r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+    return ModelOutput(logits=r(b, c), k=torch.rand(b, n, generator=g, dtype=torch.float64), z=r(b, n, e),
+                       z1=r(b, n, e), z2=r(b, n, e))
+
+
+@pytest.mark.parametrize("negatives", ["clean", "augmented"])
+def test_total_loss_is_the_weighted_sum_of_its_parts_with_every_setting_passed_on(negatives):
+    """Eq. 10 against the parts computed directly: L_ID (its sampler, τ, M and negatives), the
+    prototype draw (ε, η) then L_Wrst (α, ξ, soft-rank temperature, p reading), and CE;
+    the one generator is used by L_ID first, then by the prototype."""
+    import torch.nn.functional as F
+
+    from cmnet.losses import TendencyPrototype, intensity_distillation_loss, wrst_loss
+
+    out = _fake_output()
+    out.k = out.k + torch.tensor([[0.0], [0.3], [2.0]], dtype=torch.float64)  # p from large to tiny
+    y, apex = torch.tensor([0, 3, 2]), torch.tensor([1, 4, 0])
+    kw = dict(sampler="random", tau=0.3, num_negatives=4, eps=0.1, alpha=0.2, xi=0.4, rank_temperature=0.2,
+              p="two-sided", eta_init=0.7, negatives=negatives)
+    crit = CMNetLoss(n_frames=6, lambdas=(0.3, 0.5, 0.2), **kw).double()
+    total, parts = crit(out, y, apex, torch.Generator().manual_seed(9))
+    g = torch.Generator().manual_seed(9)
+    l_id = intensity_distillation_loss(out.z1, out.z2, out.z, "random", 0.3, 4, g, negatives)
+    q, _, _ = TendencyPrototype(6, eps=0.1, eta_init=0.7).double()(apex, g)
+    l_w = wrst_loss(q, out.k, 0.2, 0.4, 0.2, "two-sided")
+    ce = F.cross_entropy(out.logits.float(), y)  # in float32 whatever the logits (autocast)
+    assert set(parts) == {"id", "wrst", "ce", "q"}
+    for name, want in (("id", l_id), ("wrst", l_w), ("ce", ce), ("q", q)):
+        torch.testing.assert_close(parts[name], want, rtol=0, atol=1e-12, msg=name)
+    torch.testing.assert_close(total, 0.3 * l_id + 0.5 * l_w + 0.2 * ce, rtol=0, atol=1e-12)
+    assert float(l_w.detach()) > 0  # the settings are exercised: this L_Wrst is not clipped to 0
+
+
+def test_total_loss_defaults_are_the_papers():
+    crit = CMNetLoss()
+    assert crit.lambdas == (0.07, 0.71, 0.22) and crit.needs_views
+    assert (crit.sampler, crit.tau, crit.num_negatives, crit.negatives) == ("probabilistic", 0.1, 15, "clean")
+    assert (crit.alpha, crit.xi, crit.rank_temperature, crit.p) == (0.05, 0.01, 0.05, "density")
+    assert crit.prototype.n_frames == 16 and crit.prototype.eps == 0.2
+    torch.testing.assert_close(crit.prototype.eta, torch.full((16,), 0.5))
+    assert not CMNetLoss(lambdas=(0, 1, 1)).needs_views
+
+
+def test_total_loss_settings_are_checked_by_name():
+    for lam in ((0.1, 0.2), (-0.1, 1, 1), (float("nan"), 1, 1), (1, float("inf"), 1)):
+        with pytest.raises(ValueError, match=r"^lambdas must be three finite weights >= 0, got "):
+            CMNetLoss(lambdas=lam)
+    with pytest.raises(ValueError, match=r"^unknown sampler 'hard'; choose one of \('deterministic', "):
+        CMNetLoss(sampler="hard")
+    with pytest.raises(ValueError, match=r"^unknown negatives 'views'; choose one of \('clean', 'augmented'\)$"):
+        CMNetLoss(negatives="views")
+    out = _fake_output()
+    out.z1 = None
+    with pytest.raises(ValueError, match=r"^λ1 > 0 needs ICE embeddings of the frames and of two augmented views"):
+        CMNetLoss(n_frames=6)(out, torch.tensor([0, 1, 2]), torch.tensor([1, 1, 1]))
+    out = _fake_output()
+    out.k = None
+    with pytest.raises(ValueError, match=r"^λ2 > 0 needs per-frame intensities k: this model has no intensity branch$"):
+        CMNetLoss(n_frames=6, lambdas=(0, 1, 1))(out, torch.tensor([0, 1, 2]), torch.tensor([1, 1, 1]))

@@ -145,3 +145,31 @@ def test_unreadable_frame_is_reported_by_file(tmp_path):
     victim.write_bytes(b"\xff\xd8\xff garbage \xff\xd9")  # passes the header check, fails to decode
     cache = preprocess(clips, PreprocessSettings(size=32), tmp_path / "cache", progress=False)
     assert len(cache) == 1 and victim.name in cache.failures[0]["reason"]
+
+
+def _blob(cx, cy, grey=False):
+    img = np.zeros((64, 64, 3), np.uint8)
+    cv2.circle(img, (int(cx), int(cy)), 7, (255, 255, 255), -1)
+    img = cv2.GaussianBlur(img, (7, 7), 2.0)
+    return img[..., 0].copy() if grey else img
+
+
+def _centroid(img):
+    g = (img if img.ndim == 2 else img[..., 0]).astype(float)
+    ys, xs = np.mgrid[: g.shape[0], : g.shape[1]]
+    return (g * xs).sum() / g.sum(), (g * ys).sum() / g.sum()
+
+
+@pytest.mark.parametrize("grey", [False, True])
+@pytest.mark.parametrize("w", [0.25, 0.75])
+def test_flow_interpolation_follows_a_diagonal_motion(w, grey):
+    """A blob moving 6 px right and 4 px down: the flow-interpolated frame at fraction w
+    has its centroid at (1 − w)·start + w·end (both axes, either side of halfway), keeps
+    the blob's full brightness (not a cross-fade), and grey frames work as RGB ones."""
+    a, b = _blob(26, 28, grey), _blob(32, 32, grey)
+    out = interpolate(a, b, w)  # flow is the default method
+    assert out.shape == a.shape and out.dtype == np.uint8
+    cx, cy = _centroid(out)
+    assert cx == pytest.approx(26 + 6 * w, abs=0.6) and cy == pytest.approx(28 + 4 * w, abs=0.6)
+    assert out.max() >= 0.9 * a.max()
+    np.testing.assert_array_equal(interpolate(a, b, w, "flow"), out)

@@ -276,3 +276,9 @@ def test_summarize_scores_against_the_study_classes(tmp_path):
     for m in results.METRICS:
         assert s["seeds"][0][f"pooled_{m}"] == pytest.approx(want[m]), m
     assert s["confusion"] == [[0, 0, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_seed_interval_of_one_value_and_bad_input():
+    assert results.seed_interval([0.4]) == {"mean": 0.4, "std": 0.0, "ci_low": 0.4, "ci_high": 0.4, "n": 1}
+    with pytest.raises(ValueError, match=r"^seed_interval needs a non-empty vector of finite values, got \[\]$"):
+        results.seed_interval([])
