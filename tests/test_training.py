@@ -90,7 +90,7 @@ def _fold(cfg):
     return cache, classes, loso_folds(list(cache.subjects))[0]
 
 
-def test_interrupted_fold_resumes_to_the_same_result(tmp_path):
+def test_interrupted_fold_resumes_to_the_same_result(tmp_path, caplog):
     cfg = tiny(tmp_path, epochs=3)
     cache, classes, fold = _fold(cfg)
     ref = run_fold(cfg, cache, classes, fold, tmp_path / "ref", progress=False)
@@ -112,7 +112,11 @@ def test_interrupted_fold_resumes_to_the_same_result(tmp_path):
         train_mod.atomic_torch_save = real
     assert not (tmp_path / "cut" / "done.json").exists()
     assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["epoch"] == 2
-    res = run_fold(cfg, cache, classes, fold, tmp_path / "cut", progress=False)
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="cmnet.train"):
+        res = run_fold(cfg, cache, classes, fold, tmp_path / "cut", progress=False)
+    assert f"fold {fold.subject}: resuming after epoch 2" in caplog.messages
     for k in ("accuracy", "f1_paper", "uf1", "uar"):
         assert res[k] == ref[k]
     a = pd.read_csv(tmp_path / "ref" / "predictions.csv")
@@ -328,11 +332,15 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
     monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
     cfg = tiny(tmp_path, epochs=1, compile=True)
     cache, classes, fold = _fold(cfg)
-    out = tmp_path / "f"
+    out = tmp_path / "runs" / "tiny" / "f"  # parents made as needed
     res = run_fold(cfg, cache, classes, fold, out)  # progress on by default: a bar on stderr
     assert f"fold {fold.subject}" in capsys.readouterr().err
     assert len(compiled) == 1 and isinstance(compiled[0], torch.nn.Module)
     test_idx = np.asarray(fold.test)
+    config_text, env_text = (out / "config.json").read_text(), (out / "env.json").read_text()
+    assert json.loads(config_text) == cfg.to_flat() and config_text == json.dumps(cfg.to_flat(), indent=1)
+    assert env_text == json.dumps(json.loads(env_text), indent=1) and json.loads(env_text)["device"] == "cpu"
+    assert len(list(out.glob("events.out.tfevents.*"))) == 1  # the TensorBoard scalars (tensorboard: true)
     # final.pt → the same evaluation
     state = torch.load(out / "final.pt", weights_only=True)
     assert set(state) == {"model", "loss", "classes", "config"} and state["classes"] == list(classes)
@@ -373,3 +381,18 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
     # finished: returned as recorded, nothing rebuilt
     monkeypatch.setattr(train_mod, "build", lambda *a, **k: pytest.fail("a finished fold was rebuilt"))
     assert run_fold(cfg, cache, classes, fold, out, progress=False) == done
+
+
+def test_load_batch_gives_the_cached_frames_in_0_1(tmp_path):
+    """Frames as (B, N, 3, S, S) floats = uint8 / 255, in the order asked; channels_last
+    gives the same values (the cached frames are already stored channels-last)."""
+    from cmnet.train import load_batch
+
+    cfg = tiny(tmp_path)
+    cache, _, _ = _fold(cfg)
+    idx = np.array([3, 0, 5])
+    want = torch.from_numpy(cache.frames[idx]).permute(0, 1, 4, 2, 3).float() / 255
+    for cl in (False, True):
+        x = load_batch(cache, idx, torch.device("cpu"), cl)
+        assert x.shape == want.shape and x.dtype == torch.float32
+        torch.testing.assert_close(x, want, rtol=0, atol=0)
