@@ -1,7 +1,8 @@
 """Check that the pinned dependencies resolve to binary wheels for every Python the
 project supports (``requires-python`` in pyproject.toml), without a second interpreter:
 ``pip install --dry-run --python-version X --only-binary=:all:`` asks the package index
-for each minor version and this script checks that every pin is what pip would install.
+for each minor version and this script checks that every pin is what pip would install
+(the optional extras, e.g. ``mutation``, resolved together with the dependencies).
 
     python tools/check_pins.py            # every supported minor version (3.11, 3.12, 3.13)
     python tools/check_pins.py 3.12       # one
