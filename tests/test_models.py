@@ -159,6 +159,13 @@ def test_total_loss_is_the_weighted_sum_of_its_parts_with_every_setting_passed_o
     assert float(l_w.detach()) > 0  # the settings are exercised: this L_Wrst is not clipped to 0
 
 
+def test_a_zero_weight_leaves_its_part_out():
+    out = _fake_output()
+    for lam, parts in (((1, 1, 0), {"id", "wrst", "q"}), ((0, 1, 1), {"wrst", "q", "ce"}), ((1, 0, 1), {"id", "ce"})):
+        _, got = CMNetLoss(n_frames=6, lambdas=lam, num_negatives=3)(out, torch.tensor([0, 1, 2]), torch.tensor([1, 1, 1]))
+        assert set(got) == parts, lam
+
+
 def test_total_loss_defaults_are_the_papers():
     crit = CMNetLoss()
     assert crit.lambdas == (0.07, 0.71, 0.22) and crit.needs_views
@@ -179,7 +186,9 @@ def test_total_loss_settings_are_checked_by_name():
         CMNetLoss(negatives="views")
     out = _fake_output()
     out.z1 = None
-    with pytest.raises(ValueError, match=r"^λ1 > 0 needs ICE embeddings of the frames and of two augmented views"):
+    with pytest.raises(ValueError, match=r"^λ1 > 0 needs ICE embeddings of the frames and of two augmented views: "
+                                         r"call the model with views=\(view1, view2\), or use a model with an "
+                                         r"intensity branch$"):
         CMNetLoss(n_frames=6)(out, torch.tensor([0, 1, 2]), torch.tensor([1, 1, 1]))
     out = _fake_output()
     out.k = None

@@ -173,3 +173,29 @@ def test_flow_interpolation_follows_a_diagonal_motion(w, grey):
     assert cx == pytest.approx(26 + 6 * w, abs=0.6) and cy == pytest.approx(28 + 4 * w, abs=0.6)
     assert out.max() >= 0.9 * a.max()
     np.testing.assert_array_equal(interpolate(a, b, w, "flow"), out)
+
+
+def test_flow_interpolation_keeps_brightness_and_follows_a_horizontal_motion():
+    """A blob moving 8 px right: the centroid at w follows it along x (the flow's x part, not
+    its y part, moves x) and the blend of the two warps keeps the frame's total brightness."""
+    a, b = _blob(24, 32), _blob(32, 32)
+    for w in (0.25, 0.5, 0.75):
+        out = interpolate(a, b, w)
+        cx, cy = _centroid(out)
+        assert cx == pytest.approx(24 + 8 * w, abs=0.6) and cy == pytest.approx(32, abs=0.3)
+        assert float(out.astype(float).mean()) == pytest.approx(float(a.astype(float).mean()), abs=0.3)
+
+
+def test_short_clips_blend_the_right_neighbours():
+    """Three constant frames 0, 100, 200 stretched to 5 (linear): positions 0, 0.5, 1, 1.5, 2
+    give 0, 50, 100, 150, 200; the positions of a short clip stay fractional."""
+    frames = [np.full((4, 4, 3), v, np.uint8) for v in (0, 100, 200)]
+    out, apex, pos = normalize_length(frames, 1, 5, "linear")
+    np.testing.assert_array_equal(pos, [0, 0.5, 1, 1.5, 2])
+    assert [int(f[0, 0, 0]) for f in out] == [0, 50, 100, 150, 200] and apex == 2
+    assert not np.all(positions(5, 16) == np.round(positions(5, 16)))
+    with pytest.raises(ValueError, match=r"^apex index 3 outside the clip's 3 frames$"):
+        normalize_length(frames, 3, 5, "linear")
+    with pytest.raises(ValueError, match=r"^unknown interpolation 'cubic'; choose 'flow' or 'linear'$"):
+        interpolate(frames[0], frames[1], 0.5, "cubic")
+    np.testing.assert_array_equal(interpolate(frames[0], frames[1], 1.5, "linear"), frames[1])  # w ≥ 1: b

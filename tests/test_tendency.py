@@ -222,3 +222,13 @@ def test_prototype_draw_is_mean_plus_std_times_the_generators_noise():
     torch.testing.assert_close(q, mean + std * noise, rtol=0, atol=1e-15)
     q2, _, _ = proto(apex, torch.Generator().manual_seed(11))
     torch.testing.assert_close(q, q2, rtol=0, atol=0)
+
+
+def test_prototype_module_defaults_and_eta_init_range():
+    proto = TendencyPrototype()
+    assert proto.n_frames == 16 and proto.eps == 0.2
+    torch.testing.assert_close(proto.eta, torch.full((16,), 0.5))
+    for bad in (0.0, 1.0, 1.5):
+        with pytest.raises(ValueError, match=rf"^eta_init must be in \(0, 1\), got {bad}$"):
+            TendencyPrototype(eta_init=bad)
+    assert float(TendencyPrototype(4, eta_init=0.999).eta[0].detach()) == pytest.approx(0.999)

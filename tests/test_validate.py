@@ -103,7 +103,10 @@ def test_offset_repairs_and_the_shortest_clips(tmp_path):
     two = _build(tmp_path, report, onset=6, apex=6, offset=7)
     assert report.rows == [] and two.frame_numbers == [6, 7]
     assert _build(tmp_path, report, onset=7, apex=7, offset=7) is None  # offset repaired to 7 = onset: one frame
-    assert report.rows[-1].reason == "clip too short: 1 frame between onset and offset"
+    last = report.rows[-1]
+    assert (last.source, last.clip, last.action, last.reason) == (
+        "sheet.xlsx row 4", "sub01/EP01", "excluded", "clip too short: 1 frame between onset and offset")
+    assert two.intensity is None  # no truth.npz: no ground truth
     # the apex may be the offset frame itself
     assert _build(tmp_path, LoadReport("casme2"), apex=7).apex == 7
 
