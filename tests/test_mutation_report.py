@@ -40,21 +40,23 @@ def test_report_counts_per_module_and_group(monkeypatch):
     monkeypatch.setattr(mutation, "diff_of", lambda name: diffs.get(name, []))
     stat = {"cmnet.metrics.x_uf1__mutmut_1": "killed", "cmnet.metrics.x_uf1__mutmut_2": "survived",
             "cmnet.metrics.x_uar__mutmut_1": "timeout", "cmnet.metrics.x_uar__mutmut_2": "no tests",
+            "cmnet.metrics.x_uar__mutmut_3": "not checked",
             "cmnet.losses.distillation.x__others__mutmut_3": "survived",
             "cmnet.losses.tendency.x_wrst_p__mutmut_1": "killed",
             "cmnet.plots.x_figure__mutmut_1": "survived"}  # not a listed module: not counted
     rep = mutation.build_report(stat, seconds=60.0, children=2)
     rows = {r["module"]: r for r in rep["modules"]}
     m = rows["cmnet/metrics.py"]
-    assert (m["mutants"], m["killed"], m["timeout"], m["survived"], m["no tests"]) == (4, 1, 1, 1, 1)
+    assert (m["mutants"], m["killed"], m["timeout"], m["survived"], m["no tests"], m["not checked"]) == (5, 1, 1, 1, 1, 1)
     assert m["score"] == pytest.approx(2 / 4)
     d = rows["cmnet/losses/distillation.py"]
     assert (d["mutants"], d["equivalent"], d["survived"]) == (1, 1, 0) and d["score"] != d["score"]  # 0/0: NaN
     g = rows["cmnet/losses/ (all)"]
     assert (g["mutants"], g["killed"], g["equivalent"]) == (2, 1, 1) and g["score"] == pytest.approx(1.0)
     assert {s["mutant"] for s in rep["survivors"]} == {"cmnet.losses.distillation.x__others__mutmut_3",
-                                                       "cmnet.metrics.x_uf1__mutmut_2", "cmnet.metrics.x_uar__mutmut_2"}
+                                                       "cmnet.metrics.x_uf1__mutmut_2", "cmnet.metrics.x_uar__mutmut_2",
+                                                       "cmnet.metrics.x_uar__mutmut_3"}
     text = mutation.markdown(rep)
-    assert "| cmnet/metrics.py | 4 | 1 | 1 | 1 | 1 | 0 | 50.0% (below target) |" in text
+    assert "| cmnet/metrics.py | 5 | 1 | 1 | 1 | 1 | 0 | 1 | 50.0% (below target) |" in text
     assert "device placement only" in text
-    assert "| cmnet/losses/distillation.py | 1 | 0 | 0 | 0 | 0 | 1 | — |" in text
+    assert "| cmnet/losses/distillation.py | 1 | 0 | 0 | 0 | 0 | 1 | 0 | — |" in text
