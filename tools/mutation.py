@@ -111,6 +111,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     (r"\.x_seed_interval__", r"v = np\.asarray\(values(, dtype=None|, )\)"):
         "numeric inputs give the same mean, standard deviation and interval as integers or floats.",
     # cmnet/train.py
+    (r"\.x_run_fold__", r"state = torch\.load\(ckpt, (weights_only=True\)|map_location=device, (weights_only=None)?\s*\))"):
+        "no `map_location` loads where the tensors were saved, the CPU in the tests (device only); "
+        "`weights_only` left out or None is torch's default, True.",
     (r"\.x__evaluate__", r"bs = max\([02], cfg\.train\.batch_size\)"):
         "evaluation does not depend on how clips are batched (tested: "
         "test_evaluation_is_repeatable_and_independent_of_batch_composition), and batch_size ≥ 1.",
@@ -137,6 +140,17 @@ KNOWN: dict[tuple[str, str], str] = {
     (r"\.x__per_class__", r"np\.divide\((tp|2 \* tp), (n_pred|n_true|denom), (out=None, )?where="):
         "without `out`, the entries `where` skips are uninitialised memory: a class never predicted would get a "
         "garbage precision. The memory happened to be zero in every run, so no deterministic test catches it.",
+    (r"\.x_run_fold__", r"torch\.compile\(model\) if \(t\.compile\) or True"):
+        "compiles the model whatever `compile` says: the same function, only slower (the tests' folds pass).",
+    (r"\.x_run_fold__", r"weights_only=False\)"):
+        "loading the checkpoint with full unpickling (a security setting): our checkpoints hold tensors and "
+        "plain values only, so the same state comes back.",
+    (r"\.x_run_fold__", r"scalars = ScalarLog\(out, (None, )?t\.tensorboard\)|ScalarLog\(out, start, \)"):
+        "the TensorBoard purge step of a resumed fold (or the writer's default): only which duplicate steps the "
+        "event file keeps; no test reads the events of a resumed fold.",
+    (r"\.x_run_fold__", r"train_epoch\(fwd, crit, opt, cache, perm, y_all, apex_all, cfg, device, amp, None, dev_gen\)"):
+        "the generator only draws MMNet's jittered onset/apex pair; without it the annotated pair is used, and "
+        "MMNet's tiny fold still learns. No test checks the jitter inside a fold.",
     (r"\.x__flow_interp__", r"cv2\.remap\(.*(None,|borderMode=None\)|INTER_LINEAR, \)$)|^\s*(borderMode=None\)|\))$"):
         "another interpolation kernel or border fill in the warp: pixel details the tests (centroids, brightness) "
         "do not pin.",
