@@ -333,9 +333,12 @@ def _natural(name: str):
 
 
 def _version(pkg: str) -> str:
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    return version(pkg)
+    try:
+        return version(pkg)
+    except PackageNotFoundError:  # a report read without the `mutation` extra installed
+        return "(not installed)"
 
 
 def markdown(rep: dict) -> str:
