@@ -204,7 +204,13 @@ def read_params(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"params file {path} not found")
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:  # one line naming file, line and column, not PyYAML's traceback
+        mark = getattr(e, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}{where}: YAML syntax error: {what}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a params file is a flat mapping of key: value lines")
     for k, v in data.items():

@@ -401,3 +401,17 @@ def test_load_batch_gives_the_cached_frames_in_0_1(tmp_path):
         x = load_batch(cache, idx, torch.device("cpu"), cl)
         assert x.shape == want.shape and x.dtype == torch.float32
         torch.testing.assert_close(x, want, rtol=0, atol=0)
+
+
+def test_a_yaml_syntax_error_is_one_line_naming_file_line_and_column(tmp_path, capsys):
+    from cmnet.cli import main
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("epochs: 2\nseeds: [0, 1\nlr: 0.1\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(bad)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{bad}, line 3, column 3: YAML syntax error: ")
+    assert main(["study", str(bad)]) != 0
+    err = capsys.readouterr().err
+    assert f"{bad}, line 3, column 3: YAML syntax error" in err and "Traceback" not in err
