@@ -268,24 +268,28 @@ def device_only(removed: str, added: str) -> bool:
     return a in candidates
 
 
-def known_reason(name: str, diff: list[str]) -> str | None:
-    added = "\n".join(ln[1:] for ln in diff if ln.startswith("+"))
-    for (pat_name, pat_line), reason in KNOWN.items():
-        if re.search(pat_name, name) and re.search(pat_line, added):
+def _lines(diff: list[str], sign: str) -> list[str]:
+    """The removed (``-``) or added (``+``) source lines of a diff, without the marker."""
+    return [ln[1:].removeprefix(" ") for ln in diff if ln.startswith(sign)]
+
+
+def _lookup(table: dict[tuple[str, str], str], name: str, added: list[str]) -> str | None:
+    text = "\n".join(added)
+    for (pat_name, pat_line), reason in table.items():
+        if re.search(pat_name, name) and re.search(pat_line, text, re.M):
             return reason
     return None
+
+
+def known_reason(name: str, diff: list[str]) -> str | None:
+    return _lookup(KNOWN, name, _lines(diff, "+"))
 
 
 def equivalent_reason(name: str, diff: list[str]) -> str | None:
-    removed = [ln[1:] for ln in diff if ln.startswith("-")]
-    added = [ln[1:] for ln in diff if ln.startswith("+")]
-    removed, added = [r.removeprefix(" ") for r in removed], [a.removeprefix(" ") for a in added]
+    removed, added = _lines(diff, "-"), _lines(diff, "+")
     if len(removed) == len(added) == 1 and device_only(removed[0], added[0]):
         return DEVICE_REASON
-    for (pat_name, pat_line), reason in EQUIVALENT.items():
-        if re.search(pat_name, name) and re.search(pat_line, "\n".join(added)):
-            return reason
-    return None
+    return _lookup(EQUIVALENT, name, added)
 
 
 def build_report(stat: dict[str, str], seconds: float | None, children: int | None) -> dict:
