@@ -100,7 +100,7 @@ def _cmd_study(args) -> int:
     from .study import run_study
 
     cfg = _config(args)
-    s = run_study(cfg, progress=not args.quiet)
+    s = run_study(cfg, progress=not args.quiet, discard_changed=args.discard_changed)
     print(f"{cfg.study.name}: {cfg.data.dataset}, {cfg.model.model}, {s['protocol']}")
     print(summary_table(s).to_string(index=False))
     return 0
@@ -240,8 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("study", help="run every fold of an experiment",
                        description="Run every LOSO fold for every seed; finished folds are skipped, "
-                                   "interrupted ones resume; then write the tables.")
+                                   "interrupted ones resume; then write the tables. Fold folders made with other "
+                                   "settings stop the study before anything is trained (the keys that differ are "
+                                   "named), unless --discard-changed.")
     _add_params(s)
+    s.add_argument("--discard-changed", action="store_true",
+                   help="remove this study's fold folders that were made with other settings, and train them again")
     s.set_defaults(fn=_cmd_study)
 
     s = sub.add_parser("report", help="tables from a study's artifacts",

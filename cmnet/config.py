@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -145,9 +146,32 @@ class Config:
             value = _coerce(value, typ, key, source)
             if key in CHOICES and value not in CHOICES[key]:
                 raise ConfigError(f"{source}: parameter {key!r} must be one of {', '.join(CHOICES[key])}, got {value!r}")
+            if key in RANGES and not RANGES[key][0](value):
+                raise ConfigError(f"{source}: parameter {key!r} must be {RANGES[key][1]}, got {value!r}")
             setattr(getattr(cfg, sec), key, value)
         cfg.preprocess.device = "cpu" if cfg.train.device == "auto" else cfg.train.device
         return cfg
+
+    def validate(self, source: str = "<config>") -> "Config":
+        """The rules that tie keys together (each key's own range is checked as it is set);
+        one ConfigError line naming the keys. Returns self."""
+        from .models import list_models
+
+        m, lo, pre = self.model, self.loss, self.preprocess
+        if m.model not in list_models():
+            raise ConfigError(f"{source}: parameter 'model' must be one of {', '.join(list_models())}, got {m.model!r}")
+        if lo.lambda_id == lo.lambda_wrst == lo.lambda_ce == 0:
+            raise ConfigError(f"{source}: lambda_id, lambda_wrst and lambda_ce are all 0: nothing would be trained")
+        if m.model != "cmnet" and (lo.lambda_id or lo.lambda_wrst):
+            raise ConfigError(f"{source}: model {m.model!r} has no intensity branch: lambda_id and lambda_wrst must be 0 "
+                              f"(got {lo.lambda_id}, {lo.lambda_wrst})")
+        if m.model == "mmnet" and pre.size % 16:
+            raise ConfigError(f"{source}: model 'mmnet' needs 'size' divisible by 16 (its ViT patches), got {pre.size}")
+        if m.model == "cmnet" and pre.size < 2 ** m.ice_depth:
+            raise ConfigError(f"{source}: 'size' {pre.size} is too small for ice_depth {m.ice_depth}")
+        if len(set(self.study.seeds)) != len(self.study.seeds):
+            raise ConfigError(f"{source}: 'seeds' repeats a seed: {self.study.seeds}")
+        return self
 
     def to_flat(self) -> dict:
         return {k: getattr(getattr(self, sec), k) for k, (sec, _, _) in self.key_index().items()}
@@ -166,7 +190,58 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sampler": ("deterministic", "random", "probabilistic"),
     "p_reading": ("density", "two-sided"),
     "optimizer": ("sgd", "adamw"),
+    "dataset": ("synthme", "casme2", "samm", "smic_hs", "megc2019"),
+    "layout": ("auto", "raw", "cropped"),
+    "detector": ("haar", "face_alignment", "none"),
+    "interpolation": ("flow", "linear"),
+    "precision": ("auto", "bf16", "fp32"),
 }
+
+
+def _between(lo, hi, lo_open=False, hi_open=False):
+    def ok(v):
+        return (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
+
+    return ok, f"in {'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+
+
+def _at_least(lo, strict=False):
+    return (lambda v: v > lo) if strict else (lambda v: v >= lo), f"{'>' if strict else '≥'} {lo:g}"
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+# each key's own range (profiles and --set alike); rules tying keys together: Config.validate
+RANGES: dict[str, tuple] = {
+    **{k: _at_least(1) for k in ("synth_subjects", "synth_clips_per_subject", "lstm_hidden", "ice_width", "embed_dim",
+                                 "num_negatives", "epochs", "batch_size", "lr_step", "workers")},
+    **{k: _at_least(0) for k in ("synth_seed", "lr_decay_epochs", "eval_every", "seed", "weight_decay", "color_jitter",
+                                 "blur_sigma", "affine_rotate", "affine_translate", "lambda_id", "lambda_wrst",
+                                 "lambda_ce", "xi", "margin")},
+    **{k: _at_least(0, strict=True) for k in ("lr", "diff_gain", "tau", "rank_temperature", "synth_difficulty")},
+    **{k: _between(0, 1) for k in ("grayscale_p", "blur_p", "pair_jitter")},
+    "momentum": _between(0, 1, hi_open=True),
+    "lr_gamma": _between(0, 1, lo_open=True),
+    **{k: _between(0, 1, lo_open=True, hi_open=True) for k in ("eps", "alpha", "eta_init")},
+    "ice_depth": _between(1, 5),
+    "frames": _at_least(2),
+    "size": _at_least(32),
+    "synth_size": _at_least(64),
+    "name": (lambda v: bool(_NAME.match(v)), "a folder name (letters, digits, . _ -; not starting with . or -)"),
+    "device": (lambda v: bool(_DEVICE.match(v)), "auto, cpu, mps, cuda or cuda:N"),
+    "seeds": (lambda v: len(v) > 0 and all(s >= 0 for s in v), "a non-empty list of seeds ≥ 0"),
+    "folds": (lambda v: all(isinstance(s, str) and s for s in v), "a list of subject names"),
+}
+
+# keys that cannot change a fold's numbers: left out of its fingerprint (cmnet.artifacts), so
+# changing them never invalidates finished folds. Paths and names say where things go (the
+# cache is fingerprinted by its content instead), the study's plan picks which folds run,
+# monitoring does not touch the model.
+NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
+    "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",
+    "smic_root", "seeds", "folds", "workers", "eval_every", "tensorboard",
+})
 
 
 def _coerce(value, typ, key, source):
@@ -230,4 +305,4 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
     cfg = Config.from_flat(read_params(path), str(path), base=cfg)
     if overrides:
         cfg = Config.from_flat(overrides, "overrides", base=cfg)
-    return cfg
+    return cfg.validate(str(path) + (" with overrides" if overrides else ""))

@@ -86,8 +86,11 @@ def wrst_readings(z: np.ndarray, density: np.ndarray, pvalue: np.ndarray, alpha=
 
 
 def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_accuracy")):
-    """Per fold, one line per metric over epochs (test metrics: monitoring only)."""
-    files = sorted(Path(run_dir).glob("seed*/*/metrics.jsonl"))
+    """Per finished fold of the study's plan, one line per metric over epochs (test metrics:
+    monitoring only)."""
+    from .results import finished
+
+    files = [f for _, f in finished(run_dir, "metrics.jsonl")]
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3))
     for f in files:
         rows = [json.loads(x) for x in f.read_text().splitlines()]

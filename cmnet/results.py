@@ -2,7 +2,10 @@
 predictions pooled over all folds (labelled apart: they differ when folds are small),
 the confusion matrix, and mean ± std over seeds.
 
-Layout read: ``<runs_dir>/<name>/seed<k>/<subject>/{done.json,predictions.csv}``.
+Layout read: ``<runs_dir>/<name>/seed<k>/<subject>/{done.json,predictions.csv}``. Only the
+folds of the study's plan (its study.json: seeds and folds) are read, so folds left from an
+earlier plan never enter a table; every file read is checked against the size and checksum
+recorded when it was written (cmnet.artifacts): a damaged one is an ArtifactError naming it.
 """
 
 from __future__ import annotations
@@ -13,27 +16,40 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .artifacts import check
 from .metrics import all_metrics, confusion
 
 METRICS = ("accuracy", "f1_paper", "uf1", "uar")
 
 
+def finished(run_dir: str | Path, name: str) -> list[tuple[int, Path]]:
+    """(seed, path of ``name``) of every finished fold of the study's plan that has ``name``,
+    each checked (ArtifactError when damaged). Without a study.json, every fold folder."""
+    run_dir = Path(run_dir)
+    plan = None
+    if (run_dir / "study.json").is_file():
+        p = json.loads(check(run_dir / "study.json").read_text())
+        plan = {(int(s), str(f)) for s in p["seeds"] for f in p["folds"]}
+    out = []
+    for done in sorted(run_dir.glob("seed*/*/done.json")):
+        seed, fold = int(done.parent.parent.name[4:]), done.parent.name
+        f = done.parent / name
+        if (plan is None or (seed, fold) in plan) and f.is_file():
+            out.append((seed, check(f)))
+    return out
+
+
 def read_folds(run_dir: str | Path) -> pd.DataFrame:
     """One row per finished fold and seed."""
-    rows = []
-    for done in sorted(Path(run_dir).glob("seed*/*/done.json")):
-        r = json.loads(done.read_text())
-        rows.append({"seed": int(done.parent.parent.name[4:]), **r})
-    return pd.DataFrame(rows)
+    return pd.DataFrame([{"seed": seed, **json.loads(f.read_text())} for seed, f in finished(run_dir, "done.json")])
 
 
 def read_predictions(run_dir: str | Path) -> pd.DataFrame:
     frames = []
-    for p in sorted(Path(run_dir).glob("seed*/*/predictions.csv")):
-        if (p.parent / "done.json").is_file():
-            df = pd.read_csv(p)
-            df.insert(0, "seed", int(p.parent.parent.name[4:]))
-            frames.append(df)
+    for seed, p in finished(run_dir, "predictions.csv"):
+        df = pd.read_csv(p)
+        df.insert(0, "seed", seed)
+        frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -94,13 +110,13 @@ def confusion_table(summary: dict) -> pd.DataFrame:
 
 def read_intensity(run_dir: str | Path) -> dict[str, np.ndarray]:
     """All test clips' intensity records of a study (every finished fold and seed), concatenated."""
-    paths = [p for p in sorted(Path(run_dir).glob("seed*/*/intensity.npz")) if (p.parent / "done.json").is_file()]
-    parts = [np.load(p) for p in paths]
+    found = finished(run_dir, "intensity.npz")
+    parts = [np.load(p) for _, p in found]
     if not parts:
         raise FileNotFoundError(f"no intensity.npz under {run_dir} (a model without an intensity branch?)")
     keys = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
     out = {k: np.concatenate([p[k] for p in parts]) for k in keys}
-    out["seed"] = np.concatenate([np.full(len(p["keys"]), int(path.parent.parent.name[4:])) for p, path in zip(parts, paths)])
+    out["seed"] = np.concatenate([np.full(len(p["keys"]), seed) for p, (seed, _) in zip(parts, found)])
     return out
 
 
@@ -124,11 +140,9 @@ def intensity_agreement(run_dir: str | Path) -> pd.DataFrame:
 def read_metrics(run_dir: str | Path) -> pd.DataFrame:
     """Every epoch's line of every finished fold's metrics.jsonl, with its seed and fold."""
     rows = []
-    for m in sorted(Path(run_dir).glob("seed*/*/metrics.jsonl")):
-        if not (m.parent / "done.json").is_file():
-            continue
+    for seed, m in finished(run_dir, "metrics.jsonl"):
         for line in m.read_text().splitlines():
-            rows.append({"seed": int(m.parent.parent.name[4:]), "fold": m.parent.name, **json.loads(line)})
+            rows.append({"seed": seed, "fold": m.parent.name, **json.loads(line)})
     return pd.DataFrame(rows)
 
 
@@ -154,9 +168,8 @@ def learning_summary(run_dir: str | Path) -> dict:
 def read_diagnostics(run_dir: str | Path) -> pd.DataFrame:
     """The L_ID shortcut diagnostic (diagnostics.json) of every finished fold and seed."""
     rows = []
-    for d in sorted(Path(run_dir).glob("seed*/*/diagnostics.json")):
-        if (d.parent / "done.json").is_file():
-            rows.append({"seed": int(d.parent.parent.name[4:]), "fold": d.parent.name, **json.loads(d.read_text())})
+    for seed, d in finished(run_dir, "diagnostics.json"):
+        rows.append({"seed": seed, "fold": d.parent.name, **json.loads(d.read_text())})
     return pd.DataFrame(rows)
 
 

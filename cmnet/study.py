@@ -12,6 +12,12 @@ handed to any executor; here they run one after another (``workers: 1``) or in
 machines with more cores is not measured.) A finished fold is skipped, an
 interrupted one resumes, a failing one (e.g. a non-finite loss) is recorded and the other
 folds go on. Rerunning a finished study only rebuilds its tables.
+
+Trust: one process writes a study at a time (a lock in its folder names the holder); before
+anything is trained every existing fold folder's fingerprint is compared with the request, and
+a fold made with other settings stops the study, naming the keys (old → new), unless
+``discard_changed`` removes those folds; a damaged fold artifact is recomputed; a failed write
+(disk full) stops the study with the file's name, and what was finished is kept.
 """
 
 from __future__ import annotations
@@ -20,16 +26,18 @@ import copy
 import json
 import logging
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
+from . import artifacts
 from .config import Config
 from .data.splits import loso_folds
 from .prepare import prepare_cache
 from .results import confusion_table, read_folds, summarize, summary_table
-from .train import FoldError, atomic_write_text, run_fold
+from .train import FoldError, atomic_write_text, cache_content, finished_result, run_fold
 
 log = logging.getLogger("cmnet.study")
 
@@ -42,9 +50,10 @@ def study_dir(cfg: Config) -> Path:
     return Path(cfg.study.runs_dir) / cfg.study.name
 
 
-def run_study(cfg: Config, progress: bool = True) -> dict:
-    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
-
+def run_study(cfg: Config, progress: bool = True, discard_changed: bool = False) -> dict:
+    """Every (seed, fold) of the study, then its tables. ``discard_changed``: remove the fold
+    folders made with other settings instead of stopping (StudyError naming them)."""
+    cfg.validate(f"study {cfg.study.name}")
     cache, classes = prepare_cache(cfg, progress)
     folds = loso_folds(list(cache.subjects))
     if cfg.study.folds:
@@ -59,8 +68,43 @@ def run_study(cfg: Config, progress: bool = True) -> dict:
             fcfg = copy.deepcopy(cfg)
             fcfg.train.seed = seed
             jobs.append((fcfg, fold, root / f"seed{seed}" / fold.subject))
-    root.mkdir(parents=True, exist_ok=True)  # the plan, for `cmnet status` (cmnet.monitor)
-    atomic_write_text(root / "study.json", json.dumps(
+    with artifacts.StudyLock(root, "study"):
+        _refuse_changed(cfg, jobs, cache_content(cache), discard_changed)
+        return _run_jobs(cfg, jobs, folds, cache, classes, progress)
+
+
+def _refuse_changed(cfg: Config, jobs, content: str, discard: bool) -> None:
+    """Before anything is trained: StudyError if a fold folder was made with other settings
+    (or, with ``discard``, remove those folders)."""
+    changed = []
+    for fcfg, _, out in jobs:
+        old = artifacts.recorded_fingerprint(out)
+        if old is not None:
+            diff = artifacts.fingerprint_changes(old, artifacts.fold_fingerprint(fcfg, content))
+            if diff:
+                changed.append((out, diff))
+    if not changed:
+        return
+    if discard:
+        for out, diff in changed:
+            log.warning("discarding %s (made with %s)", out, "; ".join(diff))
+            shutil.rmtree(out)
+        return
+    first, n = changed[0], len(changed)
+    same = all(d == first[1] for _, d in changed)
+    where = ", ".join(str(o.relative_to(study_dir(cfg))) for o, _ in changed[:6]) + (" …" if n > 6 else "")
+    raise StudyError(
+        f"study {cfg.study.name!r} ({study_dir(cfg)}): {n} fold folder(s) were made with other settings and would "
+        f"mix old and new numbers ({where}): " + "; ".join(first[1]) + ("" if same else " (and other changes in the "
+        "others)") + f". Run under another name (--set name={cfg.study.name}-new) or discard those folds "
+        "(cmnet study --discard-changed; run_study(..., discard_changed=True))")
+
+
+def _run_jobs(cfg: Config, jobs, folds, cache, classes, progress: bool) -> dict:
+    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
+
+    root = study_dir(cfg)
+    artifacts.write_text(root / "study.json", json.dumps(  # the plan, for `cmnet status` and the tables
         {"name": cfg.study.name, "seeds": list(cfg.study.seeds), "folds": [f.subject for f in folds],
          "epochs": cfg.train.epochs, "workers": max(1, cfg.study.workers),
          "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=1))
@@ -80,35 +124,44 @@ def run_study(cfg: Config, progress: bool = True) -> dict:
             atomic_write_text(out / "failed.json", json.dumps(failures[-1], indent=1))
             say(f"FAILED seed {seed} fold {fold.subject}: {err}")
         else:
-            (out / "failed.json").unlink(missing_ok=True)
+            artifacts.forget(out / "failed.json")
             say(f"seed {seed} fold {fold.subject:>8s}: {r['n_test']:3d} clips  acc {r['accuracy']:.3f}  "
                 f"F1 {r['f1_paper']:.3f}  UF1 {r['uf1']:.3f}  UAR {r['uar']:.3f}  ({r['seconds']:.0f} s)")
         bar.update(1)
 
     pending = []
     for fcfg, fold, out in jobs:
-        if (out / "done.json").is_file():
-            record(fcfg, fold, out, json.loads((out / "done.json").read_text()))
+        r = finished_result(out)  # None when unfinished or damaged (run_fold repairs it)
+        if r is not None:
+            record(fcfg, fold, out, r)
         else:
             pending.append((fcfg, fold, out))
     workers = min(max(1, cfg.study.workers), len(pending))
-    if workers <= 1:
-        for fcfg, fold, out in pending:
-            try:
-                record(fcfg, fold, out, run_fold(fcfg, cache, classes, fold, out, progress))
-            except FoldError as e:
-                record(fcfg, fold, out, err=e)
-    else:
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
-                                 initargs=(threads,)) as pool:
-            futs = {pool.submit(run_fold, fcfg, cache, classes, fold, out, False): (fcfg, fold, out)
-                    for fcfg, fold, out in pending}
-            for fut in as_completed(futs):
+    try:
+        if workers <= 1:
+            for fcfg, fold, out in pending:
                 try:
-                    record(*futs[fut], fut.result())
+                    record(fcfg, fold, out, run_fold(fcfg, cache, classes, fold, out, progress))
                 except FoldError as e:
-                    record(*futs[fut], err=e)
+                    record(fcfg, fold, out, err=e)
+        else:
+            threads = max(1, (os.cpu_count() or 1) // workers)
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                                     initargs=(threads,)) as pool:
+                futs = {pool.submit(run_fold, fcfg, cache, classes, fold, out, False): (fcfg, fold, out)
+                        for fcfg, fold, out in pending}
+                try:
+                    for fut in as_completed(futs):
+                        try:
+                            record(*futs[fut], fut.result())
+                        except FoldError as e:
+                            record(*futs[fut], err=e)
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)
+                    raise
+    except artifacts.WriteError as e:  # disk full etc.: every other fold would fail the same way
+        bar.close()
+        raise StudyError(f"study {cfg.study.name} stopped: {e}") from e
     bar.close()
     summary = write_results(cfg, classes)
     summary["failures"] = failures
@@ -132,8 +185,8 @@ def write_results(cfg: Config, classes) -> dict:
                 "protocol": f"LOSO, {cfg.train.epochs} epochs, last epoch evaluated", "config": cfg.to_flat()}
     res = Path(cfg.study.results_dir) / cfg.study.name
     res.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(res / "summary.json", json.dumps(summary, indent=1))
-    atomic_write_text(res / "folds.csv", read_folds(root).to_csv(index=False))
-    atomic_write_text(res / "table.csv", summary_table(summary).to_csv(index=False))
-    atomic_write_text(res / "confusion.csv", confusion_table(summary).to_csv())
+    for name, text in (("summary.json", json.dumps(summary, indent=1)), ("folds.csv", read_folds(root).to_csv(index=False)),
+                       ("table.csv", summary_table(summary).to_csv(index=False)),
+                       ("confusion.csv", confusion_table(summary).to_csv())):
+        artifacts.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
     return summary

@@ -15,6 +15,11 @@ The fold folder receives (each write atomic: a temporary file, then a rename):
     diagnostics.json  CMNet with λ1 > 0: the L_ID shortcut diagnostic of the trained ICE on the test
                       clips (cmnet.diagnostics; views drawn with a fixed seed)
     done.json         the final metrics; its presence marks the fold finished
+    fingerprint.json  what produced the folder (cmnet.artifacts.fold_fingerprint): a fold made with
+                      other settings is never reused (FingerprintError names the keys, old → new)
+    checksums.json    size and SHA-256 of every file above, recorded as it is written: a damaged file
+                      is recomputed (the finished fold's files from final.pt, a damaged last.pt by
+                      training again), never read
 
 Protocol: a fixed number of epochs and the last epoch evaluated; no epoch is chosen on
 the test subject. Each epoch's randomness (shuffle, augmentation, negatives, prototype
@@ -40,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from . import artifacts
 from .augment import augment_views, normalize, random_affine
 from .config import Config
 from .data.splits import Fold
@@ -58,21 +64,11 @@ class FoldError(RuntimeError):
 
 
 # ------------------------------------------------------------------ files
+# every write of a fold artifact: atomic, checked, its size and checksum recorded (cmnet.artifacts)
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
-
-
-def atomic_torch_save(obj, path: Path) -> None:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
+atomic_write_bytes = artifacts.write_bytes
+atomic_write_text = artifacts.write_text
+atomic_torch_save = artifacts.torch_save
 
 
 def environment(device: torch.device) -> dict:  # pragma: no mutate block (out of scope)
@@ -300,19 +296,96 @@ def train_epoch(fwd, crit, opt, cache, perm, y_all, apex_all, cfg: Config, devic
     return {"train_acc": correct / max(n_seen, 1)} | {f"train_{k}": v / max(n_seen, 1) for k, v in sums.items()}
 
 
+class FingerprintError(FoldError):
+    """A fold folder was made with other settings than those asked for now; names the keys."""
+
+
+def cache_content(cache: ClipCache) -> str:
+    from .preprocess.cache import content_hash
+
+    return cache.manifest.get("content") or content_hash(cache)
+
+
+def check_fingerprint(out: Path, fp: dict) -> None:
+    """FingerprintError when ``out`` holds a fold made with settings other than ``fp``'s."""
+    old = artifacts.recorded_fingerprint(out)
+    if old is None:
+        return
+    changes = artifacts.fingerprint_changes(old, fp)
+    if changes:
+        raise FingerprintError(f"{out} was made with other settings ({'; '.join(changes)}); give the run "
+                               "another name, or remove that folder (cmnet study --discard-changed does it "
+                               "for a study)")
+    if old.get("git_commit") not in (None, fp["git_commit"]):
+        log.info("%s: begun under commit %s, used under %s (same settings and version)", out,
+                 str(old.get("git_commit"))[:10], fp["git_commit"][:10])
+
+
+FINISHED = ("done.json", "final.pt", "predictions.csv", "metrics.jsonl")  # and every other file recorded
+
+
+def finished_problems(out: Path) -> list[str]:
+    """Why the finished fold ``out`` cannot be read as it is ([] when it can): each damaged
+    or missing file, by path."""
+    rec = artifacts.read_checksums(out)
+    names = list(dict.fromkeys([*FINISHED, *rec]))
+    return [f"{out / n}: {why}" for n in names if (why := artifacts.problem(out / n, rec))]
+
+
+def finished_result(out: Path) -> dict | None:
+    """done.json's metrics when ``out`` is a finished fold whose every file is intact; None
+    otherwise (unfinished, or damaged: then each damaged file is logged by path)."""
+    if not (out / "done.json").is_file():
+        return None
+    bad = finished_problems(out)
+    if not bad:
+        return json.loads((out / "done.json").read_text())
+    log.warning("finished fold %s has damaged files, recomputed: %s", out, "; ".join(bad))
+    return None
+
+
+def refinish_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out: Path) -> dict:
+    """A trained fold's artifacts written again from its intact final.pt (no training)."""
+    device = resolve_device(cfg.train.device)
+    state = torch.load(out / "final.pt", map_location=device, weights_only=True)
+    if "history" not in state:
+        raise FoldError(f"{out / 'final.pt'} holds no training history (an older cmnet); remove {out} to train again")
+    torch.manual_seed(cfg.train.seed)
+    model, crit, _, _ = build(cfg, len(classes), device)
+    model.load_state_dict(state["model"])
+    crit.load_state_dict(state["loss"])
+    history = json.loads(state["history"])
+    atomic_write_text(out / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in history))
+    log.info("fold %s: artifacts written again from %s", fold.subject, out / "final.pt")
+    return finish_fold(cfg, model, crit, cache, classes, fold, out, device, autocast_for(cfg, device), history)
+
+
 def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | Path, progress: bool = True) -> dict:
-    """Train on ``fold.train``, evaluate the last epoch on ``fold.test``; resumable."""
+    """Train on ``fold.train``, evaluate the last epoch on ``fold.test``; resumable. A folder
+    made with other settings raises FingerprintError; a damaged artifact is recomputed."""
+    out = Path(out_dir)
+    cfg.validate(f"fold {fold.subject}")
+    classes = list(classes)
+    with artifacts.StudyLock(out, "fold"):
+        fp = artifacts.fold_fingerprint(cfg, cache_content(cache))
+        check_fingerprint(out, fp)
+        result = finished_result(out)
+        if result is not None:
+            return result
+        unknown = sorted(set(cache.labels.tolist()) - set(classes))
+        if unknown:
+            raise FoldError(f"fold {fold.subject}: labels {unknown} are not classes of {cfg.data.dataset} ({classes})")
+        if (out / "final.pt").is_file() and artifacts.problem(out / "final.pt") is None:
+            return refinish_fold(cfg, cache, classes, fold, out)
+        artifacts.forget(out / "done.json")  # damaged or unfinished: the fold is not done
+        if not (out / artifacts.FINGERPRINT).is_file():
+            atomic_write_text(out / artifacts.FINGERPRINT, json.dumps(fp, indent=1))
+        return _train_fold(cfg, cache, classes, fold, out, progress)
+
+
+def _train_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out: Path, progress: bool) -> dict:
     from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
-    out = Path(out_dir)
-    done = out / "done.json"
-    if done.is_file():
-        return json.loads(done.read_text())
-    out.mkdir(parents=True, exist_ok=True)
-    classes = list(classes)
-    unknown = sorted(set(cache.labels.tolist()) - set(classes))
-    if unknown:
-        raise FoldError(f"fold {fold.subject}: labels {unknown} are not classes of {cfg.data.dataset} ({classes})")
     device = resolve_device(cfg.train.device)
     amp = autocast_for(cfg, device)
     t = cfg.train
@@ -323,6 +396,10 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
     atomic_write_text(out / "env.json", json.dumps(environment(device), indent=1))
     start, history = 0, []
     ckpt = out / "last.pt"
+    why = artifacts.problem(ckpt) if ckpt.is_file() else None
+    if why:
+        log.warning("fold %s: checkpoint %s is damaged (%s); the fold starts again from epoch 1", fold.subject, ckpt, why)
+        artifacts.forget(ckpt)
     if ckpt.is_file():
         state = torch.load(ckpt, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
@@ -385,12 +462,10 @@ def finish_fold(cfg, model, crit, cache, classes, fold, out: Path, device, amp, 
         diag = ice_diagnostics(model, cache, test_idx, cfg, device, amp, epoch_seed(cfg.train.seed, 10**6 + 1))
         atomic_write_text(out / "diagnostics.json", json.dumps(diag, indent=1))
     atomic_torch_save({"model": model.state_dict(), "loss": crit.state_dict(), "classes": list(classes),
-                       "config": json.dumps(cfg.to_flat())}, out / "final.pt")
+                       "config": json.dumps(cfg.to_flat()), "history": json.dumps(history)}, out / "final.pt")
     result = {"fold": fold.subject, "n_test": len(test_idx), "epochs": cfg.train.epochs,
               "seconds": round(sum(r["seconds"] for r in history), 3), **ev["metrics"]}
     atomic_write_text(out / "done.json", json.dumps(result, indent=1))
-    ckpt = out / "last.pt"
-    if ckpt.is_file():
-        ckpt.unlink()  # the fold is finished; final.pt holds the weights
+    artifacts.forget(out / "last.pt")  # the fold is finished; final.pt holds the weights
     return result
 

@@ -6,6 +6,7 @@ differ), folds subA and subB in each, plus one unfinished fold (no done.json) wh
 artifacts every reader must ignore.
 """
 
+import io
 import json
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from scipy import stats
 
 from cmnet import results
+from cmnet.artifacts import write_bytes, write_text
 from cmnet.metrics import all_metrics
 
 CLASSES = ["surprise", "negative", "positive"]  # not in sorted order: tables keep this order
@@ -50,14 +52,16 @@ def _write_fold(d, seed, fold, data, finished=True):
     for key, y, p in zip(keys, data["labels"], data["preds"]):
         rows.append(f"{key},{fold},{CLASSES[y]},{CLASSES[p]},0.2,0.3,0.5")
     rows += data.get("extra_rows", [])
-    (d / "predictions.csv").write_text("\n".join(rows) + "\n")
-    np.savez(d / "intensity.npz", keys=keys, k=data["k"], q=data["q"], q_mean=data["q_mean"], q_std=data["q_std"],
+    write_text(d / "predictions.csv", "\n".join(rows) + "\n")
+    buf = io.BytesIO()
+    np.savez(buf, keys=keys, k=data["k"], q=data["q"], q_mean=data["q_mean"], q_std=data["q_std"],
              truth=data["truth"], apex=data["apex"], eta=np.zeros(1))
-    (d / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in data["epochs"]))
-    (d / "diagnostics.json").write_text(json.dumps(data["diag"]))
+    write_bytes(d / "intensity.npz", buf.getvalue())
+    write_text(d / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in data["epochs"]))
+    write_text(d / "diagnostics.json", json.dumps(data["diag"]))
     if finished:
         m = all_metrics([CLASSES[i] for i in data["labels"]], [CLASSES[i] for i in data["preds"]], labels=CLASSES)
-        (d / "done.json").write_text(json.dumps({"fold": fold, "n_test": len(data["labels"]), **m}))
+        write_text(d / "done.json", json.dumps({"fold": fold, "n_test": len(data["labels"]), **m}))
 
 
 @pytest.fixture
@@ -185,7 +189,7 @@ def test_learning_summary_without_train_ce_and_of_an_empty_folder(study, tmp_pat
         for fold in FOLDS:
             p = root / f"seed{seed}" / fold / "metrics.jsonl"
             rows = [{k: v for k, v in json.loads(line).items() if k != "train_ce"} for line in p.read_text().splitlines()]
-            p.write_text("".join(json.dumps(r) + "\n" for r in rows))
+            write_text(p, "".join(json.dumps(r) + "\n" for r in rows))
     got = results.learning_summary(root)
     assert "train_ce first" not in got and "train_loss first" in got
     empty = tmp_path_factory.mktemp("empty")

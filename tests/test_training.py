@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
+from cmnet.artifacts import write_text
 from cmnet.config import Config, ConfigError, load_config
 from cmnet.data.splits import loso_folds
 from cmnet.prepare import prepare_cache
@@ -280,11 +281,11 @@ def test_pooled_metrics_are_not_the_mean_over_folds(tmp_path):
         d = tmp_path / "seed0" / subject
         d.mkdir(parents=True)
         acc = float(np.mean([a == b for a, b in zip(labels, preds)]))
-        (d / "done.json").write_text(json.dumps({"fold": subject, "n_test": len(labels), "accuracy": acc,
-                                                 "f1_paper": acc, "uf1": acc, "uar": acc}))
+        write_text(d / "done.json", json.dumps({"fold": subject, "n_test": len(labels), "accuracy": acc,
+                                                "f1_paper": acc, "uf1": acc, "uar": acc}))
         rows = ["key,subject,label,pred,p_disgust,p_happiness"] + [
             f"{subject}/c{i},{subject},{a},{b},0.5,0.5" for i, (a, b) in enumerate(zip(labels, preds))]
-        (d / "predictions.csv").write_text("\n".join(rows) + "\n")
+        write_text(d / "predictions.csv", "\n".join(rows) + "\n")
     s = summarize(tmp_path, classes)
     assert s["summary"]["fold_mean_accuracy"]["mean"] == pytest.approx(0.5)
     assert s["summary"]["pooled_accuracy"]["mean"] == pytest.approx(0.25)
@@ -347,7 +348,8 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
     assert len(list(out.glob("events.out.tfevents.*"))) == 1  # the TensorBoard scalars (tensorboard: true)
     # final.pt → the same evaluation
     state = torch.load(out / "final.pt", weights_only=True)
-    assert set(state) == {"model", "loss", "classes", "config"} and state["classes"] == list(classes)
+    assert set(state) == {"model", "loss", "classes", "config", "history"} and state["classes"] == list(classes)
+    assert json.loads(state["history"]) == [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     dev = torch.device("cpu")
     model, crit, _, _ = train_mod.build(cfg, len(classes), dev)
     model.load_state_dict(state["model"])

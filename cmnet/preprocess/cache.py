@@ -33,7 +33,7 @@ from .faces import NoFaceError, crop, make_detector, square_box
 from .temporal import map_apex, needed_indices, normalize_length, positions
 
 log = logging.getLogger("cmnet.preprocess")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the manifest holds the content hash
 PAIR_MAX = 4  # at most this many jittered candidates beside the annotated onset / apex
 
 
@@ -150,9 +150,48 @@ def cache_path(cache_dir: Path, dataset: str, settings: PreprocessSettings, root
 
 
 def _atomic_write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1, default=str))
-    os.replace(tmp, path)
+    from ..artifacts import atomic_write
+
+    atomic_write(path, json.dumps(obj, indent=1, default=str).encode())
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """np.save through a temporary file and a rename; a failed write (disk full) is a
+    WriteError naming ``path``, and no partial file is left."""
+    from ..artifacts import WriteError
+
+    tmp = path.with_name(path.stem + ".tmp.npy")
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise WriteError(f"{path}: could not write the clip cache ({e.strerror or e}); nothing was replaced") from e
+
+
+def content_hash(cache: "ClipCache") -> str:
+    """SHA-1 of what a cache holds: the frames, the pair candidates and the per-clip records
+    (what a fold's numbers depend on; paths and times are not part of it)."""
+    h = hashlib.sha1()
+    for arr in (cache.frames, cache.pairs):
+        if arr is not None:
+            flat = np.asarray(arr).reshape(len(arr), -1) if len(arr) else np.asarray(arr)
+            h.update(str((arr.shape, str(arr.dtype))).encode())
+            for row in flat:  # a row at a time: a memory-mapped cache is never read whole
+                h.update(np.ascontiguousarray(row).data)
+    h.update(json.dumps(_records(cache), sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _records(cache: "ClipCache") -> dict:
+    records = {k: np.asarray(getattr(cache, k)).tolist() for k in _RECORDS}
+    if cache.pair_counts is not None:
+        records["pair_counts"] = np.asarray(cache.pair_counts).tolist()
+    records["intensity"] = [[None if v != v else v for v in row] for row in records["intensity"]]  # NaN → JSON null
+    return records
 
 
 def pairs_path(path: Path) -> Path:
@@ -163,17 +202,30 @@ _RECORDS = {"apex": np.int64, "labels": str, "subjects": str, "keys": str, "inte
 
 
 def load_cache(path: Path) -> ClipCache:
-    """Open a built cache: frames memory-mapped (read-only), records from the manifest."""
+    """Open a built cache: frames memory-mapped (read-only), records from the manifest. A
+    truncated or garbled frames file, or an edited manifest, is an ArtifactError naming the
+    file (its content hash differs from the one written with it)."""
+    from ..artifacts import ArtifactError
+
     path = Path(path)
-    manifest = json.loads(path.with_suffix(".json").read_text())
-    frames = np.load(path, mmap_mode="r", allow_pickle=False)
-    rec = manifest["records"]
-    arrays = {k: np.asarray(rec[k], dtype=t) for k, t in _RECORDS.items()}  # null intensity → NaN
-    arrays["intensity"] = arrays["intensity"].reshape(len(frames), -1)
-    if "pair_counts" in rec:
-        arrays["pairs"] = np.load(pairs_path(path), mmap_mode="r", allow_pickle=False)
-        arrays["pair_counts"] = np.asarray(rec["pair_counts"], np.int64).reshape(-1, 2)
-    return ClipCache(frames=frames, **arrays, path=path, failures=manifest.get("failures", []), manifest=manifest)
+    mpath = path.with_suffix(".json")
+    try:
+        manifest = json.loads(mpath.read_text())
+        rec = manifest["records"]
+        frames = np.load(path, mmap_mode="r", allow_pickle=False)
+        arrays = {k: np.asarray(rec[k], dtype=t) for k, t in _RECORDS.items()}  # null intensity → NaN
+        arrays["intensity"] = arrays["intensity"].reshape(len(frames), -1)
+        if "pair_counts" in rec:
+            arrays["pairs"] = np.load(pairs_path(path), mmap_mode="r", allow_pickle=False)
+            arrays["pair_counts"] = np.asarray(rec["pair_counts"], np.int64).reshape(-1, 2)
+        cache = ClipCache(frames=frames, **arrays, path=path, failures=manifest.get("failures", []), manifest=manifest)
+        ok = len(frames) == len(arrays["keys"]) == manifest.get("clips") and content_hash(cache) == manifest.get("content")
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+        raise ArtifactError(f"clip cache {path} (manifest {mpath.name}) is damaged: {e}") from e
+    if not ok:
+        raise ArtifactError(f"clip cache {path} is damaged: its frames or its manifest {mpath.name} differ from what "
+                            "was written (content hash); it is rebuilt when the study runs")
+    return cache
 
 
 def preprocess(
@@ -202,12 +254,22 @@ def preprocess(
     want = {"fingerprint": fp, "settings": asdict(settings), "versions": versions()}
     mpath = path.with_suffix(".json")
     if not rebuild and path.is_file() and mpath.is_file():
-        old = json.loads(mpath.read_text())
+        from ..artifacts import ArtifactError
+
+        try:
+            old = json.loads(mpath.read_text())
+        except ValueError:
+            old = {}
         if all(old.get(k) == v for k, v in want.items()):
-            log.info("reusing cache %s", path)
-            return load_cache(path)
-        log.info("cache %s is stale (%s changed); rebuilding", path,
-                 ", ".join(k for k, v in want.items() if old.get(k) != v))
+            try:
+                cache = load_cache(path)
+                log.info("reusing cache %s", path)
+                return cache
+            except ArtifactError as e:
+                log.warning("%s; rebuilding it", e)
+        else:
+            log.info("cache %s is stale (%s changed); rebuilding", path,
+                     ", ".join(k for k, v in want.items() if old.get(k) != v))
     detector = make_detector(settings.detector, settings.device)
     n, s = settings.frames, settings.size
     frames = np.empty((len(clips), n, s, s, 3), np.uint8)
@@ -242,18 +304,12 @@ def preprocess(
         pair_counts=np.asarray(counts, np.int64).reshape(-1, 2) if settings.pairs else None,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npy")
-    np.save(tmp, cache.frames)
-    os.replace(tmp, path)
+    mpath.unlink(missing_ok=True)  # no manifest until the frames are complete: a cut build is never reused
+    _save_npy(path, cache.frames)
     if cache.pairs is not None:
-        np.save(tmp, cache.pairs)
-        os.replace(tmp, pairs_path(path))
-    records = {k: getattr(cache, k).tolist() for k in _RECORDS}
-    if cache.pair_counts is not None:
-        records["pair_counts"] = cache.pair_counts.tolist()
-    records["intensity"] = [[None if np.isnan(v) else v for v in row] for row in records["intensity"]]  # JSON null
+        _save_npy(pairs_path(path), cache.pairs)
     manifest = want | {"dataset": dataset, "root": root, "clips": len(kept), "failures": failures,
-                       "sources": [str(p) for p in sources], "records": records}
+                       "sources": [str(p) for p in sources], "records": _records(cache), "content": content_hash(cache)}
     _atomic_write_json(mpath, manifest)
     cache.manifest = manifest
     if failures:
