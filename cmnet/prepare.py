@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .config import Config
+from .data.clip import DatasetError
 from .data.readers import CASME2_CLASSES, MEGC_CLASSES, SAMM_CLASSES, SMIC_CLASSES, read_dataset
 from .models import model_input
 from .preprocess.cache import ClipCache, preprocess
@@ -78,4 +79,8 @@ def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[
     if model_input(cfg.model.model) == "pair" and not settings.pairs:
         settings = dataclasses.replace(settings, pairs=True)  # onset/apex candidates for pair models
     cache = preprocess(clips, settings, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
+    labels = sorted(set(cache.labels.tolist()))
+    if len(labels) < 2:
+        raise DatasetError(f"{d.dataset}: all {len(cache)} usable clips have the label {labels[0]!r}; a classifier "
+                           f"needs clips of at least two of the classes {list(CLASSES[d.dataset])}")
     return cache, CLASSES[d.dataset]

@@ -54,6 +54,17 @@ def _find_sheet(root: Path, names, fallback_glob: str | None = None) -> Path:
     raise DatasetError(f"no annotation sheet in {root} (looked for {list(names)})")
 
 
+def _duplicate(report: LoadReport, seen: dict, source: str, clip: Clip) -> bool:
+    """True (and the row excluded) when another row of the sheet already gave this clip: the
+    same frames must not be counted twice (nor land in a fold twice)."""
+    name = f"{clip.subject}/{clip.clip_id}"
+    if name in seen:
+        report.excluded(source, name, f"duplicate: the same clip as {seen[name]} (the first row is kept)")
+        return True
+    seen[name] = source
+    return False
+
+
 def read_casme2(
     root: str | Path,
     sheet: str | Path | None = None,
@@ -74,7 +85,7 @@ def read_casme2(
     sheet = Path(sheet) if sheet else _find_sheet(root, CASME2_SHEETS, "CASME2-coding-*.xlsx")
     df = read_sheet(sheet, CASME2_COLUMNS)
     report = LoadReport(dataset, sources=[sheet])
-    clips = []
+    clips, seen = [], {}
     for i, row in df.iterrows():
         source = f"{sheet.name} row {i + 2}"
         try:
@@ -90,7 +101,7 @@ def read_casme2(
             label=str(row["Estimated Emotion"]).strip().lower(), known_labels=CASME2_EMOTIONS,
             classes=classes, action_units=str(row["Action Units"]),
         )
-        if clip:
+        if clip and not _duplicate(report, seen, source, clip):
             clips.append(clip)
     return clips, report
 
@@ -107,7 +118,7 @@ def read_samm(
     df = read_sheet(sheet, SAMM_COLUMNS, header=13)
     frames_root = root / "SAMM" if (root / "SAMM").is_dir() else root
     report = LoadReport("samm", sources=[sheet])
-    clips = []
+    clips, seen = [], {}
     for i, row in df.iterrows():
         source = f"{sheet.name} row {i + 15}"
         subj = str(row["Subject"]).strip()
@@ -121,7 +132,7 @@ def read_samm(
             onset=row["Onset Frame"], apex=row["Apex Frame"], offset=row["Offset Frame"],
             label=label, known_labels=SAMM_EMOTIONS, classes=classes, action_units=str(row["Action Units"]),
         )
-        if clip:
+        if clip and not _duplicate(report, seen, source, clip):
             clips.append(clip)
     return clips, report
 
