@@ -177,3 +177,30 @@ def test_predict_refuses_a_damaged_final_pt(final_pt, tmp_path):
     p.write_bytes(p.read_bytes()[:-100])
     with pytest.raises(ValueError, match=rf"^{p}: damaged \(\d+ bytes, \d+ written"):
         predict_folder(p, clip)
+
+
+# ------------------------------------------------------------------ the README's table
+
+def test_every_row_of_the_bad_input_table_names_tests_that_exist():
+    import ast
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    section = text.split("## Bad input → what you get", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| bad input")
+            and not line.startswith("| ---")]
+    assert len(rows) >= 25
+    defined = {}
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split(" | ")]
+        assert len(cells) == 3 and cells[0] and cells[1], row
+        refs = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", cells[2])
+        assert refs, f"no test named in: {row}"
+        for path, name in refs:
+            if path not in defined:
+                tree = ast.parse((root / path).read_text())
+                defined[path] = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+            assert name in defined[path], f"{path}::{name} (README table) does not exist"
+            assert name.startswith("test_")
