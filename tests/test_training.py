@@ -86,6 +86,25 @@ def test_tiny_study_writes_every_artifact(tmp_path):
     assert mtimes == {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("final.pt")}
 
 
+def interrupt_after_epoch(epoch, cfg, cache, classes, fold, out):
+    """Run the fold in ``out`` and stop it (KeyboardInterrupt) right after epoch ``epoch``'s checkpoint."""
+    import cmnet.train as train_mod
+
+    real = train_mod.atomic_torch_save
+
+    def save_then_stop(obj, path):
+        real(obj, path)
+        if path.name == "last.pt" and obj["epoch"] == epoch:
+            raise KeyboardInterrupt
+
+    train_mod.atomic_torch_save = save_then_stop
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_fold(cfg, cache, classes, fold, out, progress=False)
+    finally:
+        train_mod.atomic_torch_save = real
+
+
 def _fold(cfg):
     cache, classes = prepare_cache(cfg, progress=False)
     return cache, classes, loso_folds(list(cache.subjects))[0]
@@ -95,22 +114,7 @@ def test_interrupted_fold_resumes_to_the_same_result(tmp_path, caplog):
     cfg = tiny(tmp_path, epochs=3)
     cache, classes, fold = _fold(cfg)
     ref = run_fold(cfg, cache, classes, fold, tmp_path / "ref", progress=False)
-    # interrupt after epoch 2 (the checkpoint is written), then resume
-    import cmnet.train as train_mod
-
-    real = train_mod.atomic_torch_save
-
-    def save_then_die(obj, path):
-        real(obj, path)
-        if path.name == "last.pt" and obj["epoch"] == 2:
-            raise KeyboardInterrupt
-
-    train_mod.atomic_torch_save = save_then_die
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_fold(cfg, cache, classes, fold, tmp_path / "cut", progress=False)
-    finally:
-        train_mod.atomic_torch_save = real
+    interrupt_after_epoch(2, cfg, cache, classes, fold, tmp_path / "cut")  # the checkpoint is written, then resume
     assert not (tmp_path / "cut" / "done.json").exists()
     assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["epoch"] == 2
     import logging

@@ -25,7 +25,7 @@ from cmnet.preprocess.cache import load_cache
 from cmnet.study import StudyError, run_study
 from cmnet.train import FingerprintError, run_fold
 
-from test_training import ROOT, _fold, tiny
+from test_training import ROOT, _fold, interrupt_after_epoch, tiny
 
 
 def _cli_dirs(tmp_path, **kw):
@@ -69,21 +69,7 @@ def test_a_changed_parameter_never_prints_old_numbers(tmp_path, capsys):
 def test_a_partial_fold_made_with_other_settings_is_not_resumed(tmp_path):
     cfg = tiny(tmp_path, epochs=3)
     cache, classes, fold = _fold(cfg)
-    import cmnet.train as train_mod
-
-    real = train_mod.atomic_torch_save
-
-    def save_then_stop(obj, path):
-        real(obj, path)
-        if path.name == "last.pt" and obj["epoch"] == 1:
-            raise KeyboardInterrupt
-
-    train_mod.atomic_torch_save = save_then_stop
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
-    finally:
-        train_mod.atomic_torch_save = real
+    interrupt_after_epoch(1, cfg, cache, classes, fold, tmp_path / "f")
     other = tiny(tmp_path, epochs=3, sampler="random")
     with pytest.raises(FingerprintError, match=r"sampler: 'probabilistic' → 'random'"):
         run_fold(other, cache, classes, fold, tmp_path / "f", progress=False)
@@ -234,21 +220,7 @@ def test_a_damaged_artifact_of_a_finished_fold_is_recomputed(finished_fold, tmp_
 
 def test_a_damaged_checkpoint_restarts_the_fold_and_ends_equal(finished_fold, tmp_path, caplog):
     tmp, cfg, cache, classes, fold = finished_fold
-    import cmnet.train as train_mod
-
-    real = train_mod.atomic_torch_save
-
-    def save_then_stop(obj, path):
-        real(obj, path)
-        if path.name == "last.pt" and obj["epoch"] == 1:
-            raise KeyboardInterrupt
-
-    train_mod.atomic_torch_save = save_then_stop
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
-    finally:
-        train_mod.atomic_torch_save = real
+    interrupt_after_epoch(1, cfg, cache, classes, fold, tmp_path / "f")
     _garble(tmp_path / "f" / "last.pt")
     with caplog.at_level(logging.WARNING, logger="cmnet.train"):
         r = run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
