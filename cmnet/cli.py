@@ -72,8 +72,10 @@ def _config(args):
         if not args.params:
             raise ValueError("--variant needs a params file (the profile), e.g. params/synthme.yaml")
         cfg = variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent)
-        return Config.from_flat(over, "--set", base=cfg) if over else cfg
-    return load_config(args.params, over) if args.params else Config.from_flat(over, "--set")
+        return Config.from_flat(over, "--set", base=cfg).validate(f"{args.params} --variant {variant} with --set") if over else cfg
+    if args.params:
+        return load_config(args.params, over, "--set")
+    return Config.from_flat(over, "--set").validate("--set")
 
 
 def _cmd_train(args) -> int:

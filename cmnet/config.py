@@ -294,9 +294,9 @@ def read_params(path: str | Path) -> dict:
     return data
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> Config:
+def load_config(path: str | Path, overrides: dict | None = None, overrides_source: str = "overrides") -> Config:
     """``base.yaml`` beside ``path`` (if any, and not ``path`` itself), then ``path``, then
-    ``overrides`` (e.g. papermill's parameters)."""
+    ``overrides`` (e.g. papermill's parameters; errors in them name ``overrides_source``)."""
     path = Path(path)
     cfg = Config()
     base = path.parent / "base.yaml"
@@ -304,5 +304,5 @@ def load_config(path: str | Path, overrides: dict | None = None) -> Config:
         cfg = Config.from_flat(read_params(base), str(base))
     cfg = Config.from_flat(read_params(path), str(path), base=cfg)
     if overrides:
-        cfg = Config.from_flat(overrides, "overrides", base=cfg)
-    return cfg.validate(str(path) + (" with overrides" if overrides else ""))
+        cfg = Config.from_flat(overrides, overrides_source, base=cfg)
+    return cfg.validate(str(path) + (f" with {overrides_source}" if overrides else ""))

@@ -132,7 +132,7 @@ def test_fewer_seeds_leave_the_old_seeds_out_of_the_tables(tmp_path):
 def test_every_parameter_is_checked_with_one_line(item, message, capsys):
     assert main(["study", "params/smoke.yaml", f"--set={item}", "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: overrides: {message}\n"
+    assert err == f"error: --set: {message}\n"
 
 
 @pytest.mark.parametrize("items, message", [
@@ -145,7 +145,7 @@ def test_every_parameter_is_checked_with_one_line(item, message, capsys):
 def test_rules_between_keys_are_one_line_too(items, message, capsys):
     assert main(["study", "params/smoke.yaml", *[f"--set={i}" for i in items], "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: params/smoke.yaml with overrides: ") and message in err and err.count("\n") == 1
+    assert err.startswith("error: params/smoke.yaml with --set: ") and message in err and err.count("\n") == 1
 
 
 def test_a_bad_value_in_a_profile_names_the_file(tmp_path, capsys):
