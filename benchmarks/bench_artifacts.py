@@ -1,4 +1,4 @@
-"""What the trust machinery costs (cmnet.artifacts): measured, as ratios in one run.
+"""What the trust machinery costs (cmnet.runs): measured, as ratios in one run.
 
 1. A checkpoint write as the trainer does it now (temporary file, fsync, rename, SHA-256 and
    size recorded in checksums.json) ÷ the plain write it replaced (temporary file, rename),
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cmnet import artifacts
+from cmnet import runs
 from cmnet.config import Config
 from cmnet.preprocess.cache import ClipCache, content_hash, load_cache
 from cmnet.train import build, environment
@@ -66,8 +66,8 @@ def main():
         tmp = Path(tmp)
         ck = tmp / "last.pt"
         t_plain = best(lambda: plain_write(ck, data), args.repeats)
-        t_ours = best(lambda: artifacts.write_bytes(ck, data), args.repeats)
-        t_check = best(lambda: artifacts.check(ck), args.repeats)
+        t_ours = best(lambda: runs.write_bytes(ck, data), args.repeats)
+        t_check = best(lambda: runs.check(ck), args.repeats)
         t_load = best(lambda: torch.load(ck, weights_only=True), args.repeats)
         rows["checkpoint"] = {"mib": len(data) / 2**20, "plain_write_s": t_plain, "checked_write_s": t_ours,
                               "write_ratio": t_ours / t_plain, "check_s": t_check, "torch_load_s": t_load,

@@ -234,7 +234,7 @@ RANGES: dict[str, tuple] = {
     "folds": (lambda v: all(isinstance(s, str) and s for s in v), "a list of subject names"),
 }
 
-# keys that cannot change a fold's numbers: left out of its fingerprint (cmnet.artifacts), so
+# keys that cannot change a fold's numbers: left out of its fingerprint (cmnet.runs), so
 # changing them never invalidates finished folds. Paths and names say where things go (the
 # cache is fingerprinted by its content instead), the study's plan picks which folds run,
 # monitoring does not touch the model.

@@ -36,7 +36,7 @@ def numbered_frames(folder: Path) -> list[Path]:
 def load_final(checkpoint: str | Path) -> tuple[dict, Config, list[str]]:
     """A fold's final.pt: (state, config, classes); a file that is not one, or is damaged, is
     a ValueError naming it."""
-    from .artifacts import problem, read_checksums
+    from .runs import problem, read_checksums
 
     p = Path(checkpoint)
     if not p.is_file():

@@ -5,7 +5,7 @@ the confusion matrix, and mean ± std over seeds.
 Layout read: ``<runs_dir>/<name>/seed<k>/<subject>/{done.json,predictions.csv}``. Only the
 folds of the study's plan (its study.json: seeds and folds) are read, so folds left from an
 earlier plan never enter a table; every file read is checked against the size and checksum
-recorded when it was written (cmnet.artifacts): a damaged one is an ArtifactError naming it.
+recorded when it was written (cmnet.runs): a damaged one is an ArtifactError naming it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .artifacts import check
+from .runs import check
 from .metrics import all_metrics, confusion
 
 METRICS = ("accuracy", "f1_paper", "uf1", "uar")

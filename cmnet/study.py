@@ -32,7 +32,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
-from . import artifacts
+from . import runs
 from .config import Config
 from .data.splits import loso_folds
 from .prepare import prepare_cache
@@ -68,7 +68,7 @@ def run_study(cfg: Config, progress: bool = True, discard_changed: bool = False)
             fcfg = copy.deepcopy(cfg)
             fcfg.train.seed = seed
             jobs.append((fcfg, fold, root / f"seed{seed}" / fold.subject))
-    with artifacts.StudyLock(root, "study"):
+    with runs.StudyLock(root, "study"):
         _refuse_changed(cfg, jobs, cache_content(cache), discard_changed)
         return _run_jobs(cfg, jobs, folds, cache, classes, progress)
 
@@ -78,9 +78,9 @@ def _refuse_changed(cfg: Config, jobs, content: str, discard: bool) -> None:
     (or, with ``discard``, remove those folders)."""
     changed = []
     for fcfg, _, out in jobs:
-        old = artifacts.recorded_fingerprint(out)
+        old = runs.recorded_fingerprint(out)
         if old is not None:
-            diff = artifacts.fingerprint_changes(old, artifacts.fold_fingerprint(fcfg, content))
+            diff = runs.fingerprint_changes(old, runs.fold_fingerprint(fcfg, content))
             if diff:
                 changed.append((out, diff))
     if not changed:
@@ -104,7 +104,7 @@ def _run_jobs(cfg: Config, jobs, folds, cache, classes, progress: bool) -> dict:
     from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
     root = study_dir(cfg)
-    artifacts.write_text(root / "study.json", json.dumps(  # the plan, for `cmnet status` and the tables
+    runs.write_text(root / "study.json", json.dumps(  # the plan, for `cmnet status` and the tables
         {"name": cfg.study.name, "seeds": list(cfg.study.seeds), "folds": [f.subject for f in folds],
          "epochs": cfg.train.epochs, "workers": max(1, cfg.study.workers),
          "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, indent=1))
@@ -124,7 +124,7 @@ def _run_jobs(cfg: Config, jobs, folds, cache, classes, progress: bool) -> dict:
             atomic_write_text(out / "failed.json", json.dumps(failures[-1], indent=1))
             say(f"FAILED seed {seed} fold {fold.subject}: {err}")
         else:
-            artifacts.forget(out / "failed.json")
+            runs.forget(out / "failed.json")
             say(f"seed {seed} fold {fold.subject:>8s}: {r['n_test']:3d} clips  acc {r['accuracy']:.3f}  "
                 f"F1 {r['f1_paper']:.3f}  UF1 {r['uf1']:.3f}  UAR {r['uar']:.3f}  ({r['seconds']:.0f} s)")
         bar.update(1)
@@ -159,7 +159,7 @@ def _run_jobs(cfg: Config, jobs, folds, cache, classes, progress: bool) -> dict:
                 except BaseException:
                     pool.shutdown(cancel_futures=True)
                     raise
-    except artifacts.WriteError as e:  # disk full etc.: every other fold would fail the same way
+    except runs.WriteError as e:  # disk full etc.: every other fold would fail the same way
         bar.close()
         raise StudyError(f"study {cfg.study.name} stopped: {e}") from e
     bar.close()
@@ -188,5 +188,5 @@ def write_results(cfg: Config, classes) -> dict:
     for name, text in (("summary.json", json.dumps(summary, indent=1)), ("folds.csv", read_folds(root).to_csv(index=False)),
                        ("table.csv", summary_table(summary).to_csv(index=False)),
                        ("confusion.csv", confusion_table(summary).to_csv())):
-        artifacts.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
+        runs.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
     return summary

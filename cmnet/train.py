@@ -15,7 +15,7 @@ The fold folder receives (each write atomic: a temporary file, then a rename):
     diagnostics.json  CMNet with λ1 > 0: the L_ID shortcut diagnostic of the trained ICE on the test
                       clips (cmnet.diagnostics; views drawn with a fixed seed)
     done.json         the final metrics; its presence marks the fold finished
-    fingerprint.json  what produced the folder (cmnet.artifacts.fold_fingerprint): a fold made with
+    fingerprint.json  what produced the folder (cmnet.runs.fold_fingerprint): a fold made with
                       other settings is never reused (FingerprintError names the keys, old → new)
     checksums.json    size and SHA-256 of every file above, recorded as it is written: a damaged file
                       is recomputed (the finished fold's files from final.pt, a damaged last.pt by
@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import artifacts
+from . import runs
 from .augment import augment_views, normalize, random_affine
 from .config import Config
 from .data.splits import Fold
@@ -64,11 +64,11 @@ class FoldError(RuntimeError):
 
 
 # ------------------------------------------------------------------ files
-# every write of a fold artifact: atomic, checked, its size and checksum recorded (cmnet.artifacts)
+# every write of a fold artifact: atomic, checked, its size and checksum recorded (cmnet.runs)
 
-atomic_write_bytes = artifacts.write_bytes
-atomic_write_text = artifacts.write_text
-atomic_torch_save = artifacts.torch_save
+atomic_write_bytes = runs.write_bytes
+atomic_write_text = runs.write_text
+atomic_torch_save = runs.torch_save
 
 
 def environment(device: torch.device) -> dict:  # pragma: no mutate block (out of scope)
@@ -308,10 +308,10 @@ def cache_content(cache: ClipCache) -> str:
 
 def check_fingerprint(out: Path, fp: dict) -> None:
     """FingerprintError when ``out`` holds a fold made with settings other than ``fp``'s."""
-    old = artifacts.recorded_fingerprint(out)
+    old = runs.recorded_fingerprint(out)
     if old is None:
         return
-    changes = artifacts.fingerprint_changes(old, fp)
+    changes = runs.fingerprint_changes(old, fp)
     if changes:
         raise FingerprintError(f"{out} was made with other settings ({'; '.join(changes)}); give the run "
                                "another name, or remove that folder (cmnet study --discard-changed does it "
@@ -327,9 +327,9 @@ FINISHED = ("done.json", "final.pt", "predictions.csv", "metrics.jsonl")  # and 
 def finished_problems(out: Path) -> list[str]:
     """Why the finished fold ``out`` cannot be read as it is ([] when it can): each damaged
     or missing file, by path."""
-    rec = artifacts.read_checksums(out)
+    rec = runs.read_checksums(out)
     names = list(dict.fromkeys([*FINISHED, *rec]))
-    return [f"{out / n}: {why}" for n in names if (why := artifacts.problem(out / n, rec))]
+    return [f"{out / n}: {why}" for n in names if (why := runs.problem(out / n, rec))]
 
 
 def finished_result(out: Path) -> dict | None:
@@ -366,8 +366,8 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
     out = Path(out_dir)
     cfg.validate(f"fold {fold.subject}")
     classes = list(classes)
-    with artifacts.StudyLock(out, "fold"):
-        fp = artifacts.fold_fingerprint(cfg, cache_content(cache))
+    with runs.StudyLock(out, "fold"):
+        fp = runs.fold_fingerprint(cfg, cache_content(cache))
         check_fingerprint(out, fp)
         result = finished_result(out)
         if result is not None:
@@ -375,11 +375,11 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         unknown = sorted(set(cache.labels.tolist()) - set(classes))
         if unknown:
             raise FoldError(f"fold {fold.subject}: labels {unknown} are not classes of {cfg.data.dataset} ({classes})")
-        if (out / "final.pt").is_file() and artifacts.problem(out / "final.pt") is None:
+        if (out / "final.pt").is_file() and runs.problem(out / "final.pt") is None:
             return refinish_fold(cfg, cache, classes, fold, out)
-        artifacts.forget(out / "done.json")  # damaged or unfinished: the fold is not done
-        if not (out / artifacts.FINGERPRINT).is_file():
-            atomic_write_text(out / artifacts.FINGERPRINT, json.dumps(fp, indent=1))
+        runs.forget(out / "done.json")  # damaged or unfinished: the fold is not done
+        if not (out / runs.FINGERPRINT).is_file():
+            atomic_write_text(out / runs.FINGERPRINT, json.dumps(fp, indent=1))
         return _train_fold(cfg, cache, classes, fold, out, progress)
 
 
@@ -396,10 +396,10 @@ def _train_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out: Path, p
     atomic_write_text(out / "env.json", json.dumps(environment(device), indent=1))
     start, history = 0, []
     ckpt = out / "last.pt"
-    why = artifacts.problem(ckpt) if ckpt.is_file() else None
+    why = runs.problem(ckpt) if ckpt.is_file() else None
     if why:
         log.warning("fold %s: checkpoint %s is damaged (%s); the fold starts again from epoch 1", fold.subject, ckpt, why)
-        artifacts.forget(ckpt)
+        runs.forget(ckpt)
     if ckpt.is_file():
         state = torch.load(ckpt, map_location=device, weights_only=True)
         model.load_state_dict(state["model"])
@@ -466,6 +466,6 @@ def finish_fold(cfg, model, crit, cache, classes, fold, out: Path, device, amp, 
     result = {"fold": fold.subject, "n_test": len(test_idx), "epochs": cfg.train.epochs,
               "seconds": round(sum(r["seconds"] for r in history), 3), **ev["metrics"]}
     atomic_write_text(out / "done.json", json.dumps(result, indent=1))
-    artifacts.forget(out / "last.pt")  # the fold is finished; final.pt holds the weights
+    runs.forget(out / "last.pt")  # the fold is finished; final.pt holds the weights
     return result
 

@@ -10,7 +10,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from cmnet import artifacts
+from cmnet import runs as rundir
 from cmnet.prepare import prepare_cache
 from cmnet.study import run_study
 
@@ -18,7 +18,7 @@ from test_training import ROOT, tiny
 
 _KILLER = textwrap.dedent("""
     import json, os, signal, sys
-    import cmnet.artifacts as A, cmnet.train as T
+    import cmnet.runs as A, cmnet.train as T
     from cmnet.config import Config
     from cmnet.study import run_study
 
@@ -89,7 +89,7 @@ def test_a_study_killed_at_any_point_resumes_to_the_uninterrupted_results(refere
     for k in want:
         pd.testing.assert_frame_equal(got[k], want[k])
     for d in (runs / "tiny" / "seed0").iterdir():
-        assert [artifacts.problem(d / n) for n in ("done.json", "final.pt", "predictions.csv")] == [None] * 3
+        assert [rundir.problem(d / n) for n in ("done.json", "final.pt", "predictions.csv")] == [None] * 3
     assert not list(runs.rglob(".*.tmp")) and not list((tmp / f"results-{point}").rglob(".*.tmp"))
     table = (tmp / f"results-{point}" / "tiny" / "table.csv").read_text()
     assert table == (tmp / "results" / "tiny" / "table.csv").read_text()

@@ -15,7 +15,7 @@ import pytest
 from scipy import stats
 
 from cmnet import results
-from cmnet.artifacts import write_bytes, write_text
+from cmnet.runs import write_bytes, write_text
 from cmnet.metrics import all_metrics
 
 CLASSES = ["surprise", "negative", "positive"]  # not in sorted order: tables keep this order

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import torch
 
-from cmnet.artifacts import write_text
+from cmnet.runs import write_text
 from cmnet.config import Config, ConfigError, load_config
 from cmnet.data.splits import loso_folds
 from cmnet.prepare import prepare_cache

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 import torch
 
-from cmnet import artifacts
-from cmnet.artifacts import ArtifactError, LockedError, StudyLock, WriteError
+from cmnet import runs
+from cmnet.runs import ArtifactError, LockedError, StudyLock, WriteError
 from cmnet.cli import main
 from cmnet.config import NOT_IN_FINGERPRINT, Config, ConfigError
 from cmnet.prepare import prepare_cache
@@ -212,7 +212,7 @@ def test_a_damaged_artifact_of_a_finished_fold_is_recomputed(finished_fold, tmp_
                     for t in (a, b)) if f == "metrics.jsonl" else (
                 {k: v for k, v in json.loads(t).items() if k != "seconds"} for t in (a, b))
         assert a == b, f
-        assert artifacts.problem(d / f) is None
+        assert runs.problem(d / f) is None
     za, zb = np.load(ref / "intensity.npz"), np.load(d / "intensity.npz")
     for k in za.files:
         np.testing.assert_array_equal(za[k], zb[k])
@@ -247,7 +247,7 @@ def test_tables_are_never_built_from_a_damaged_file(tmp_path):
                  "--set=name=tiny"]) == 1
     # the study repairs it (from final.pt) before it writes the tables
     s = run_study(cfg, progress=False)
-    assert artifacts.problem(p) is None and np.asarray(s["confusion"]).sum() == 12
+    assert runs.problem(p) is None and np.asarray(s["confusion"]).sum() == 12
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble", "manifest"])
@@ -279,7 +279,7 @@ def test_a_damaged_clip_cache_is_named_and_rebuilt(tmp_path, caplog, damage):
 
 _HOLD = textwrap.dedent("""
     import sys, time
-    from cmnet.artifacts import StudyLock
+    from cmnet.runs import StudyLock
     lock = StudyLock(sys.argv[1]).acquire()
     print("held", flush=True)
     time.sleep(120)
@@ -299,7 +299,7 @@ def test_a_second_writer_is_refused_and_a_killed_ones_lock_is_stale(tmp_path, ca
         proc.kill()
         proc.wait()
     assert not (root / "seed0").exists()  # nothing was trained by the refused study
-    with caplog.at_level(logging.WARNING, logger="cmnet.artifacts"):
+    with caplog.at_level(logging.WARNING, logger="cmnet.runs"):
         run_study(cfg, progress=False)
     assert any(f"stale lock of pid {proc.pid}" in m and "its process is gone" in m for m in caplog.messages)
     assert StudyLock(root).holder() == {}  # released at the end
@@ -318,7 +318,7 @@ def test_a_lock_is_released_when_the_study_fails(tmp_path):
 
 def _disk_full_after(monkeypatch, predicate):
     """os.write of files matching ``predicate`` writes a few bytes, then fails with ENOSPC."""
-    real = artifacts._write_all
+    real = runs._write_all
 
     def write_all(fd, data):
         import os
@@ -329,7 +329,7 @@ def _disk_full_after(monkeypatch, predicate):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fd, data)
 
-    monkeypatch.setattr(artifacts, "_write_all", write_all)
+    monkeypatch.setattr(runs, "_write_all", write_all)
 
 
 def test_disk_full_while_checkpointing_stops_cleanly_and_resumes_to_equal_results(finished_fold, tmp_path, monkeypatch):
@@ -345,7 +345,7 @@ def test_disk_full_while_checkpointing_stops_cleanly_and_resumes_to_equal_result
     with pytest.raises(WriteError, match=rf"^{out / 'last.pt'}: could not write \d+ bytes \(disk full\)"):
         run_fold(cfg, cache, classes, fold, out, progress=False)
     assert not list(out.glob(".*.tmp"))  # no half-written file left
-    assert artifacts.problem(out / "last.pt") is None  # the epoch-1 checkpoint, intact
+    assert runs.problem(out / "last.pt") is None  # the epoch-1 checkpoint, intact
     assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 1
     monkeypatch.undo()
     r = run_fold(cfg, cache, classes, fold, out, progress=False)

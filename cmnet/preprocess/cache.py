@@ -150,7 +150,7 @@ def cache_path(cache_dir: Path, dataset: str, settings: PreprocessSettings, root
 
 
 def _atomic_write_json(path: Path, obj) -> None:
-    from ..artifacts import atomic_write
+    from ..runs import atomic_write
 
     atomic_write(path, json.dumps(obj, indent=1, default=str).encode())
 
@@ -158,7 +158,7 @@ def _atomic_write_json(path: Path, obj) -> None:
 def _save_npy(path: Path, array: np.ndarray) -> None:
     """np.save through a temporary file and a rename; a failed write (disk full) is a
     WriteError naming ``path``, and no partial file is left."""
-    from ..artifacts import WriteError
+    from ..runs import WriteError
 
     tmp = path.with_name(path.stem + ".tmp.npy")
     try:
@@ -205,7 +205,7 @@ def load_cache(path: Path) -> ClipCache:
     """Open a built cache: frames memory-mapped (read-only), records from the manifest. A
     truncated or garbled frames file, or an edited manifest, is an ArtifactError naming the
     file (its content hash differs from the one written with it)."""
-    from ..artifacts import ArtifactError
+    from ..runs import ArtifactError
 
     path = Path(path)
     mpath = path.with_suffix(".json")
@@ -254,7 +254,7 @@ def preprocess(
     want = {"fingerprint": fp, "settings": asdict(settings), "versions": versions()}
     mpath = path.with_suffix(".json")
     if not rebuild and path.is_file() and mpath.is_file():
-        from ..artifacts import ArtifactError
+        from ..runs import ArtifactError
 
         try:
             old = json.loads(mpath.read_text())

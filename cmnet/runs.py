@@ -27,7 +27,7 @@ import socket
 import time
 from pathlib import Path
 
-log = logging.getLogger("cmnet.artifacts")
+log = logging.getLogger("cmnet.runs")
 
 CHECKSUMS = "checksums.json"
 FINGERPRINT = "fingerprint.json"
