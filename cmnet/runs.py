@@ -127,6 +127,20 @@ def torch_save(obj, path: Path) -> None:
     write_bytes(path, buf.getvalue())
 
 
+def strip_weights(folder: Path) -> int:
+    """Remove a finished fold's weight files (final.pt, last.pt) and their records, e.g. to
+    carry a study's artifacts from a GPU machine: the fold still reads as finished (its
+    tables need no weights), but a damaged file of it can then only be recomputed by
+    training again. Returns the bytes freed."""
+    freed = 0
+    for name in ("final.pt", "last.pt"):
+        p = Path(folder) / name
+        if p.is_file():
+            freed += p.stat().st_size
+        forget(p)
+    return freed
+
+
 def forget(path: Path) -> None:
     """Remove a file and its record."""
     path = Path(path)
@@ -136,19 +150,28 @@ def forget(path: Path) -> None:
         atomic_write(path.parent / CHECKSUMS, json.dumps(rec, indent=1, sort_keys=True).encode())
 
 
+_VERIFIED: dict[str, tuple[int, int, str]] = {}  # path → (size, mtime_ns, sha256) found intact in this process
+
+
 def problem(path: Path, checksums: dict | None = None) -> str | None:
-    """None when ``path`` is the file that was recorded; else what is wrong, in words."""
+    """None when ``path`` is the file that was recorded; else what is wrong, in words. A file
+    found intact is not hashed again in this process while its size and time are unchanged
+    (a study's rerun checks every finished fold)."""
     path = Path(path)
     rec = (read_checksums(path.parent) if checksums is None else checksums).get(path.name)
     if not path.is_file():
         return "missing"
     if rec is None:
         return "no size or checksum recorded for it (written by an older cmnet, or cut short)"
-    size = path.stat().st_size
-    if size != rec["size"]:
-        return f"{size} bytes, {rec['size']} written (truncated or replaced)"
+    st = path.stat()
+    if st.st_size != rec["size"]:
+        return f"{st.st_size} bytes, {rec['size']} written (truncated or replaced)"
+    key = str(path.resolve())
+    if _VERIFIED.get(key) == (st.st_size, st.st_mtime_ns, rec["sha256"]):
+        return None
     if file_digest(path) != rec["sha256"]:
         return "checksum differs from the one recorded when it was written (edited or garbled)"
+    _VERIFIED[key] = (st.st_size, st.st_mtime_ns, rec["sha256"])
     return None
 
 
@@ -202,10 +225,19 @@ def fingerprint_changes(old: dict, new: dict) -> list[str]:
         elif k not in nc:
             out.append(f"{k}: {oc[k]!r} → (no such key now)")
     if old.get("cache") != new.get("cache"):
-        out.append(f"clip cache content: {str(old.get('cache'))[:12]} → {str(new.get('cache'))[:12]}")
+        out.append(f"{CACHE_CHANGE}{str(old.get('cache'))[:12]} → {str(new.get('cache'))[:12]}")
     if old.get("cmnet") != new.get("cmnet"):
         out.append(f"cmnet version: {old.get('cmnet')} → {new.get('cmnet')}")
     return out
+
+
+CACHE_CHANGE = "clip cache content: "
+
+
+def only_cache_changed(changes: list[str]) -> bool:
+    """The only difference is the clip cache's content (e.g. the same SynthME generated and
+    preprocessed on another machine, whose JPEG encoder rounds differently)."""
+    return len(changes) == 1 and changes[0].startswith(CACHE_CHANGE)
 
 
 def recorded_fingerprint(folder: Path) -> dict | None:

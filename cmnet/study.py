@@ -75,14 +75,24 @@ def run_study(cfg: Config, progress: bool = True, discard_changed: bool = False)
 
 def _refuse_changed(cfg: Config, jobs, content: str, discard: bool) -> None:
     """Before anything is trained: StudyError if a fold folder was made with other settings
-    (or, with ``discard``, remove those folders)."""
-    changed = []
+    (or, with ``discard``, remove those folders). Finished folds that differ only in the clip
+    cache's content (trained on another machine's cache) are read as they are while no fold of
+    the study is trained now; when some fold would be, they too stop the study (one table
+    would mix two caches)."""
+    changed, cache_only = [], []
     for fcfg, _, out in jobs:
         old = runs.recorded_fingerprint(out)
         if old is not None:
             diff = runs.fingerprint_changes(old, runs.fold_fingerprint(fcfg, content))
-            if diff:
+            if runs.only_cache_changed(diff) and finished_result(out) is not None:
+                cache_only.append((out, diff))
+            elif diff:
                 changed.append((out, diff))
+    if cache_only and not changed and all(finished_result(out) is not None for _, _, out in jobs):
+        log.warning("%s: %d finished fold(s) were trained on another clip cache (%s); read as they are, none is "
+                    "retrained", cfg.study.name, len(cache_only), cache_only[0][1][0])
+        cache_only = []
+    changed += cache_only
     if not changed:
         return
     if discard:

@@ -307,11 +307,17 @@ def cache_content(cache: ClipCache) -> str:
 
 
 def check_fingerprint(out: Path, fp: dict) -> None:
-    """FingerprintError when ``out`` holds a fold made with settings other than ``fp``'s."""
+    """FingerprintError when ``out`` holds a fold made with settings other than ``fp``'s. A
+    finished fold whose only difference is the clip cache's content is read as it is (with a
+    warning): nothing is trained from the other cache."""
     old = runs.recorded_fingerprint(out)
     if old is None:
         return
     changes = runs.fingerprint_changes(old, fp)
+    if runs.only_cache_changed(changes) and finished_result(out) is not None:
+        log.warning("%s was trained on another clip cache (%s); its finished results are read as they are, "
+                    "not retrained", out, changes[0])
+        return
     if changes:
         raise FingerprintError(f"{out} was made with other settings ({'; '.join(changes)}); give the run "
                                "another name, or remove that folder (cmnet study --discard-changed does it "
@@ -321,7 +327,8 @@ def check_fingerprint(out: Path, fp: dict) -> None:
                  str(old.get("git_commit"))[:10], fp["git_commit"][:10])
 
 
-FINISHED = ("done.json", "final.pt", "predictions.csv", "metrics.jsonl")  # and every other file recorded
+FINISHED = ("done.json", "predictions.csv", "metrics.jsonl")  # and every other file recorded (final.pt
+# too, unless its weights were stripped on purpose: cmnet.runs.strip_weights)
 
 
 def finished_problems(out: Path) -> list[str]:

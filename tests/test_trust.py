@@ -89,13 +89,54 @@ def test_keys_that_cannot_change_results_keep_finished_folds(tmp_path):
     assert NOT_IN_FINGERPRINT <= set(Config().to_flat())
 
 
-def test_a_new_clip_cache_content_is_a_change(tmp_path):
-    cfg = tiny(tmp_path)
+def test_a_new_clip_cache_content_is_a_change(tmp_path, caplog):
+    cfg = tiny(tmp_path, epochs=2)
     cache, classes, fold = _fold(cfg)
-    run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
+    interrupt_after_epoch(1, cfg, cache, classes, fold, tmp_path / "f")
+    real = cache.manifest["content"]
     cache.manifest = dict(cache.manifest, content="0" * 40)  # as if the clips had been preprocessed otherwise
-    with pytest.raises(FingerprintError, match="clip cache content: "):
+    with pytest.raises(FingerprintError, match="clip cache content: "):  # an interrupted fold: not resumed
         run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
+    # a finished fold trained on another machine's cache is read as it is, never retrained
+    cache.manifest = dict(cache.manifest, content=real)
+    done = run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
+    cache.manifest = dict(cache.manifest, content="0" * 40)
+    with caplog.at_level(logging.WARNING, logger="cmnet.train"):
+        assert run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False) == done
+    assert any("trained on another clip cache" in m for m in caplog.messages)
+
+
+def test_a_study_trained_on_another_cache_is_read_only_when_nothing_is_trained(tmp_path, caplog):
+    cfg = tiny(tmp_path, epochs=1)
+    first = run_study(cfg, progress=False)
+    for fp in (tmp_path / "runs" / "tiny" / "seed0").glob("*/fingerprint.json"):  # as if made on a GPU machine
+        rec = json.loads(fp.read_text())
+        runs.write_text(fp, json.dumps(rec | {"cache": "f" * 40}))
+    before = _final_mtimes(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="cmnet.study"):
+        again = run_study(cfg, progress=False)
+    assert again["summary"] == first["summary"] and _final_mtimes(tmp_path) == before
+    assert any("3 finished fold(s) were trained on another clip cache" in m for m in caplog.messages)
+    # with a fold to train, the table would mix two caches: refused
+    shutil.rmtree(tmp_path / "runs" / "tiny" / "seed0" / "sub03")
+    with pytest.raises(StudyError, match=r"2 fold folder\(s\) were made with other settings .*clip cache content: "
+                                         r"ffffffffffff → "):
+        run_study(cfg, progress=False)
+
+
+def test_a_study_whose_weights_were_stripped_still_reads_as_finished(tmp_path):
+    cfg = tiny(tmp_path, epochs=1)
+    first = run_study(cfg, progress=False)
+    folds = sorted((tmp_path / "runs" / "tiny" / "seed0").iterdir())
+    assert sum(runs.strip_weights(d) for d in folds) > 0
+    assert not list((tmp_path / "runs").rglob("*.pt"))
+    again = run_study(cfg, progress=False)
+    assert again["summary"] == first["summary"] and not list((tmp_path / "runs").rglob("*.pt"))  # nothing retrained
+    # a weight file that vanished without being stripped is damage: that fold is trained again
+    run_study(tiny(tmp_path, epochs=1, name="other"), progress=False)
+    (tmp_path / "runs" / "other" / "seed0" / "sub01" / "final.pt").unlink()
+    run_study(tiny(tmp_path, epochs=1, name="other"), progress=False)
+    assert (tmp_path / "runs" / "other" / "seed0" / "sub01" / "final.pt").is_file()
 
 
 def test_fewer_seeds_leave_the_old_seeds_out_of_the_tables(tmp_path):
