@@ -104,3 +104,12 @@ def test_one_active_class_and_none():
                                                                        "uar": 0.0}
     with pytest.raises(ValueError, match="^no predictions to score$"):
         accuracy([], [])
+
+
+def test_a_right_answer_outside_the_labels_is_an_error_for_every_metric():
+    """("x", "x") with x not in labels: no class gains a true positive, and accuracy agrees
+    (it once counted it correct while F1 and UAR did not)."""
+    t, p, labels = ["x", "a", "b", "a"], ["x", "a", "a", "a"], ["a", "b"]
+    assert accuracy(t, p, labels) == pytest.approx(2 / 4)
+    assert accuracy(t, p) == pytest.approx(3 / 4)  # without labels, "x" is a class
+    assert confusion(t, p, labels).trace() == 2
