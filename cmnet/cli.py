@@ -101,6 +101,9 @@ def _cmd_study(args) -> int:
     from .results import summary_table
     from .study import run_study
 
+    extra = [f"executor={args.executor}"] if args.executor else []
+    extra += [f"address={args.address}"] if args.address is not None else []
+    args.set = (args.set or []) + extra  # the same keys as in a profile
     cfg = _config(args)
     s = run_study(cfg, progress=not args.quiet, discard_changed=args.discard_changed)
     print(f"{cfg.study.name}: {cfg.data.dataset}, {cfg.model.model}, {s['protocol']}")
@@ -248,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_params(s)
     s.add_argument("--discard-changed", action="store_true",
                    help="remove this study's fold folders that were made with other settings, and train them again")
+    s.add_argument("--executor", choices=["local", "ray"],
+                   help="where folds run: local (this machine; default) or ray (a Ray cluster); profile key executor")
+    s.add_argument("--address", help="ray: the cluster to join (auto, host:port; default: a local Ray instance "
+                                     "for this study); profile key address")
     s.set_defaults(fn=_cmd_study)
 
     s = sub.add_parser("report", help="tables from a study's artifacts",

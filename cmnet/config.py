@@ -102,7 +102,11 @@ class StudyConfig:
     name: str = "study"  # experiment name: runs/<name>/…, results/<name>/…
     seeds: list[int] = field(default_factory=lambda: [0])  # one run of every fold per seed
     folds: list[str] = field(default_factory=list)  # test subjects to run ([] → all)
-    workers: int = 1  # folds trained at once in separate processes (CPU: each gets cores/workers threads)
+    workers: int = 1  # local executor: folds trained at once in separate processes (CPU: each gets cores/workers threads)
+    executor: str = "local"  # where folds run: local (this machine) or ray (a Ray cluster: cores, GPUs, machines)
+    address: str = ""  # ray: the cluster to join ("" → a local Ray instance started for the study; "auto"; host:port)
+    cpus_per_fold: float = 1.0  # ray: CPU cores each fold asks for (also its torch threads)
+    gpus_per_fold: float = 0.0  # ray: GPUs each fold asks for; fractions pack folds on one GPU (0.25 → 4 per GPU)
     runs_dir: str = "runs"  # fold folders, checkpoints
     results_dir: str = "results"  # small committed summaries
 
@@ -195,6 +199,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "detector": ("haar", "face_alignment", "none"),
     "interpolation": ("flow", "linear"),
     "precision": ("auto", "bf16", "fp32"),
+    "executor": ("local", "ray"),
 }
 
 
@@ -223,6 +228,8 @@ RANGES: dict[str, tuple] = {
     **{k: _between(0, 1) for k in ("grayscale_p", "blur_p", "pair_jitter")},
     "momentum": _between(0, 1, hi_open=True),
     "lr_gamma": _between(0, 1, lo_open=True),
+    "cpus_per_fold": _at_least(0, strict=True),
+    "gpus_per_fold": _at_least(0),
     **{k: _between(0, 1, lo_open=True, hi_open=True) for k in ("eps", "alpha", "eta_init")},
     "ice_depth": _between(1, 5),
     "frames": _at_least(2),
@@ -240,7 +247,8 @@ RANGES: dict[str, tuple] = {
 # monitoring does not touch the model.
 NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",
-    "smic_root", "seeds", "folds", "workers", "eval_every", "tensorboard",
+    "smic_root", "seeds", "folds", "workers", "eval_every", "tensorboard", "executor", "address", "cpus_per_fold",
+    "gpus_per_fold",
 })
 
 

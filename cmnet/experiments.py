@@ -83,6 +83,15 @@ def run_variant(profile: str, variant: str, progress: bool = True, **kw) -> dict
     return run_study(variant_config(profile, variant, **kw), progress)
 
 
+def run_variants(profile: str, variants: list[str], progress: bool = True, **kw) -> dict[str, dict]:
+    """Several variants of a profile in one submission to the executor (every pending fold of
+    every variant at once: a GPU pool or a Ray cluster stays busy across them); variant →
+    summary."""
+    from .study import run_studies
+
+    return dict(zip(variants, run_studies([variant_config(profile, v, **kw) for v in variants], progress)))
+
+
 def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
     return pd.read_csv(path)
 

@@ -274,6 +274,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def lock_holder(folder: Path) -> dict | None:
+    """Who holds ``folder``'s lock now, as far as can be told without taking it: the holder
+    the lock file names, if that process is alive (on this host) or on another host; None
+    when the lock is free (empty file) or its holder is gone."""
+    p = Path(folder) / ".lock"
+    try:
+        h = json.loads(p.read_text() or "{}")
+    except (OSError, ValueError):
+        return None
+    if not h.get("pid"):
+        return None
+    if h.get("host") == socket.gethostname() and not _pid_alive(int(h["pid"])):
+        return None
+    return h
+
+
 class StudyLock:
     """An exclusive lock on a folder for one process (``<folder>/.lock``, fcntl.flock: the
     kernel releases it when its holder dies, so a killed study's lock is free at once). The

@@ -15,6 +15,7 @@ The fold folder receives (each write atomic: a temporary file, then a rename):
     diagnostics.json  CMNet with λ1 > 0: the L_ID shortcut diagnostic of the trained ICE on the test
                       clips (cmnet.diagnostics; views drawn with a fixed seed)
     done.json         the final metrics; its presence marks the fold finished
+    resumes.jsonl     one line per resume from last.pt (after which epoch, host, pid), if any
     fingerprint.json  what produced the folder (cmnet.runs.fold_fingerprint): a fold made with
                       other settings is never reused (FingerprintError names the keys, old → new)
     checksums.json    size and SHA-256 of every file above, recorded as it is written: a damaged file
@@ -390,6 +391,16 @@ def run_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out_dir: str | 
         return _train_fold(cfg, cache, classes, fold, out, progress)
 
 
+def note_resume(out: Path, epoch: int) -> None:
+    """One line in the fold's resumes.jsonl per resume: after which epoch, by which process."""
+    import socket
+
+    old = (out / "resumes.jsonl").read_text() if (out / "resumes.jsonl").is_file() else ""
+    line = {"after_epoch": epoch, "host": socket.gethostname(), "pid": os.getpid(),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    atomic_write_text(out / "resumes.jsonl", old + json.dumps(line) + "\n")
+
+
 def _train_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out: Path, progress: bool) -> dict:
     from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
@@ -415,6 +426,7 @@ def _train_fold(cfg: Config, cache: ClipCache, classes, fold: Fold, out: Path, p
         sched.load_state_dict(state["scheduler"])
         start, history = int(state["epoch"]), json.loads(state["history"])
         log.info("fold %s: resuming after epoch %d", fold.subject, start)
+        note_resume(out, start)
     train_idx, test_idx = np.asarray(fold.train), np.asarray(fold.test)
     y_all = torch.tensor([classes.index(lab) for lab in cache.labels])
     apex_all = torch.as_tensor(cache.apex)

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pandas as pd
@@ -19,7 +18,7 @@ import torch
 from cmnet import runs
 from cmnet.runs import ArtifactError, LockedError, StudyLock, WriteError
 from cmnet.cli import main
-from cmnet.config import NOT_IN_FINGERPRINT, Config, ConfigError
+from cmnet.config import NOT_IN_FINGERPRINT, Config
 from cmnet.prepare import prepare_cache
 from cmnet.preprocess.cache import load_cache
 from cmnet.study import StudyError, run_study

@@ -66,6 +66,8 @@ def sample_negatives(
         return r + (r >= torch.arange(n, device=dev)[None, :, None]).long()
     if sampler == "probabilistic":
         with torch.no_grad():
+            if not bool(torch.isfinite(frames).all()):  # else multinomial fails deep inside torch
+                raise FloatingPointError("frame embeddings are not finite (training diverged); lower lr or check the inputs")
             logits = frames @ frames.transpose(1, 2) / tau  # (B,N,N)
             eye = torch.eye(n, dtype=torch.bool, device=dev)
             probs = logits.float().masked_fill(eye, float("-inf")).softmax(-1)

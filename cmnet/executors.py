@@ -1,0 +1,173 @@
+"""Where a study's folds run: one after another or in processes on this machine (``local``),
+or as tasks of a Ray cluster (``ray``: every core, GPU and machine the cluster has).
+
+    ex = make_executor(cfg)                   # the study keys executor, workers, address,
+                                              # cpus_per_fold, gpus_per_fold
+    ex.run(tasks, on_done, tick)              # tasks: FoldTask; blocks until every one ended
+
+``on_done(task, result=None, error=None)`` is called in this process as each fold ends
+(``error``: the message of a FoldError, e.g. a non-finite loss: recorded, not retried).
+Any other exception of a fold (a failed write, a bug) stops the run and is raised here.
+``tick()`` is called about once a second while folds run (the study's progress line).
+
+A fold is the same job everywhere (cmnet.train.run_fold: config + cache in, fold folder out),
+so an executor changes where it runs, never what it writes.
+
+Ray, and why so: each fold is one task asking for ``cpus_per_fold`` cores (its torch threads)
+and ``gpus_per_fold`` GPUs (a fraction packs several folds on one GPU). A worker process that
+dies (killed, out of memory, its machine lost) is retried by Ray up to ``max_retries`` times,
+and the retry resumes from the fold's last checkpoint (run_fold resumes; the fold's lock was
+the dead process's and is free). Data: a task receives the clip cache's *path*, not its frames,
+and opens it memory-mapped: on one machine every worker shares the page cache, and no copy of
+the frames (368 MiB at 224² for SynthME, 10 GB for a few datasets) passes through the driver or
+Ray's object store. Several machines therefore need ``runs/`` and ``cache/`` on a shared
+filesystem at the same path (README, "Studies on several machines"); a task checks that the
+cache it opens has the driver's content hash.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Config
+from .data.splits import Fold
+
+log = logging.getLogger("cmnet.executors")
+
+
+@dataclass
+class FoldTask:
+    cfg: Config  # the fold's config (its seed set)
+    fold: Fold
+    out: Path  # the fold folder
+    cache: object  # the ClipCache (local); its path and content hash travel to Ray workers
+    classes: tuple
+    was_done: bool = False  # finished before this submission (not handed to the executor)
+
+
+def make_executor(cfg: Config, progress: bool = True):
+    s = cfg.study
+    if s.executor == "ray":
+        return RayExecutor(s.address, s.cpus_per_fold, s.gpus_per_fold)
+    return LocalExecutor(s.workers, progress)
+
+
+class LocalExecutor:
+    """Folds one after another in this process (``workers`` 1, each fold's epoch bar shown),
+    or ``workers`` at once in spawned processes with cores/workers torch threads each."""
+
+    def __init__(self, workers: int = 1, progress: bool = True):
+        self.workers, self.progress = max(1, workers), progress
+
+    def run(self, tasks: list[FoldTask], on_done, tick=lambda: None) -> None:
+        from .train import FoldError, run_fold
+
+        workers = min(self.workers, len(tasks))
+        if workers <= 1:
+            for t in tasks:
+                tick()
+                try:
+                    on_done(t, run_fold(t.cfg, t.cache, t.classes, t.fold, t.out, self.progress))
+                except FoldError as e:
+                    on_done(t, error=str(e))
+            return
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        from multiprocessing import get_context
+
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_set_threads,
+                                 initargs=(threads,)) as pool:
+            futs = {pool.submit(run_fold, t.cfg, t.cache, t.classes, t.fold, t.out, False): t for t in tasks}
+            pending = set(futs)
+            try:
+                while pending:
+                    done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        try:
+                            on_done(futs[fut], fut.result())
+                        except FoldError as e:
+                            on_done(futs[fut], error=str(e))
+                    tick()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+
+
+def _set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def _fold_task(cfg, cache_path: str, content: str, classes, fold, out: str, threads: int):
+    """A fold in a Ray worker: ("done", result) or ("failed", message); other errors raise."""
+    _set_threads(threads)
+    from .preprocess.cache import load_cache
+    from .train import FoldError, run_fold
+
+    cache = load_cache(Path(cache_path), verify=False)  # memory-mapped; the driver verified the content
+    if cache.manifest.get("content") != content:
+        raise FoldError(f"the clip cache {cache_path} on this machine is not the driver's (content "
+                        f"{str(cache.manifest.get('content'))[:12]} ≠ {content[:12]}): share cache/ between machines")
+    try:
+        return "done", run_fold(cfg, cache, classes, fold, Path(out), progress=False)
+    except FoldError as e:
+        return "failed", str(e)
+
+
+class RayExecutor:
+    """Each fold a Ray task (see the module's docstring). ``address``: "" starts a local Ray
+    instance for the run (and stops it after), else the cluster to join ("auto", host:port)."""
+
+    def __init__(self, address: str = "", cpus_per_fold: float = 1.0, gpus_per_fold: float = 0.0,
+                 max_retries: int = 3):
+        self.address, self.cpus, self.gpus, self.max_retries = address, cpus_per_fold, gpus_per_fold, max_retries
+
+    def run(self, tasks: list[FoldTask], on_done, tick=lambda: None) -> None:
+        import ray
+
+        from .train import cache_content
+
+        if not tasks:
+            return
+        started = not ray.is_initialized()
+        if started:
+            os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+            ray.init(address=self.address or None, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        try:
+            remote = ray.remote(_fold_task).options(num_cpus=self.cpus, num_gpus=self.gpus,
+                                                    max_retries=self.max_retries, retry_exceptions=False)
+            threads = max(1, int(self.cpus))
+            refs = {}
+            for t in tasks:
+                if t.cache.path is None:
+                    raise ValueError("the ray executor needs a clip cache on disk (prepare_cache builds one)")
+                refs[remote.remote(t.cfg, str(Path(t.cache.path).resolve()), cache_content(t.cache), t.classes,
+                                   t.fold, str(Path(t.out).resolve()), threads)] = t
+            pending = list(refs)
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1, timeout=1.0)
+                for ref in ready:
+                    t = refs[ref]
+                    try:
+                        kind, value = ray.get(ref)
+                    except ray.exceptions.RayTaskError as e:  # the fold's own exception: stop, raise it
+                        for p in pending:
+                            ray.cancel(p, force=True)
+                        raise (e.cause if isinstance(e.cause, BaseException) else e) from None
+                    except ray.exceptions.RayError as e:  # its worker died more often than max_retries
+                        on_done(t, error=f"its Ray worker died {self.max_retries + 1} times ({type(e).__name__}); "
+                                         "the fold keeps its last checkpoint")
+                        continue
+                    if kind == "done":
+                        on_done(t, value)
+                    else:
+                        on_done(t, error=value)
+                tick()
+        finally:
+            if started:
+                ray.shutdown()
