@@ -24,6 +24,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_cache.py
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_artifacts.py
+	$(PY) benchmarks/bench_executor.py
 
 # the main job: run every notebook for $(PROFILE) (papermill) into _build/profiles/$(PROFILE)/
 # and build the book there; the committed book is left alone

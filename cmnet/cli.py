@@ -101,7 +101,8 @@ def _cmd_study(args) -> int:
     from .results import summary_table
     from .study import run_study
 
-    extra = [f"executor={args.executor}"] if args.executor else []
+    executor = args.executor or ("ray" if args.address else None)  # an address is a Ray cluster's
+    extra = [f"executor={executor}"] if executor else []
     extra += [f"address={args.address}"] if args.address is not None else []
     args.set = (args.set or []) + extra  # the same keys as in a profile
     cfg = _config(args)
