@@ -1,0 +1,145 @@
+"""Analyses beyond the paper's tables, from a study's artifacts (cmnet.results reads them).
+
+    epoch_selection(run_dir)              per (seed, fold): the last epoch's test metrics (our
+                                          protocol) and the best epoch's (chosen on the test
+                                          subject: an oracle, as some public MER code reports)
+    oracle_inflation(run_dir)             per seed, fold means: honest, oracle, inflation; and
+                                          each over seeds (mean, 95 % interval)
+    rho_truth_summary(run_dir, by=None)   Spearman ρ(k, true intensity) per test clip (SynthME),
+                                          its mean per seed and over seeds; by class or amplitude
+    paired_folds(a, b, metric)            the two studies' metric on the (seed, fold) pairs both have
+    paired_delta(a, b, metric)            a − b over those pairs: mean, 95 % bootstrap interval,
+                                          Wilcoxon signed-rank test
+
+Oracle numbers are labelled as such wherever they are shown and never replace honest ones.
+Only fold means can be recomputed per epoch (predictions are kept for the last epoch only).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .results import finished, intensity_agreement, read_metrics, read_predictions, seed_interval
+
+TEST_METRICS = ("accuracy", "f1_paper", "uf1", "uar")
+
+
+def epoch_selection(run_dir: str | Path, select: str = "accuracy") -> pd.DataFrame:
+    """One row per finished (seed, fold): ``last_<m>`` the last epoch's test metrics, ``best_<m>``
+    those of the epoch with the highest test ``select`` (the earliest such epoch), ``best_epoch``.
+    Needs test metrics at every epoch (``eval_every: 1``); an epoch without them is skipped."""
+    m = read_metrics(run_dir)
+    col = f"test_{select}"
+    if m.empty or col not in m:
+        raise FileNotFoundError(f"no per-epoch test metrics under {run_dir} (eval_every: 1 records them)")
+    rows = []
+    for (seed, fold), g in m.groupby(["seed", "fold"], sort=True):
+        g = g.dropna(subset=[col]).sort_values("epoch")
+        last, best = g.iloc[-1], g.loc[g[col].idxmax()]
+        rows.append({"seed": int(seed), "fold": fold, "epochs": int(last["epoch"]), "best_epoch": int(best["epoch"]),
+                     **{f"last_{k}": float(last[f"test_{k}"]) for k in TEST_METRICS if f"test_{k}" in g},
+                     **{f"best_{k}": float(best[f"test_{k}"]) for k in TEST_METRICS if f"test_{k}" in g}})
+    return pd.DataFrame(rows)
+
+
+def oracle_inflation(run_dir: str | Path, select: str = "accuracy") -> dict:
+    """Per seed the fold means of the honest (last epoch) and oracle (best epoch per test
+    subject by ``select``) metrics and their difference; then each over seeds
+    (``seed_interval``: mean, std, 95 % interval)."""
+    e = epoch_selection(run_dir, select)
+    per_seed = []
+    for seed, g in e.groupby("seed"):
+        row = {"seed": int(seed), "folds": len(g)}
+        for k in TEST_METRICS:
+            if f"last_{k}" in g:
+                h, o = float(g[f"last_{k}"].mean()), float(g[f"best_{k}"].mean())
+                row |= {f"honest_{k}": h, f"oracle_{k}": o, f"inflation_{k}": o - h}
+        per_seed.append(row)
+    ps = pd.DataFrame(per_seed)
+    summary = {c: seed_interval(ps[c].to_numpy()) for c in ps.columns if c.split("_")[0] in ("honest", "oracle", "inflation")}
+    return {"select": select, "per_seed": per_seed, "summary": summary}
+
+
+def rho_truth_summary(run_dir: str | Path, by: str | None = None) -> pd.DataFrame:
+    """Spearman ρ(k, truth) of the test clips (NaN where k or the truth is constant, or where
+    the dataset has no ground truth: those clips are left out and counted). Per group (``by``:
+    None, "class" — the clip's true class —, or "amplitude" — thirds of the clip's peak true
+    intensity), the mean over clips of each seed, then over seeds (mean, 95 % interval)."""
+    a = intensity_agreement(run_dir)
+    if by == "class":
+        p = read_predictions(run_dir)
+        label = {(int(s), str(k)): lab for s, k, lab in zip(p["seed"], p["key"], p["label"])}
+        a["group"] = [label[(s, c)] for s, c in zip(a["seed"], a["clip"])]
+    elif by == "amplitude":
+        peak = _peak_truth(run_dir)
+        a["amplitude"] = [peak[(s, c)] for s, c in zip(a["seed"], a["clip"])]
+        amp = a["amplitude"].to_numpy()
+        cuts = np.quantile(amp[np.isfinite(amp)], [1 / 3, 2 / 3])  # a peak at a cut goes to the lower third
+        names = np.array(["low third", "middle third", "high third"])
+        a["group"] = np.where(np.isfinite(amp), names[np.digitize(np.nan_to_num(amp), cuts, right=True)],
+                              "no ground truth")
+    elif by is None:
+        a["group"] = "all"
+    else:
+        raise ValueError(f"by must be None, 'class' or 'amplitude', got {by!r}")
+    rows = []
+    for group, g in a.groupby("group", sort=False):
+        ok = g.dropna(subset=["rho_truth"])
+        means = ok.groupby("seed")["rho_truth"].mean()
+        iv = seed_interval(means.to_numpy()) if len(means) else {"mean": np.nan, "std": np.nan, "ci_low": np.nan,
+                                                                  "ci_high": np.nan, "n": 0}
+        rows.append({"group": group, "clips": len(ok), "clips_without_rho": len(g) - len(ok), "rho_mean": iv["mean"],
+                     "ci_low": iv["ci_low"], "ci_high": iv["ci_high"], "seeds": iv["n"],
+                     "per_seed": {int(s): float(v) for s, v in means.items()}})
+    return pd.DataFrame(rows)
+
+
+def _peak_truth(run_dir) -> dict:
+    out = {}
+    for seed, p in finished(run_dir, "intensity.npz"):
+        z = np.load(p)
+        for key, t in zip(z["keys"], z["truth"]):
+            out[(seed, str(key))] = float(np.nanmax(t)) if np.isfinite(t).any() else np.nan
+    return out
+
+
+def paired_folds(run_a: str | Path, run_b: str | Path, metric: str = "accuracy") -> pd.DataFrame:
+    """``metric`` of two studies on the (seed, fold) pairs both finished: the same seed and test
+    subject give the same split and shuffles, so the pairs are matched."""
+    from .results import read_folds
+
+    fa, fb = read_folds(run_a), read_folds(run_b)
+    if fa.empty or fb.empty:
+        raise FileNotFoundError(f"no finished folds under {run_a if fa.empty else run_b}")
+    m = fa[["seed", "fold", metric]].merge(fb[["seed", "fold", metric]], on=["seed", "fold"], suffixes=("_a", "_b"))
+    if m.empty:
+        raise ValueError(f"{run_a} and {run_b} share no finished (seed, fold)")
+    m = m.rename(columns={f"{metric}_a": "a", f"{metric}_b": "b"}).sort_values(["seed", "fold"], ignore_index=True)
+    m["diff"] = m["a"] - m["b"]
+    return m
+
+
+def paired_delta(run_a: str | Path, run_b: str | Path, metric: str = "accuracy", n_boot: int = 10_000,
+                 level: float = 0.95, seed: int = 0) -> dict:
+    """a − b over matched (seed, fold) pairs: the mean difference, its percentile bootstrap
+    interval (pairs resampled with replacement, ``n_boot`` times, numpy's default generator
+    seeded with ``seed``), and the two-sided Wilcoxon signed-rank test (scipy; zero differences
+    dropped; p = 1 when every difference is zero). ``distinguishable``: the interval excludes 0."""
+    from scipy.stats import wilcoxon
+
+    d = paired_folds(run_a, run_b, metric)["diff"].to_numpy()
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(d), size=(n_boot, len(d)))
+    boots = d[idx].mean(axis=1)
+    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    nz = d[d != 0]
+    if len(nz) == 0:
+        stat, p = 0.0, 1.0
+    else:
+        w = wilcoxon(nz, zero_method="wilcox", alternative="two-sided")
+        stat, p = float(w.statistic), float(w.pvalue)
+    return {"metric": metric, "pairs": len(d), "mean": float(d.mean()), "ci_low": float(lo), "ci_high": float(hi),
+            "wilcoxon_statistic": stat, "p_value": p, "distinguishable": bool(lo > 0 or hi < 0)}

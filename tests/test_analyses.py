@@ -1,0 +1,161 @@
+"""cmnet.analyses on hand-made studies (no training), each against a plain loop or scipy."""
+
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cmnet import analyses
+from cmnet.runs import write_bytes, write_text
+
+SEEDS, FOLDS, EPOCHS = (0, 2), ("subA", "subB", "subC"), 5
+CLASSES = ["negative", "positive", "surprise"]
+
+
+def _study(root, shift=0.0, seed_base=0):
+    """Per-epoch test metrics, done.json, predictions and intensities of every (seed, fold)."""
+    truth = {}
+    for seed in SEEDS:
+        for j, fold in enumerate(FOLDS):
+            rng = np.random.default_rng(1000 * seed_base + 10 * seed + j)
+            d = root / f"seed{seed}" / fold
+            d.mkdir(parents=True)
+            epochs = []
+            for e in range(1, EPOCHS + 1):
+                vals = {k: float(np.round(rng.random(), 3)) for k in ("accuracy", "f1_paper", "uf1", "uar")}
+                epochs.append({"epoch": e, "train_loss": 1.0 / e, **{f"test_{k}": v for k, v in vals.items()}})
+            if fold == "subB":  # a tie for the best accuracy: the earliest epoch is the one chosen
+                epochs[3]["test_accuracy"] = epochs[1]["test_accuracy"] = 0.999
+            write_text(d / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in epochs))
+            last = {k: epochs[-1][f"test_{k}"] + shift for k in ("accuracy", "f1_paper", "uf1", "uar")}
+            write_text(d / "done.json", json.dumps({"fold": fold, "n_test": 4, **last}))
+            n = 4
+            keys = np.array([f"{fold}/c{i}" for i in range(n)])
+            labels = [CLASSES[(i + j) % 3] for i in range(n)]
+            rows = ["key,subject,label,pred," + ",".join(f"p_{c}" for c in CLASSES)]
+            rows += [f"{k},{fold},{lab},{lab},0.2,0.3,0.5" for k, lab in zip(keys, labels)]
+            write_text(d / "predictions.csv", "\n".join(rows) + "\n")
+            t = np.sort(rng.random((n, 8)), axis=1) * rng.uniform(0.2, 1.0, (n, 1))
+            k = t + rng.normal(0, 0.3, (n, 8))
+            k[0] = 0.5  # constant k: no ρ
+            if fold == "subC":
+                t[1] = np.nan  # no ground truth for this clip
+            buf = io.BytesIO()
+            np.savez(buf, keys=keys, k=k, q=k, q_mean=k, q_std=k, truth=t, apex=np.zeros(n, int), eta=np.zeros(1))
+            write_bytes(d / "intensity.npz", buf.getvalue())
+            truth[(seed, fold)] = (epochs, keys, labels, k, t)
+    return truth
+
+
+def test_oracle_against_a_plain_loop(tmp_path):
+    data = _study(tmp_path)
+    e = analyses.epoch_selection(tmp_path)
+    assert len(e) == len(SEEDS) * len(FOLDS)
+    for _, row in e.iterrows():
+        epochs = data[(row.seed, row.fold)][0]
+        best = None
+        for r in epochs:  # the first epoch with the highest test accuracy
+            if best is None or r["test_accuracy"] > best["test_accuracy"]:
+                best = r
+        assert row.best_epoch == best["epoch"] and row.best_uf1 == best["test_uf1"]
+        assert row.last_accuracy == epochs[-1]["test_accuracy"] and row.epochs == EPOCHS
+    assert e[e.fold == "subB"].best_epoch.tolist() == [2, 2]
+    o = analyses.oracle_inflation(tmp_path)
+    for ps in o["per_seed"]:
+        honest = np.mean([data[(ps["seed"], f)][0][-1]["test_uf1"] for f in FOLDS])
+        oracle = np.mean([e[(e.seed == ps["seed"]) & (e.fold == f)].best_uf1.item() for f in FOLDS])
+        assert ps["honest_uf1"] == pytest.approx(honest) and ps["inflation_uf1"] == pytest.approx(oracle - honest)
+        assert ps["inflation_accuracy"] >= 0  # selected on accuracy: never below the last epoch
+    infl = [ps["inflation_accuracy"] for ps in o["per_seed"]]
+    half = stats.t.ppf(0.975, len(infl) - 1) * np.std(infl, ddof=1) / np.sqrt(len(infl))
+    s = o["summary"]["inflation_accuracy"]
+    assert s["mean"] == pytest.approx(np.mean(infl)) and s["ci_high"] - s["mean"] == pytest.approx(half)
+    # selected on UF1 instead: UF1's inflation is then the one that cannot be negative
+    assert all(ps["inflation_uf1"] >= 0 for ps in analyses.oracle_inflation(tmp_path, select="uf1")["per_seed"])
+
+
+def test_oracle_needs_per_epoch_test_metrics(tmp_path):
+    d = tmp_path / "seed0" / "subA"
+    d.mkdir(parents=True)
+    write_text(d / "metrics.jsonl", json.dumps({"epoch": 1, "train_loss": 1.0}) + "\n")
+    write_text(d / "done.json", json.dumps({"fold": "subA", "n_test": 1, "accuracy": 1.0}))
+    with pytest.raises(FileNotFoundError, match="eval_every: 1"):
+        analyses.epoch_selection(tmp_path)
+
+
+@pytest.mark.parametrize("by", [None, "class", "amplitude"])
+def test_rho_truth_against_scipy(tmp_path, by):
+    data = _study(tmp_path)
+    got = analyses.rho_truth_summary(tmp_path, by=by)
+    rows = []  # a plain loop: every clip with a defined ρ, its group
+    for (seed, fold), (_, keys, labels, k, t) in data.items():
+        for i in range(len(keys)):
+            if np.ptp(k[i]) == 0 or not np.isfinite(t[i]).all():
+                continue
+            rows.append({"seed": seed, "rho": stats.spearmanr(k[i], t[i]).statistic, "class": labels[i],
+                         "peak": np.max(t[i])})
+    ref = pd.DataFrame(rows)
+    if by is None:
+        ref["group"] = "all"
+    elif by == "class":
+        ref["group"] = ref["class"]
+    else:  # thirds of the peak intensity over every clip that has one
+        peaks = np.array([np.max(t[i]) for (_, _, _, _, t) in data.values() for i in range(len(t))
+                          if np.isfinite(t[i]).all()])
+        cut = np.quantile(peaks, [1 / 3, 2 / 3])
+        ref["group"] = np.select([ref.peak <= cut[0], ref.peak <= cut[1]], ["low third", "middle third"], "high third")
+    assert set(got.group) - {"no ground truth"} == set(ref.group)
+    for _, row in got.iterrows():
+        if row.group == "no ground truth":
+            assert row.clips == 0 and np.isnan(row.rho_mean)
+            continue
+        r = ref[ref.group == row.group]
+        per_seed = r.groupby("seed").rho.mean()
+        assert row.clips == len(r) and row.per_seed == pytest.approx({int(s): v for s, v in per_seed.items()})
+        assert row.rho_mean == pytest.approx(per_seed.mean())
+        if len(per_seed) > 1:
+            half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
+            assert row.ci_high == pytest.approx(per_seed.mean() + half)
+    assert got.clips_without_rho.sum() == 2 * 3 + 2  # constant k in every fold; subC's clip without truth
+    if by == "amplitude":
+        assert got[got.group == "no ground truth"].clips_without_rho.item() == 2
+    with pytest.raises(ValueError, match="by must be"):
+        analyses.rho_truth_summary(tmp_path, by="subject")
+
+
+def test_paired_delta_against_a_loop_and_scipy(tmp_path):
+    _study(tmp_path / "a", seed_base=1)
+    _study(tmp_path / "b", seed_base=2)
+    m = analyses.paired_folds(tmp_path / "a", tmp_path / "b", "uf1")
+    assert len(m) == len(SEEDS) * len(FOLDS)
+    got = analyses.paired_delta(tmp_path / "a", tmp_path / "b", "uf1", n_boot=2000, seed=7)
+    d = m["diff"].to_numpy()
+    rng = np.random.default_rng(7)
+    idx = rng.integers(0, len(d), size=(2000, len(d)))
+    boots = [np.mean([d[j] for j in row]) for row in idx]  # a plain loop over the same draws
+    assert got["mean"] == pytest.approx(np.mean(d))
+    assert got["ci_low"] == pytest.approx(np.quantile(boots, 0.025)) and got["ci_high"] == pytest.approx(np.quantile(boots, 0.975))
+    # the signed-rank statistic by hand: the smaller of the rank sums of positive and negative differences
+    ranks = stats.rankdata(np.abs(d))
+    w = min(ranks[d > 0].sum(), ranks[d < 0].sum())
+    assert got["wilcoxon_statistic"] == pytest.approx(w)
+    assert got["p_value"] == pytest.approx(stats.wilcoxon(d).pvalue)
+    assert got["distinguishable"] == (got["ci_low"] > 0 or got["ci_high"] < 0)
+
+
+def test_a_constant_shift_is_distinguishable_and_no_difference_is_not(tmp_path):
+    _study(tmp_path / "a", seed_base=3)
+    _study(tmp_path / "b", seed_base=3, shift=-0.05)  # the same folds, every metric 0.05 lower
+    up = analyses.paired_delta(tmp_path / "a", tmp_path / "b", "accuracy")
+    assert up["mean"] == pytest.approx(0.05) and up["ci_low"] == pytest.approx(0.05) and up["distinguishable"]
+    same = analyses.paired_delta(tmp_path / "a", tmp_path / "a", "accuracy")
+    assert same["mean"] == 0 and same["p_value"] == 1.0 and not same["distinguishable"]
+    _study(tmp_path / "c", seed_base=3)
+    for p in (tmp_path / "c").glob("seed2"):
+        import shutil
+
+        shutil.rmtree(p)
+    assert len(analyses.paired_folds(tmp_path / "a", tmp_path / "c")) == len(FOLDS)  # only the pairs both have
