@@ -66,6 +66,7 @@ class LossConfig:
     xi: float = 0.01  # margin ξ
     rank_temperature: float = 0.05  # soft-rank temperature of L_Wrst
     p_reading: str = "density"  # Eq. 8: density (as printed) or two-sided (p-value)
+    tendency: str = "wrst"  # the λ2 term: wrst (L_Wrst, as printed; blind to frame order) or spearman (ours: order-aware)
     eta_init: float = 0.5  # initial η of the prototype
 
 
@@ -193,6 +194,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "negatives": ("clean", "augmented"),
     "sampler": ("deterministic", "random", "probabilistic"),
     "p_reading": ("density", "two-sided"),
+    "tendency": ("wrst", "spearman"),
     "optimizer": ("sgd", "adamw"),
     "dataset": ("synthme", "casme2", "samm", "smic_hs", "megc2019"),
     "layout": ("auto", "raw", "cropped"),

@@ -21,6 +21,8 @@ Variants (Table 1, 2, 3 of the paper); every one keeps the paper's λ for the te
     baseline             Table 3, L_C only: ResNet + LSTM with CMNet's λ3 = 0.22 (same input)
     baseline_ce1         the same with λ3 = 1 (labelled: a different learning rate in effect)
     mmnet                MMNet with its optimiser, batch size and augmentations (the profile's epochs)
+    cmnet_spearman       ours, beyond the paper: repaired CMNet with the order-aware L_ρ in L_Wrst's
+                         place (same λ2; cmnet.losses.tendency)
 """
 
 from __future__ import annotations
@@ -51,10 +53,12 @@ VARIANTS: dict[str, dict | str] = {
     "baseline": REPAIRS | BASELINE,
     "baseline_ce1": REPAIRS | BASELINE | {"lambda_ce": 1.0},
     "mmnet": "params/mmnet.yaml",  # its MMNET_KEYS, over the profile
+    "cmnet_spearman": REPAIRS | {"tendency": "spearman"},
 }
 LABELS = {
     "cmnet": "CMNet, repaired (L_C + L_ID + L_Wrst, probabilistic)",
     "cmnet_printed": "CMNet as printed",
+    "cmnet_spearman": "CMNet, repaired, order-aware L_ρ instead of L_Wrst (ours)",
     "cmnet_deterministic": "deterministic", "cmnet_random": "random", "cmnet_probabilistic": "probabilistic",
     "cmnet_no_id": "L_C + L_Wrst", "cmnet_no_wrst": "L_C + L_ID", "baseline": "L_C (ResNet + LSTM, λ3 = 0.22)",
     "baseline_ce1": "L_C (ResNet + LSTM, λ3 = 1; not the paper's weight)",

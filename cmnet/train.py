@@ -147,6 +147,7 @@ def build(cfg: Config, num_classes: int, device: torch.device):  # pragma: no mu
         n_frames=cfg.preprocess.frames, lambdas=(lo.lambda_id, lo.lambda_wrst, lo.lambda_ce), sampler=lo.sampler,
         tau=lo.tau, num_negatives=lo.num_negatives, eps=lo.eps, alpha=lo.alpha, xi=lo.xi,
         rank_temperature=lo.rank_temperature, p=lo.p_reading, eta_init=lo.eta_init, negatives=lo.negatives,
+        tendency=lo.tendency,
     ).to(device)
     params = list(model.parameters()) + list(crit.parameters())
     t = cfg.train

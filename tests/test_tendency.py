@@ -232,3 +232,70 @@ def test_prototype_module_defaults_and_eta_init_range():
         with pytest.raises(ValueError, match=rf"^eta_init must be in \(0, 1\), got {bad}$"):
             TendencyPrototype(eta_init=bad)
     assert float(TendencyPrototype(4, eta_init=0.999).eta[0].detach()) == pytest.approx(0.999)
+
+
+# ------------------------------------------------------------------ the order-aware alternative (ours)
+
+def test_soft_spearman_with_exact_ranks_is_scipys_and_soft_ranks_approach_it():
+    from scipy.stats import spearmanr
+
+    from cmnet.losses import soft_spearman
+
+    g = torch.Generator().manual_seed(3)
+    q, k = torch.rand(6, 12, generator=g, dtype=torch.float64), torch.rand(6, 12, generator=g, dtype=torch.float64)
+    k[1, 3] = k[1, 7]  # a tie: averaged ranks, as scipy
+    exact = soft_spearman(q, k, None)
+    ref = [spearmanr(q[i].numpy(), k[i].numpy()).statistic for i in range(6)]
+    np.testing.assert_allclose(exact.numpy(), ref, rtol=0, atol=1e-12)
+    for t in (1e-2, 1e-4):
+        close = soft_spearman(q, k, t)
+        assert (close - exact).abs().max() < (0.2 if t == 1e-2 else 1e-3)
+    assert soft_spearman(q[0], k[0], None).dim() == 0
+    assert soft_spearman(q[:1], torch.full((1, 12), 0.3, dtype=torch.float64), 0.05).item() == 0  # constant k
+
+
+def test_the_spearman_tendency_loss_sees_frame_order_and_wrst_does_not():
+    from cmnet.losses import spearman_tendency_loss, wrst_loss
+
+    g = torch.Generator().manual_seed(0)
+    apex = torch.tensor([5, 9, 12])
+    mean, std = intensity_prototype(apex, 16)
+    q = mean + std * torch.randn(mean.shape, generator=g)
+    k = mean + 0.05 * torch.randn(mean.shape, generator=g)  # follows the curve
+    shuffled = k[:, torch.randperm(16, generator=g)]  # the same values in another order
+    assert wrst_loss(q, k, temperature=None).item() == pytest.approx(wrst_loss(q, shuffled, temperature=None).item())
+    follow, scramble = spearman_tendency_loss(q, k, None), spearman_tendency_loss(q, shuffled, None)
+    assert follow < 0.1 and scramble > follow + 0.2
+    assert spearman_tendency_loss(q, q, None).item() == pytest.approx(0.0)
+    assert spearman_tendency_loss(q, -q, None).item() == pytest.approx(1.0)
+    per_clip = spearman_tendency_loss(q, k, 0.05, reduction="none")
+    assert per_clip.shape == (3,) and per_clip.mean().item() == pytest.approx(spearman_tendency_loss(q, k, 0.05).item())
+    with pytest.raises(ValueError, match='reduction must be "mean" or "none"'):
+        spearman_tendency_loss(q, k, reduction="sum")
+
+
+def test_the_spearman_tendency_loss_has_gradients_for_k_and_eta():
+    from cmnet.losses import spearman_tendency_loss
+
+    proto = TendencyPrototype(16)
+    k = torch.rand(4, 16, requires_grad=True)
+    q, _, _ = proto(torch.tensor([3, 8, 8, 14]), torch.Generator().manual_seed(1))
+    spearman_tendency_loss(q, k, 0.05).backward()
+    assert torch.isfinite(k.grad).all() and k.grad.abs().sum() > 0
+    assert torch.isfinite(proto.eta_logit.grad).all() and proto.eta_logit.grad.abs().sum() > 0
+
+
+def test_cmnet_loss_puts_the_spearman_term_under_lambda2():
+    from cmnet.losses import CMNetLoss, spearman_tendency_loss
+    from cmnet.models.output import ModelOutput
+
+    g = torch.Generator().manual_seed(2)
+    out = ModelOutput(logits=torch.randn(3, 5, generator=g), k=torch.rand(3, 16, generator=g))
+    labels, apex = torch.tensor([0, 2, 4]), torch.tensor([4, 8, 12])
+    crit = CMNetLoss(lambdas=(0.0, 0.71, 0.22), tendency="spearman")
+    total, parts = crit(out, labels, apex, torch.Generator().manual_seed(5))
+    assert "wrst" not in parts and set(parts) == {"q", "spearman", "ce"}
+    assert parts["spearman"].item() == pytest.approx(spearman_tendency_loss(parts["q"], out.k, 0.05).item())
+    assert total.item() == pytest.approx(0.71 * parts["spearman"].item() + 0.22 * parts["ce"].item())
+    with pytest.raises(ValueError, match="unknown tendency 'order'"):
+        CMNetLoss(tendency="order")

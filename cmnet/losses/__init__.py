@@ -7,15 +7,18 @@ from .tendency import (
     intensity_prototype,
     pooled_ranks,
     rank_sum_z,
+    soft_spearman,
+    spearman_tendency_loss,
     wrst_loss,
     wrst_p,
 )
-from .total import PAPER_LAMBDAS, CMNetLoss
+from .total import PAPER_LAMBDAS, TENDENCIES, CMNetLoss
 
 __all__ = [
     "NEGATIVES",
     "PAPER_LAMBDAS",
     "SAMPLERS",
+    "TENDENCIES",
     "CMNetLoss",
     "TendencyPrototype",
     "intensity_distillation_loss",
@@ -23,6 +26,8 @@ __all__ = [
     "pooled_ranks",
     "rank_sum_z",
     "sample_negatives",
+    "soft_spearman",
+    "spearman_tendency_loss",
     "wrst_loss",
     "wrst_p",
 ]

@@ -20,6 +20,12 @@ which is the exact average rank in the limit t → 0 (sigmoid(0) = ½ gives the 
 L_Wrst = max(0, ξ − (p − α)) with p = φ(Z) as Eq. 8 prints it (the normal density), or
 p = 2(1 − Φ(|Z|)) (the two-sided p-value) with ``p="two-sided"``. It depends on k only
 through the multiset {k_n}: permuting k in time leaves it unchanged.
+
+An order-aware alternative (ours, not the paper's; ``tendency="spearman"`` in CMNetLoss):
+L_ρ = (1 − ρ)/2 per clip, ρ the Spearman correlation of k with the prototype draw q over the
+clip's frames, computed on soft ranks (the same sigmoid ranks as above, within k and within
+q) so that it has a gradient; with exact ranks it is scipy's spearmanr. Unlike L_Wrst it
+changes when the frames of k are permuted: it asks k to rise and fall *where* q does.
 """
 
 from __future__ import annotations
@@ -144,6 +150,35 @@ def wrst_loss(
     """L_Wrst (Eq. 9) = max(0, ξ − (p − α)) per clip; ``reduction`` "mean" or "none" (B,)."""
     z = rank_sum_z(q, k, temperature)
     loss = torch.relu(xi - (wrst_p(z, p) - alpha))
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    raise ValueError(f'reduction must be "mean" or "none", got {reduction!r}')
+
+
+def soft_spearman(q: torch.Tensor, k: torch.Tensor, temperature: float | None = 0.05) -> torch.Tensor:
+    """Spearman's ρ between the rows of ``q`` and ``k`` (B, N) (or (N,), giving a 0-d tensor),
+    on soft ranks (``temperature``) or exact ones (None: scipy.stats.spearmanr). A row whose
+    ranks are all equal (a constant k) has ρ = 0."""
+    if q.shape != k.shape or q.dim() not in (1, 2):
+        raise ValueError(f"q and k must both be (B, N) or (N,), got {tuple(q.shape)} and {tuple(k.shape)}")
+    squeeze = q.dim() == 1
+    if squeeze:
+        q, k = q[None], k[None]
+    dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), torch.float32)
+    rq, rk = pooled_ranks(q.to(dtype), temperature), pooled_ranks(k.to(dtype), temperature)
+    rq, rk = rq - rq.mean(-1, keepdim=True), rk - rk.mean(-1, keepdim=True)
+    den = (rq.pow(2).sum(-1) * rk.pow(2).sum(-1)).sqrt()
+    rho = torch.where(den > 0, (rq * rk).sum(-1) / den.clamp(min=torch.finfo(dtype).tiny), torch.zeros_like(den))
+    return rho[0] if squeeze else rho
+
+
+def spearman_tendency_loss(
+    q: torch.Tensor, k: torch.Tensor, temperature: float | None = 0.05, reduction: str = "mean"
+) -> torch.Tensor:
+    """L_ρ = (1 − ρ(k, q))/2 per clip, in [0, 1]; ``reduction`` "mean" or "none" (B,)."""
+    loss = (1 - soft_spearman(q, k, temperature)) / 2
     if reduction == "none":
         return loss
     if reduction == "mean":

@@ -1,5 +1,8 @@
 """The total loss of Eq. 10: L = λ1·L_ID + λ2·L_Wrst + λ3·L_C.
 
+``tendency="spearman"`` puts our order-aware L_ρ (cmnet.losses.tendency) in L_Wrst's place,
+under the same λ2; its part is then named ``spearman``.
+
 A weight of 0 skips its branch entirely: no prototype draw or ranking when λ2 = 0, no
 negative sampling when λ1 = 0 (and the trainer then passes no augmented views, so the
 ICE encodes only the clean frames: ``CMNetLoss.needs_views`` says which).
@@ -15,7 +18,9 @@ import torch.nn.functional as F
 
 from ..models.output import ModelOutput
 from .distillation import NEGATIVES, SAMPLERS, intensity_distillation_loss
-from .tendency import TendencyPrototype, wrst_loss
+from .tendency import TendencyPrototype, spearman_tendency_loss, wrst_loss
+
+TENDENCIES = ("wrst", "spearman")
 
 PAPER_LAMBDAS = (0.07, 0.71, 0.22)
 
@@ -37,8 +42,12 @@ class CMNetLoss(nn.Module):
         p: str = "density",
         eta_init: float = 0.5,
         negatives: str = "clean",
+        tendency: str = "wrst",
     ):
         super().__init__()
+        if tendency not in TENDENCIES:
+            raise ValueError(f"unknown tendency {tendency!r}; choose one of {TENDENCIES}")
+        self.tendency = tendency
         if len(lambdas) != 3 or any(not (w >= 0 and math.isfinite(w)) for w in lambdas):
             raise ValueError(f"lambdas must be three finite weights >= 0, got {lambdas}")
         if sampler not in SAMPLERS:
@@ -62,7 +71,7 @@ class CMNetLoss(nn.Module):
         apex: torch.Tensor,
         generator: torch.Generator | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Returns the total loss and its parts (``id``, ``wrst``, ``ce``; ``q`` the prototype
+        """Returns the total loss and its parts (``id``, ``wrst`` or ``spearman``, ``ce``; ``q`` the prototype
         draw (B, N) when λ2 > 0). Skipped parts are absent."""
         l_id_w, l_wrst_w, l_c_w = self.lambdas
         parts: dict[str, torch.Tensor] = {}
@@ -82,8 +91,11 @@ class CMNetLoss(nn.Module):
                 raise ValueError("λ2 > 0 needs per-frame intensities k: this model has no intensity branch")
             q, _, _ = self.prototype(apex, generator)
             parts["q"] = q
-            parts["wrst"] = wrst_loss(q, out.k, self.alpha, self.xi, self.rank_temperature, self.p)
-            total = total + l_wrst_w * parts["wrst"]
+            if self.tendency == "wrst":
+                parts["wrst"] = wrst_loss(q, out.k, self.alpha, self.xi, self.rank_temperature, self.p)
+            else:
+                parts["spearman"] = spearman_tendency_loss(q, out.k, self.rank_temperature)
+            total = total + l_wrst_w * parts[self.tendency]
         if l_c_w > 0:
             parts["ce"] = F.cross_entropy(out.logits.float(), labels)
             total = total + l_c_w * parts["ce"]
