@@ -85,8 +85,10 @@ def rho_truth_summary(run_dir: str | Path, by: str | None = None) -> pd.DataFram
         a["group"] = "all"
     else:
         raise ValueError(f"by must be None, 'class' or 'amplitude', got {by!r}")
+    order = ["low third", "middle third", "high third", "no ground truth"] if by == "amplitude" else sorted(set(a["group"]))
     rows = []
-    for group, g in a.groupby("group", sort=False):
+    for group in [x for x in order if x in set(a["group"])]:
+        g = a[a["group"] == group]
         ok = g.dropna(subset=["rho_truth"])
         means = ok.groupby("seed")["rho_truth"].mean()
         iv = seed_interval(means.to_numpy()) if len(means) else {"mean": np.nan, "std": np.nan, "ci_low": np.nan,

@@ -206,3 +206,26 @@ def prediction_figure(result: dict, title: str = ""):
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def epoch_selection_figure(metrics, selection, metric: str = "accuracy", seed: int | None = None, title: str = ""):
+    """Per fold, the test ``metric`` over epochs (monitoring, cmnet.results.read_metrics), the
+    last epoch (reported: ●) and the best one (chosen on the test subject, an oracle: ★)
+    marked (cmnet.analyses.epoch_selection). ``seed``: one seed (default the first)."""
+    seed = int(metrics["seed"].min()) if seed is None else seed
+    m, s = metrics[metrics.seed == seed], selection[selection.seed == seed]
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for fold, g in m.groupby("fold"):
+        g = g.dropna(subset=[f"test_{metric}"]).sort_values("epoch")
+        (line,) = ax.plot(g["epoch"], g[f"test_{metric}"], alpha=0.55, lw=1)
+        row = s[s.fold == fold].iloc[0]
+        ax.plot(row["epochs"], row[f"last_{metric}"], "o", color=line.get_color(), ms=6)
+        ax.plot(row["best_epoch"], row[f"best_{metric}"], "*", color=line.get_color(), ms=11, mec="k", mew=0.4)
+    ax.plot([], [], "ok", label="last epoch (reported)")
+    ax.plot([], [], "*k", ms=10, label="best epoch on the test subject (oracle)")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"test {metric} of the fold")
+    ax.set_title(title or f"seed {seed}: every fold's test {metric} over epochs", fontsize=9)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
