@@ -180,6 +180,30 @@ def diagnostics_table(variants, profile: str, **dirs) -> pd.DataFrame:
     return pd.DataFrame(rows).T.round(3)
 
 
+def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str,
+                metrics: tuple[str, ...] = ("accuracy", "uf1")) -> pd.DataFrame:
+    """``table`` (rows labelled as ``runs``' keys) with, per metric, "Δ <m> vs <reference>":
+    the row's study minus the reference's on matched (seed, fold) pairs, in points, mean
+    [95 % bootstrap interval] (cmnet.analyses.paired_delta), and the Wilcoxon signed-rank p."""
+    from .analyses import paired_delta
+
+    out = table.copy()
+    names = {"accuracy": "acc", "uf1": "UF1", "uar": "UAR", "f1_paper": "F1"}
+    for m in metrics:
+        col, pcol = f"Δ {names.get(m, m)} vs {reference} (folds)", f"p ({names.get(m, m)})"
+        cells, ps = [], []
+        for label in out.index:
+            if label == reference:
+                cells.append("—")
+                ps.append(float("nan"))
+                continue
+            d = paired_delta(runs[label], runs[reference], m)
+            cells.append(f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]")
+            ps.append(round(d["p_value"], 3))
+        out[col], out[pcol] = cells, ps
+    return out
+
+
 def per_seed_table(summary: dict) -> pd.DataFrame:
     rows = []
     for s in summary["seeds"]:

@@ -159,3 +159,18 @@ def test_a_constant_shift_is_distinguishable_and_no_difference_is_not(tmp_path):
 
         shutil.rmtree(p)
     assert len(analyses.paired_folds(tmp_path / "a", tmp_path / "c")) == len(FOLDS)  # only the pairs both have
+
+
+def test_with_deltas_adds_the_paired_differences_to_a_table(tmp_path):
+    from cmnet.experiments import with_deltas
+
+    for name, base, shift in (("ref", 4, 0.0), ("low", 4, -0.1), ("other", 5, 0.0)):
+        _study(tmp_path / name, seed_base=base, shift=shift)
+    runs = {"A": tmp_path / "ref", "B": tmp_path / "low", "C": tmp_path / "other"}
+    t = with_deltas(pd.DataFrame({"x": [1, 2, 3]}, index=["A", "B", "C"]), runs, "A")
+    assert list(t.columns) == ["x", "Δ acc vs A (folds)", "p (acc)", "Δ UF1 vs A (folds)", "p (UF1)"]
+    assert t.loc["A", "Δ acc vs A (folds)"] == "—" and np.isnan(t.loc["A", "p (acc)"])
+    assert t.loc["B", "Δ UF1 vs A (folds)"] == "-10.0 [-10.0, -10.0]"  # every pair exactly 0.1 lower
+    d = analyses.paired_delta(runs["C"], runs["A"], "accuracy")
+    assert t.loc["C", "Δ acc vs A (folds)"] == f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
+    assert t.loc["C", "p (acc)"] == round(d["p_value"], 3)
