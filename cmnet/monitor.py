@@ -4,10 +4,11 @@
     cmnet status runs/cpu-*                      # every variant of a profile
     cmnet status runs/ --watch 30                # every study under runs/, refreshed every 30 s
 
-A fold folder is **done** (``done.json``), **failed** (``failed.json``), **running** (its
-files changed within the last ``stale_after`` seconds: by default three of its epochs, at
-least five minutes) or **stopped** (started, untouched since: killed, or waiting for a
-resume); folds the study planned (``study.json``, written when a study starts) with no
+A fold folder is **done** (``done.json``), **failed** (``failed.json``), **running** or
+**stopped** (started, not running: killed, or waiting for a resume). On the machine that runs
+it, the fold's lock says which (the process it names is alive or gone); elsewhere (another
+machine of a Ray cluster, a shared disk) its files tell: running when they changed within the
+last ``stale_after`` seconds (by default three of its epochs, at least five minutes); folds the study planned (``study.json``, written when a study starts) with no
 folder yet are **pending**. The estimate is the pending and remaining epochs at the
 observed seconds per epoch, shared among the study's workers.
 
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+from .runs import lock_holder
 
 STATES = ("done", "running", "stopped", "failed", "pending")
 LOSS_COLUMNS = ("train_loss", "train_ce", "train_id", "train_wrst", "train_acc", "test_accuracy")
@@ -48,6 +51,13 @@ def _read_json(f: Path) -> dict:
         return {}
 
 
+def _local_lock(fold_dir: Path) -> bool:
+    import socket
+
+    h = _read_json(fold_dir / ".lock")
+    return bool(h.get("pid")) and h.get("host") == socket.gethostname()
+
+
 def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | None = None) -> dict:
     """State, progress and latest losses of one fold folder."""
     now = time.time() if now is None else now
@@ -55,7 +65,7 @@ def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | N
     cfg = _read_json(fold_dir / "config.json")
     epochs = int(cfg.get("epochs", 0)) or None
     per_epoch = sum(r.get("seconds", 0.0) for r in hist) / len(hist) if hist else None
-    files = [p for p in fold_dir.iterdir() if p.is_file()]
+    files = [p for p in fold_dir.iterdir() if p.is_file() and p.name != ".lock"]  # taking a lock is not progress
     last_change = max((p.stat().st_mtime for p in files), default=None)
     row = {"seed": fold_dir.parent.name.removeprefix("seed"), "fold": fold_dir.name,
            "epoch": hist[-1]["epoch"] if hist else 0, "epochs": epochs,
@@ -67,6 +77,8 @@ def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | N
         row["epoch"] = epochs or row["epoch"]
     elif (fold_dir / "failed.json").is_file():
         state = "failed"
+    elif _local_lock(fold_dir):  # its lock names a process of this machine: alive → running, gone → stopped
+        state = "running" if lock_holder(fold_dir) is not None else "stopped"
     else:
         stale = stale_after if stale_after is not None else max(300.0, 3 * (per_epoch or 0.0))
         state = "running" if last_change is not None and now - last_change < stale else "stopped"

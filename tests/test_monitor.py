@@ -124,3 +124,26 @@ def test_prediction_figure_shows_the_predicted_class_and_k():
     # MMNet: two frames, no intensity curve
     fig = prediction_figure({"frames": frames[:2], "probs": probs, "k": None, "model": "mmnet"})
     assert "mmnet has no per-frame intensity" in fig.axes[1].texts[0].get_text()
+
+
+def test_a_folds_lock_decides_running_or_stopped_on_its_machine(tmp_path):
+    """Files untouched for an hour but the lock held by a live process: running; fresh files but
+    the lock's process gone (killed): stopped."""
+    import socket
+    import subprocess
+    import sys
+
+    from cmnet.monitor import fold_status
+    from cmnet.runs import StudyLock
+
+    quiet = _fold(tmp_path, 0, "sub01", 2, age=3600)
+    with StudyLock(quiet, "fold"):
+        assert fold_status(quiet)["state"] == "running"
+    assert fold_status(quiet)["state"] == "stopped"  # released, untouched: the file times decide
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    fresh = _fold(tmp_path, 0, "sub02", 2, age=1)
+    (fresh / ".lock").write_text(json.dumps({"host": socket.gethostname(), "pid": int(dead.stdout), "since": "x"}))
+    assert fold_status(fresh)["state"] == "stopped"
+    elsewhere = _fold(tmp_path, 0, "sub03", 2, age=1)  # a lock of another machine: the file times decide
+    (elsewhere / ".lock").write_text(json.dumps({"host": "another-host", "pid": 1, "since": "x"}))
+    assert fold_status(elsewhere)["state"] == "running"
