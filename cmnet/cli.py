@@ -155,6 +155,19 @@ def _cmd_predict(args) -> int:
     return 0
 
 
+def _cmd_pack(args) -> int:
+    from .runs import pack
+
+    r = pack(args.studies, args.out, weights=args.weights)
+    mib = r["bytes"] / 2**20
+    print(f"{r['path']}: {r['folds']} finished folds, {r['files']} files, {mib:.1f} MiB"
+          + ("" if args.weights else " (no weights)") + f"; unpack with: tar -xzf {r['path']} -C runs/")
+    if mib > 16:
+        print(f"note: {mib:.1f} MiB is more than the 16 MiB a device run can bring back: pack fewer studies per "
+              "archive", file=sys.stderr)
+    return 0
+
+
 def _cmd_status(args) -> int:
     from .monitor import find_studies, format_status
 
@@ -273,6 +286,15 @@ def build_parser() -> argparse.ArgumentParser:
                                                "(default prediction-<folder>.png in the current folder)")
     s.add_argument("--no-figure", action="store_true", help="no figure")
     s.set_defaults(fn=_cmd_predict)
+
+    s = sub.add_parser("pack", help="one .tar.gz of studies' artifacts, without weights (to carry them)",
+                       description="Pack whole study folders (runs/<name>/) into one .tar.gz; without --weights the "
+                                   ".pt files stay behind and the folds still read as finished where the archive is "
+                                   "unpacked (tar -xzf ARCHIVE -C runs/): tables and chapters, no retraining.")
+    s.add_argument("studies", nargs="+", type=Path, help="study folders, e.g. runs/synthme-cmnet")
+    s.add_argument("--out", required=True, type=Path, help="the archive to write (.tar.gz)")
+    s.add_argument("--weights", action="store_true", help="keep final.pt and last.pt")
+    s.set_defaults(fn=_cmd_pack)
 
     s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",
                        description="Folds done / running / stopped / failed / pending per study and seed, the latest "

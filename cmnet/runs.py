@@ -344,3 +344,41 @@ class StudyLock:
 
     def __exit__(self, *exc):
         self.release()
+
+
+# ------------------------------------------------------------------ carrying studies
+
+def pack(studies: list[Path], out: Path, weights: bool = False) -> dict:
+    """One .tar.gz of whole study folders (``runs/<name>/``), members named ``<name>/…`` so that
+    ``tar -xzf ARCHIVE -C runs/`` puts them back. Without ``weights`` the .pt files are left out
+    and each fold's checksums.json in the archive forgets them (as strip_weights does): the
+    folds read as finished where they are unpacked. Locks and temporary files stay behind.
+    Returns {"path", "bytes", "files", "folds"}."""
+    import tarfile
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n_files = n_folds = 0
+    tmp = out.with_name(f".{out.name}.tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
+        for study in map(Path, studies):
+            if not (study / "study.json").is_file() and not any(study.glob("seed*")):
+                raise FileNotFoundError(f"{study}: not a study folder (no study.json, no seed*/)")
+            for p in sorted(study.rglob("*")):
+                if not p.is_file() or p.name == ".lock" or p.name.endswith(".tmp"):
+                    continue
+                if p.suffix == ".pt" and not weights:
+                    continue
+                name = f"{study.name}/{p.relative_to(study).as_posix()}"
+                if p.name == CHECKSUMS and not weights:
+                    rec = {k: v for k, v in read_checksums(p.parent).items() if not k.endswith(".pt")}
+                    data = json.dumps(rec, indent=1, sort_keys=True).encode()
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mtime = len(data), int(p.stat().st_mtime)
+                    tar.addfile(info, io.BytesIO(data))
+                else:
+                    tar.add(p, arcname=name)
+                n_files += 1
+                n_folds += p.name == "done.json"
+    os.replace(tmp, out)
+    return {"path": out, "bytes": out.stat().st_size, "files": n_files, "folds": n_folds}

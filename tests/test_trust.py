@@ -436,3 +436,22 @@ def test_a_disk_full_study_stops_with_the_file_named_and_keeps_finished_folds(tm
     before = (root / "sub01" / "final.pt").stat().st_mtime_ns
     s = run_study(cfg, progress=False)
     assert (root / "sub01" / "final.pt").stat().st_mtime_ns == before and np.asarray(s["confusion"]).sum() == 12
+
+
+def test_a_packed_study_reads_as_finished_where_it_is_unpacked(tmp_path, capsys):
+    import tarfile
+
+    cfg = tiny(tmp_path, epochs=1)
+    first = run_study(cfg, progress=False)
+    archive = tmp_path / "out" / "study.tar.gz"
+    assert main(["pack", str(tmp_path / "runs" / "tiny"), "--out", str(archive)]) == 0
+    assert "3 finished folds" in capsys.readouterr().out
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        tar.extractall(tmp_path / "elsewhere", filter="data")
+    assert not [n for n in names if n.endswith((".pt", ".lock", ".tmp"))] and "tiny/study.json" in names
+    moved = tiny(tmp_path, epochs=1, runs_dir=str(tmp_path / "elsewhere"), results_dir=str(tmp_path / "res2"))
+    again = run_study(moved, progress=False)  # the folds are finished: nothing trains, no weights appear
+    assert again["summary"] == first["summary"] and not list((tmp_path / "elsewhere").rglob("*.pt"))
+    with pytest.raises(FileNotFoundError, match="not a study folder"):
+        runs.pack([tmp_path / "res2"], tmp_path / "x.tar.gz")
