@@ -199,7 +199,7 @@ def _run_plans(plans, progress: bool) -> list[dict]:
             bar.say(f"FAILED {who}: {error}")
         else:
             runs.forget(task.out / "failed.json")
-            bar.say(f"{who:>{len(who)}s}: {r['n_test']:3d} clips  acc {r['accuracy']:.3f}  F1 {r['f1_paper']:.3f}  "
+            bar.say(f"{who}: {r['n_test']:3d} clips  acc {r['accuracy']:.3f}  F1 {r['f1_paper']:.3f}  "
                     f"UF1 {r['uf1']:.3f}  UAR {r['uar']:.3f}  ({r['seconds']:.0f} s)")
         bar.ended(error is None, None if r is None or task.was_done else r.get("seconds"))
 
