@@ -174,3 +174,32 @@ def test_with_deltas_adds_the_paired_differences_to_a_table(tmp_path):
     d = analyses.paired_delta(runs["C"], runs["A"], "accuracy")
     assert t.loc["C", "Δ acc vs A (folds)"] == f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
     assert t.loc["C", "p (acc)"] == round(d["p_value"], 3)
+
+
+def test_the_analyses_name_what_they_return(tmp_path):
+    """Keys and counts of each result, zero differences, one empty study, the defaults."""
+    _study(tmp_path / "a", seed_base=6)
+    _study(tmp_path / "b", seed_base=6, shift=0.0)
+    b = tmp_path / "b" / "seed0" / "subA" / "done.json"  # one pair differs, by +0.2 in accuracy
+    write_text(b, json.dumps(json.loads(b.read_text()) | {"accuracy": json.loads(b.read_text())["accuracy"] + 0.2}))
+    o = analyses.oracle_inflation(tmp_path / "a")
+    assert o["select"] == "accuracy" and [ps["folds"] for ps in o["per_seed"]] == [3, 3]
+    assert set(o["summary"]) == {f"{kind}_{m}" for kind in ("honest", "oracle", "inflation")
+                                 for m in ("accuracy", "f1_paper", "uf1", "uar")}
+    r = analyses.rho_truth_summary(tmp_path / "a")
+    assert list(r.columns) == ["group", "clips", "clips_without_rho", "rho_mean", "ci_low", "ci_high", "seeds", "per_seed"]
+    assert r.seeds.tolist() == [2]
+    m = analyses.paired_folds(tmp_path / "b", tmp_path / "a", "accuracy")
+    assert list(m.index) == list(range(6)) and list(m.columns) == ["seed", "fold", "a", "b", "diff"]
+    d = analyses.paired_delta(tmp_path / "b", tmp_path / "a", "accuracy")
+    assert d["metric"] == "accuracy" and d["pairs"] == 6 and d["mean"] == pytest.approx(0.2 / 6)
+    # five zero differences are dropped (zero_method "wilcox"): one positive difference left
+    assert d["wilcoxon_statistic"] == 0.0 and d["p_value"] == pytest.approx(stats.wilcoxon([0.2]).pvalue)
+    assert d == analyses.paired_delta(tmp_path / "b", tmp_path / "a", "accuracy", seed=0)  # the default seed
+    same = analyses.paired_delta(tmp_path / "a", tmp_path / "a", "uf1")
+    assert (same["wilcoxon_statistic"], same["p_value"]) == (0.0, 1.0)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match=f"^no finished folds under {tmp_path / 'empty'}$"):
+        analyses.paired_folds(tmp_path / "a", tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match=f"^no finished folds under {tmp_path / 'empty'}$"):
+        analyses.paired_folds(tmp_path / "empty", tmp_path / "a")

@@ -299,3 +299,22 @@ def test_cmnet_loss_puts_the_spearman_term_under_lambda2():
     assert total.item() == pytest.approx(0.71 * parts["spearman"].item() + 0.22 * parts["ce"].item())
     with pytest.raises(ValueError, match="unknown tendency 'order'"):
         CMNetLoss(tendency="order")
+
+
+def test_soft_spearman_checks_shapes_and_keeps_tiny_but_real_differences():
+    from cmnet.losses import soft_spearman, spearman_tendency_loss
+
+    with pytest.raises(ValueError, match=r"^q and k must both be \(B, N\) or \(N,\), got \(2, 5\) and \(2, 6\)$"):
+        soft_spearman(torch.zeros(2, 5), torch.zeros(2, 6))
+    with pytest.raises(ValueError, match=r"got \(1, 2, 5\) and \(1, 2, 5\)$"):
+        soft_spearman(torch.zeros(1, 2, 5), torch.zeros(1, 2, 5))
+    ramp = torch.linspace(0, 1, 16)[None]
+    tiny = 0.3 + 1e-3 * ramp  # rises by 0.001 in all: soft ranks barely apart, yet in order
+    assert soft_spearman(ramp, tiny, 0.05).item() > 0.99
+    g = torch.Generator().manual_seed(4)
+    q, k = torch.rand(3, 16, generator=g), torch.rand(3, 16, generator=g)
+    for t in (None, 0.05, 1.0):  # the temperature given is the one used; 0.05 by default
+        want = ((1 - soft_spearman(q, k, t)) / 2).mean().item()
+        assert spearman_tendency_loss(q, k, t).item() == pytest.approx(want, rel=1e-6)
+    assert spearman_tendency_loss(q, k).item() == pytest.approx(spearman_tendency_loss(q, k, 0.05).item(), rel=1e-6)
+    assert spearman_tendency_loss(q, k, 1.0).item() != pytest.approx(spearman_tendency_loss(q, k, 0.05).item(), rel=1e-3)
