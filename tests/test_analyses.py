@@ -144,6 +144,9 @@ def test_paired_delta_against_a_loop_and_scipy(tmp_path):
     assert got["wilcoxon_statistic"] == pytest.approx(w)
     assert got["p_value"] == pytest.approx(stats.wilcoxon(d).pvalue)
     assert got["distinguishable"] == (got["ci_low"] > 0 or got["ci_high"] < 0)
+    a, b = tmp_path / "a", tmp_path / "b"  # the bootstrap's default seed is 0 (and the seed matters)
+    assert analyses.paired_delta(a, b, "uf1") == analyses.paired_delta(a, b, "uf1", seed=0)
+    assert analyses.paired_delta(a, b, "uf1")["ci_low"] != analyses.paired_delta(a, b, "uf1", seed=1)["ci_low"]
 
 
 def test_a_constant_shift_is_distinguishable_and_no_difference_is_not(tmp_path):
