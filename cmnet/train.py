@@ -38,7 +38,6 @@ import json
 import logging
 import os
 import platform
-import subprocess
 import time
 from contextlib import nullcontext
 from pathlib import Path
@@ -78,11 +77,7 @@ def environment(device: torch.device) -> dict:  # pragma: no mutate block (out o
 
     import cmnet
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
-                                cwd=Path(cmnet.__file__).parent).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        commit = "unknown"
+    commit = runs.git_commit()
     dev = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
     return {
         "python": platform.python_version(), "cmnet": cmnet.__version__, "torch": torch.__version__,
