@@ -3,7 +3,9 @@
 A claim holds here when the paired difference over seeds (cmnet.results.paired_difference,
 a Student-t 95 % interval) lies wholly on the side the paper says; it does not hold when the
 interval lies wholly on the other side, or includes 0 (then the data cannot tell the two
-apart: "not distinguishable here"). Claims about real datasets are not testable on SynthME.
+apart: "not distinguishable here"). The same verdict is also given over matched (seed, fold)
+pairs (a bootstrap interval and the Wilcoxon test: more pairs, a narrower interval, but folds
+of one seed are not independent). Claims about real datasets are not testable on SynthME.
 """
 
 from __future__ import annotations
@@ -37,18 +39,31 @@ def verdict(lo: float, hi: float) -> str:
     return "not distinguishable here"
 
 
-def order_claims(summaries: dict[str, dict], key: str = "pooled_accuracy") -> pd.DataFrame:
+def order_claims(summaries: dict[str, dict], key: str = "pooled_accuracy", runs: dict | None = None) -> pd.DataFrame:
     """One row per ordering claim whose two variants were run: Δ = better − worse in
-    percentage points with its 95 % interval over seeds, and the verdict."""
+    percentage points with its 95 % interval over seeds, and the verdict. With ``runs``
+    (variant → study folder), also over matched (seed, fold) pairs: the fold's own metric
+    (``key`` without ``pooled_``/``fold_mean_``), its 95 % bootstrap interval, the Wilcoxon
+    signed-rank p and the verdict on that interval (cmnet.analyses.paired_delta)."""
+    from .analyses import paired_delta
+
     rows = []
     for claim, paper, better, worse in ORDER_CLAIMS:
         if better not in summaries or worse not in summaries:
             continue
         d = paired_difference(summaries[better], summaries[worse], key)
-        rows.append({"claim": claim, "paper": paper, f"Δ {key} (pp)": round(100 * d["mean"], 2),
-                     "95% interval (pp)": f"[{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]" if d["n"] > 1 else "—",
-                     "seeds": len(d["seeds"]), "verdict": verdict(d["ci_low"], d["ci_high"])
-                     if d["n"] > 1 else "one seed: no interval"})
+        row = {"claim": claim, "paper": paper, f"Δ {key} (pp)": round(100 * d["mean"], 2),
+               "95% interval (pp)": f"[{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]" if d["n"] > 1 else "—",
+               "seeds": len(d["seeds"]), "verdict": verdict(d["ci_low"], d["ci_high"])
+               if d["n"] > 1 else "one seed: no interval"}
+        if runs is not None and better in runs and worse in runs:
+            metric = key.removeprefix("pooled_").removeprefix("fold_mean_")
+            f = paired_delta(runs[better], runs[worse], metric)
+            row |= {"Δ per fold, 95% bootstrap (pp)": f"{100 * f['mean']:+.1f} [{100 * f['ci_low']:+.1f}, "
+                                                      f"{100 * f['ci_high']:+.1f}]",
+                    "(seed, fold) pairs": f["pairs"], "Wilcoxon p": round(f["p_value"], 3),
+                    "verdict over (seed, fold) pairs": verdict(f["ci_low"], f["ci_high"])}
+        rows.append(row)
     return pd.DataFrame(rows)
 
 

@@ -206,3 +206,24 @@ def test_the_analyses_name_what_they_return(tmp_path):
         analyses.paired_folds(tmp_path / "a", tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match=f"^no finished folds under {tmp_path / 'empty'}$"):
         analyses.paired_folds(tmp_path / "empty", tmp_path / "a")
+
+
+def test_order_claims_over_seeds_and_over_fold_pairs(tmp_path):
+    from cmnet.claims import ORDER_CLAIMS, order_claims
+    from cmnet.results import paired_difference
+
+    _study(tmp_path / "better", seed_base=8, shift=0.1)  # the same folds, every metric 0.1 higher
+    _study(tmp_path / "worse", seed_base=8)
+    summaries = {"cmnet": {"seeds": [{"seed": 0, "pooled_accuracy": 0.60}, {"seed": 2, "pooled_accuracy": 0.70}]},
+                 "baseline": {"seeds": [{"seed": 0, "pooled_accuracy": 0.50}, {"seed": 2, "pooled_accuracy": 0.65}]}}
+    runs = {"cmnet": tmp_path / "better", "baseline": tmp_path / "worse"}
+    t = order_claims(summaries, "pooled_accuracy", runs)
+    assert t.claim.tolist() == [ORDER_CLAIMS[0][0]]  # only the claims whose two variants ran
+    row = t.iloc[0]
+    d = paired_difference(summaries["cmnet"], summaries["baseline"], "pooled_accuracy")
+    assert row["Δ pooled_accuracy (pp)"] == round(100 * d["mean"], 2) == 7.5
+    assert row["verdict"] == ("holds here" if d["ci_low"] > 0 else "not distinguishable here")
+    assert row["Δ per fold, 95% bootstrap (pp)"] == "+10.0 [+10.0, +10.0]" and row["(seed, fold) pairs"] == 6
+    assert row["verdict over (seed, fold) pairs"] == "holds here"
+    plain = order_claims(summaries, "pooled_accuracy")  # without folders: the seed columns only
+    assert "verdict over (seed, fold) pairs" not in plain.columns and plain.iloc[0]["verdict"] == row["verdict"]
