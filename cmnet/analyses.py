@@ -6,7 +6,8 @@
     oracle_inflation(run_dir)             per seed, fold means: honest, oracle, inflation; and
                                           each over seeds (mean, 95 % interval)
     rho_truth_summary(run_dir, by=None)   Spearman ρ(k, true intensity) per test clip (SynthME),
-                                          its mean per seed and over seeds; by class or amplitude
+                                          its mean per seed and over seeds; by class or by the
+                                          clip's true amplitude (thirds)
     paired_folds(a, b, metric)            the two studies' metric on the (seed, fold) pairs both have
     paired_delta(a, b, metric)            a − b over those pairs: mean, 95 % bootstrap interval,
                                           Wilcoxon signed-rank test
@@ -63,29 +64,39 @@ def oracle_inflation(run_dir: str | Path, select: str = "accuracy") -> dict:
     return {"select": select, "per_seed": per_seed, "summary": summary}
 
 
-def rho_truth_summary(run_dir: str | Path, by: str | None = None) -> pd.DataFrame:
+def rho_truth_summary(run_dir: str | Path, by: str | None = None,
+                      amplitudes: dict[str, float] | None = None) -> pd.DataFrame:
     """Spearman ρ(k, truth) of the test clips (NaN where k or the truth is constant, or where
     the dataset has no ground truth: those clips are left out and counted). Per group (``by``:
-    None, "class" — the clip's true class —, or "amplitude" — thirds of the clip's peak true
-    intensity), the mean over clips of each seed, then over seeds (mean, 95 % interval)."""
+    None, "class" — the clip's true class —, or "amplitude" — thirds of the clip's true peak
+    displacement, ``amplitudes``: clip key → pixels, from
+    :func:`cmnet.data.synthme.clip_amplitudes`), the mean over clips of each seed, then over
+    seeds (mean, 95 % interval). The stored truth curve is normalised (its peak is 1 in every
+    clip), so the amplitude has to come from the dataset."""
     a = intensity_agreement(run_dir)
     if by == "class":
         p = read_predictions(run_dir)
         label = {(int(s), str(k)): lab for s, k, lab in zip(p["seed"], p["key"], p["label"])}
         a["group"] = [label[(s, c)] for s, c in zip(a["seed"], a["clip"])]
     elif by == "amplitude":
-        peak = _peak_truth(run_dir)
-        a["amplitude"] = [peak[(s, c)] for s, c in zip(a["seed"], a["clip"])]
-        amp = a["amplitude"].to_numpy()
-        cuts = np.quantile(amp[np.isfinite(amp)], [1 / 3, 2 / 3])  # a peak at a cut goes to the lower third
+        if amplitudes is None:
+            raise ValueError("by='amplitude' needs the clips' true amplitudes: "
+                             "amplitudes=cmnet.data.synthme.clip_amplitudes(<SynthME folder>)")
+        amp = np.array([amplitudes.get(str(c), np.nan) for c in a["clip"]], float)
+        if not np.isfinite(amp).any():
+            raise ValueError(f"{run_dir}: none of its test clips has an amplitude in `amplitudes` "
+                             f"(clips like {a['clip'].iloc[0]!r}; amplitudes like {next(iter(amplitudes), None)!r})")
+        a["amplitude"] = amp
+        cuts = np.quantile(amp[np.isfinite(amp)], [1 / 3, 2 / 3])  # an amplitude at a cut goes to the lower third
         names = np.array(["low third", "middle third", "high third"])
         a["group"] = np.where(np.isfinite(amp), names[np.digitize(np.nan_to_num(amp), cuts, right=True)],
-                              "no ground truth")
+                              "amplitude not known")
     elif by is None:
         a["group"] = "all"
     else:
         raise ValueError(f"by must be None, 'class' or 'amplitude', got {by!r}")
-    order = ["low third", "middle third", "high third", "no ground truth"] if by == "amplitude" else sorted(set(a["group"]))
+    order = (["low third", "middle third", "high third", "amplitude not known"] if by == "amplitude"
+             else sorted(set(a["group"])))
     rows = []
     for group in [x for x in order if x in set(a["group"])]:
         g = a[a["group"] == group]
@@ -93,19 +104,14 @@ def rho_truth_summary(run_dir: str | Path, by: str | None = None) -> pd.DataFram
         means = ok.groupby("seed")["rho_truth"].mean()
         iv = seed_interval(means.to_numpy()) if len(means) else {"mean": np.nan, "std": np.nan, "ci_low": np.nan,
                                                                   "ci_high": np.nan, "n": 0}
-        rows.append({"group": group, "clips": len(ok), "clips_without_rho": len(g) - len(ok), "rho_mean": iv["mean"],
-                     "ci_low": iv["ci_low"], "ci_high": iv["ci_high"], "seeds": iv["n"],
-                     "per_seed": {int(s): float(v) for s, v in means.items()}})
+        row = {"group": group, "clips": len(ok), "clips_without_rho": len(g) - len(ok), "rho_mean": iv["mean"],
+               "ci_low": iv["ci_low"], "ci_high": iv["ci_high"], "seeds": iv["n"],
+               "per_seed": {int(s): float(v) for s, v in means.items()}}
+        if by == "amplitude":
+            row["amplitude_px"] = (f"{g.amplitude.min():.2f}–{g.amplitude.max():.2f}" if g.amplitude.notna().any()
+                                   else "")
+        rows.append(row)
     return pd.DataFrame(rows)
-
-
-def _peak_truth(run_dir) -> dict:
-    out = {}
-    for seed, p in finished(run_dir, "intensity.npz"):
-        z = np.load(p)
-        for key, t in zip(z["keys"], z["truth"]):
-            out[(seed, str(key))] = float(np.nanmax(t)) if np.isfinite(t).any() else np.nan
-    return out
 
 
 def paired_folds(run_a: str | Path, run_b: str | Path, metric: str = "accuracy") -> pd.DataFrame:

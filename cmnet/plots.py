@@ -129,11 +129,12 @@ def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, t
     ax.fill_between(n, mean - std, mean + std, color="tab:blue", alpha=0.2)
     ax.plot(n, mean, "o-", color="tab:blue", label="prototype")
     lo, hi = float(mean.min()), float(mean.max())
-    for name, k in series.items():
+    colours = [c for c in plt.rcParams["axes.prop_cycle"].by_key()["color"] if c not in ("#1f77b4", "tab:blue")]
+    for j, (name, k) in enumerate(series.items()):  # the prototype's blue is not reused for any k
         k = np.asarray(k, float)
         span = k.max() - k.min()
         ks = lo + (k - k.min()) / span * (hi - lo) if span > 0 else np.full_like(k, (lo + hi) / 2)
-        ax.plot(n, ks, ".-", label=f"k, {name} (scaled)")
+        ax.plot(n, ks, ".-", color=colours[j % len(colours)], label=f"k, {name} (scaled)")
     if truth is not None and np.isfinite(truth).all():
         ax.plot(n, lo + np.asarray(truth) * (hi - lo), "k--", label="SynthME ground truth")
     ax.set_xlabel("frame n")

@@ -86,32 +86,39 @@ def test_oracle_needs_per_epoch_test_metrics(tmp_path):
         analyses.epoch_selection(tmp_path)
 
 
+def _amplitudes(data):
+    """A made-up peak displacement per clip key (the same clip in every seed), one clip left out."""
+    keys = sorted({str(k) for (_, keys, _, _, _) in data.values() for k in keys})
+    rng = np.random.default_rng(5)
+    amp = {k: float(rng.uniform(0.8, 3.0)) for k in keys}
+    amp.pop("subA/c2")
+    return amp
+
+
 @pytest.mark.parametrize("by", [None, "class", "amplitude"])
 def test_rho_truth_against_scipy(tmp_path, by):
     data = _study(tmp_path)
-    got = analyses.rho_truth_summary(tmp_path, by=by)
+    amp = _amplitudes(data)
+    got = analyses.rho_truth_summary(tmp_path, by=by, amplitudes=amp)
     rows = []  # a plain loop: every clip with a defined ρ, its group
     for (seed, fold), (_, keys, labels, k, t) in data.items():
         for i in range(len(keys)):
             if np.ptp(k[i]) == 0 or not np.isfinite(t[i]).all():
                 continue
             rows.append({"seed": seed, "rho": stats.spearmanr(k[i], t[i]).statistic, "class": labels[i],
-                         "peak": np.max(t[i])})
+                         "amp": amp.get(str(keys[i]), np.nan)})
     ref = pd.DataFrame(rows)
     if by is None:
         ref["group"] = "all"
     elif by == "class":
         ref["group"] = ref["class"]
-    else:  # thirds of the peak intensity over every clip that has one
-        peaks = np.array([np.max(t[i]) for (_, _, _, _, t) in data.values() for i in range(len(t))
-                          if np.isfinite(t[i]).all()])
-        cut = np.quantile(peaks, [1 / 3, 2 / 3])
-        ref["group"] = np.select([ref.peak <= cut[0], ref.peak <= cut[1]], ["low third", "middle third"], "high third")
-    assert set(got.group) - {"no ground truth"} == set(ref.group)
+    else:  # thirds of the amplitude over every test clip (of every seed) whose amplitude is known
+        known = np.array([amp[str(key)] for (_, keys, _, _, _) in data.values() for key in keys if str(key) in amp])
+        cut = np.quantile(known, [1 / 3, 2 / 3])
+        ref["group"] = np.select([ref.amp.isna(), ref.amp <= cut[0], ref.amp <= cut[1]],
+                                 ["amplitude not known", "low third", "middle third"], "high third")
+    assert set(got.group) == set(ref.group)
     for _, row in got.iterrows():
-        if row.group == "no ground truth":
-            assert row.clips == 0 and np.isnan(row.rho_mean)
-            continue
         r = ref[ref.group == row.group]
         per_seed = r.groupby("seed").rho.mean()
         assert row.clips == len(r) and row.per_seed == pytest.approx({int(s): v for s, v in per_seed.items()})
@@ -121,9 +128,26 @@ def test_rho_truth_against_scipy(tmp_path, by):
             assert row.ci_high == pytest.approx(per_seed.mean() + half)
     assert got.clips_without_rho.sum() == 2 * 3 + 2  # constant k in every fold; subC's clip without truth
     if by == "amplitude":
-        assert got[got.group == "no ground truth"].clips_without_rho.item() == 2
+        assert list(got.group) == ["low third", "middle third", "high third", "amplitude not known"]
+        assert got.clips[:3].sum() > 0 and all(got.clips[:3] > 0)
+        spans = [tuple(float(x) for x in r.split("–")) for r in got.amplitude_px[:3]]  # each third's range, px
+        assert spans[0][0] == pytest.approx(min(amp.values()), abs=0.005)
+        assert spans[2][1] == pytest.approx(max(amp.values()), abs=0.005)
+        assert spans[0][1] <= spans[1][0] and spans[1][1] <= spans[2][0]  # the thirds do not overlap
+        assert got.amplitude_px[3] == ""
     with pytest.raises(ValueError, match="by must be"):
         analyses.rho_truth_summary(tmp_path, by="subject")
+
+
+def test_rho_by_amplitude_needs_the_amplitudes(tmp_path):
+    """The stored truth curve peaks at 1 in every clip: thirds of it would be thirds of nothing,
+    so the amplitude must come from the dataset, and clips it does not name are said."""
+    data = _study(tmp_path)
+    with pytest.raises(ValueError, match="clip_amplitudes"):
+        analyses.rho_truth_summary(tmp_path, by="amplitude")
+    with pytest.raises(ValueError, match="none of its test clips"):
+        analyses.rho_truth_summary(tmp_path, by="amplitude", amplitudes={"synthme/sub01/EP01_01": 1.0})
+    assert len(_amplitudes(data)) == len(FOLDS) * 4 - 1
 
 
 def test_paired_delta_against_a_loop_and_scipy(tmp_path):

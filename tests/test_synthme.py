@@ -8,7 +8,7 @@ import pytest
 
 from cmnet.cli import main
 from cmnet.data import loso_folds, read_casme2
-from cmnet.data.synthme import CLASSES, SynthConfig, generate, intensity_curve
+from cmnet.data.synthme import CLASSES, SynthConfig, clip_amplitudes, generate, intensity_curve
 
 SMALL = dict(subjects=3, clips_per_subject=5, min_len=9, max_len=30)
 
@@ -51,6 +51,14 @@ def test_layout_and_ground_truth(tmp_path):
         assert 0.4 <= float(t["amplitude_px"]) <= 1.5
         # images really change with the intensity: apex differs from onset more than onset from the frame before it
         assert (folder / f"img{numbers[0]}.jpg").is_file()
+    # each clip's amplitude, by the key the readers give it (the truth curve itself peaks at 1 everywhere)
+    amps = clip_amplitudes(tmp_path)
+    assert sorted(amps) == sorted(c.key for c in clips)
+    for c in clips:
+        assert amps[c.key] == float(np.load(c.frames[0].parent / "truth.npz")["amplitude_px"])
+    assert len(set(amps.values())) == len(clips)
+    with pytest.raises(FileNotFoundError, match="no SynthME ground truth"):
+        clip_amplitudes(tmp_path / "CASME2_RAW_selected")
 
 
 def test_intensity_curve_shape():

@@ -322,6 +322,22 @@ def _write_sheet(path: Path, rows: list[dict]) -> None:
     tmp.replace(path)
 
 
+def clip_amplitudes(root: str | Path) -> dict[str, float]:
+    """Each SynthME clip's peak displacement in pixels (``amplitude_px`` of its truth.npz), by
+    clip key ("synthme/sub01/EP01_01", as the readers name clips). The per-frame truth curve
+    is normalised to peak at 1, so this is the only record of how strong a clip is."""
+    files = sorted((Path(root) / "CASME2_RAW_selected").glob("*/*/truth.npz"))
+    if not files:
+        raise FileNotFoundError(f"{root}: no SynthME ground truth (CASME2_RAW_selected/<subject>/<clip>/truth.npz)")
+    out = {}
+    for f in files:
+        try:
+            out[f"synthme/{f.parent.parent.name}/{f.parent.name}"] = float(np.load(f)["amplitude_px"])
+        except (OSError, KeyError, ValueError, EOFError) as e:
+            raise ValueError(f"{f}: cannot read amplitude_px ({e})") from e
+    return out
+
+
 def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = True) -> Path:
     """Write SynthME under ``out`` in the CASME II layout; returns the sheet's path."""
     from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
