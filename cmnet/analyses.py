@@ -10,7 +10,8 @@
                                           clip's true amplitude (thirds)
     paired_folds(a, b, metric)            the two studies' metric on the (seed, fold) pairs both have
     paired_delta(a, b, metric)            a − b over those pairs: mean, 95 % bootstrap interval,
-                                          Wilcoxon signed-rank test
+                                          Wilcoxon signed-rank test (both live in cmnet.results,
+                                          beside the tables they annotate; named here too)
 
 Oracle numbers are labelled as such wherever they are shown and never replace honest ones.
 Only fold means can be recomputed per epoch (predictions are kept for the last epoch only).
@@ -23,7 +24,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .results import finished, intensity_agreement, read_metrics, read_predictions, seed_interval
+from .results import intensity_agreement, read_metrics, read_predictions, seed_interval
+from .results import paired_delta, paired_folds  # noqa: F401  (computed in cmnet.results; part of this API)
+
+__all__ = ["epoch_selection", "oracle_inflation", "rho_truth_summary", "paired_folds", "paired_delta"]
 
 TEST_METRICS = ("accuracy", "f1_paper", "uf1", "uar")
 
@@ -112,42 +116,3 @@ def rho_truth_summary(run_dir: str | Path, by: str | None = None,
                                    else "")
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def paired_folds(run_a: str | Path, run_b: str | Path, metric: str = "accuracy") -> pd.DataFrame:
-    """``metric`` of two studies on the (seed, fold) pairs both finished: the same seed and test
-    subject give the same split and shuffles, so the pairs are matched."""
-    from .results import read_folds
-
-    fa, fb = read_folds(run_a), read_folds(run_b)
-    if fa.empty or fb.empty:
-        raise FileNotFoundError(f"no finished folds under {run_a if fa.empty else run_b}")
-    m = fa[["seed", "fold", metric]].merge(fb[["seed", "fold", metric]], on=["seed", "fold"], suffixes=("_a", "_b"))
-    if m.empty:
-        raise ValueError(f"{run_a} and {run_b} share no finished (seed, fold)")
-    m = m.rename(columns={f"{metric}_a": "a", f"{metric}_b": "b"}).sort_values(["seed", "fold"], ignore_index=True)
-    m["diff"] = m["a"] - m["b"]
-    return m
-
-
-def paired_delta(run_a: str | Path, run_b: str | Path, metric: str = "accuracy", n_boot: int = 10_000,
-                 level: float = 0.95, seed: int = 0) -> dict:
-    """a − b over matched (seed, fold) pairs: the mean difference, its percentile bootstrap
-    interval (pairs resampled with replacement, ``n_boot`` times, numpy's default generator
-    seeded with ``seed``), and the two-sided Wilcoxon signed-rank test (scipy; zero differences
-    dropped; p = 1 when every difference is zero). ``distinguishable``: the interval excludes 0."""
-    from scipy.stats import wilcoxon
-
-    d = paired_folds(run_a, run_b, metric)["diff"].to_numpy()
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(d), size=(n_boot, len(d)))
-    boots = d[idx].mean(axis=1)
-    lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
-    nz = d[d != 0]
-    if len(nz) == 0:
-        stat, p = 0.0, 1.0
-    else:
-        w = wilcoxon(nz, zero_method="wilcox", alternative="two-sided")
-        stat, p = float(w.statistic), float(w.pvalue)
-    return {"metric": metric, "pairs": len(d), "mean": float(d.mean()), "ci_low": float(lo), "ci_high": float(hi),
-            "wilcoxon_statistic": stat, "p_value": p, "distinguishable": bool(lo > 0 or hi < 0)}

@@ -44,8 +44,8 @@ def order_claims(summaries: dict[str, dict], key: str = "pooled_accuracy", runs:
     percentage points with its 95 % interval over seeds, and the verdict. With ``runs``
     (variant → study folder), also over matched (seed, fold) pairs: the fold's own metric
     (``key`` without ``pooled_``/``fold_mean_``), its 95 % bootstrap interval, the Wilcoxon
-    signed-rank p and the verdict on that interval (cmnet.analyses.paired_delta)."""
-    from .analyses import paired_delta
+    signed-rank p and the verdict on that interval (cmnet.results.paired_delta)."""
+    from .results import paired_delta
 
     rows = []
     for claim, paper, better, worse in ORDER_CLAIMS:

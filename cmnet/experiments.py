@@ -184,8 +184,8 @@ def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str,
                 metrics: tuple[str, ...] = ("accuracy", "uf1")) -> pd.DataFrame:
     """``table`` (rows labelled as ``runs``' keys) with, per metric, "Δ <m> vs <reference>":
     the row's study minus the reference's on matched (seed, fold) pairs, in points, mean
-    [95 % bootstrap interval] (cmnet.analyses.paired_delta), and the Wilcoxon signed-rank p."""
-    from .analyses import paired_delta
+    [95 % bootstrap interval] (cmnet.results.paired_delta), and the Wilcoxon signed-rank p."""
+    from .results import paired_delta
 
     out = table.copy()
     names = {"accuracy": "acc", "uf1": "UF1", "uar": "UAR", "f1_paper": "F1"}

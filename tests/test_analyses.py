@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cmnet import analyses
+from cmnet import analyses, results
 from cmnet.runs import write_bytes, write_text
 
 SEEDS, FOLDS, EPOCHS = (0, 2), ("subA", "subB", "subC"), 5
@@ -155,6 +155,7 @@ def test_paired_delta_against_a_loop_and_scipy(tmp_path):
     _study(tmp_path / "b", seed_base=2)
     m = analyses.paired_folds(tmp_path / "a", tmp_path / "b", "uf1")
     assert len(m) == len(SEEDS) * len(FOLDS)
+    assert analyses.paired_delta is results.paired_delta  # computed in cmnet.results, named in both
     got = analyses.paired_delta(tmp_path / "a", tmp_path / "b", "uf1", n_boot=2000, seed=7)
     d = m["diff"].to_numpy()
     rng = np.random.default_rng(7)
