@@ -1,4 +1,4 @@
-"""What the trust machinery costs (cmnet.runs): measured, as ratios in one run.
+"""What the trust machinery costs (cmnet.io, cmnet.runs): measured, as ratios in one run.
 
 1. A checkpoint write as the trainer does it now (temporary file, fsync, rename, SHA-256 and
    size recorded in checksums.json) ÷ the plain write it replaced (temporary file, rename),
@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cmnet import runs
+from cmnet import io as fio
 from cmnet.config import Config
 from cmnet.preprocess.cache import ClipCache, content_hash, load_cache
-from cmnet.train import build, environment
+from cmnet.fold.loop import build
+from cmnet.runs.provenance import environment
 
 
 def best(fn, repeats):
@@ -54,7 +55,8 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(0)
     cfg = Config.from_flat({"size": args.size}, "bench")
-    model, crit, opt, sched = build(cfg, 5, torch.device("cpu"))
+    kit = build(cfg, 5, torch.device("cpu"))
+    model, crit, opt, sched = kit.model, kit.crit, kit.opt, kit.sched
     for p in model.parameters():  # momentum buffers exist after a step
         opt.state[p]["momentum_buffer"] = torch.zeros_like(p)
     buf = io.BytesIO()
@@ -66,8 +68,8 @@ def main():
         tmp = Path(tmp)
         ck = tmp / "last.pt"
         t_plain = best(lambda: plain_write(ck, data), args.repeats)
-        t_ours = best(lambda: runs.write_bytes(ck, data), args.repeats)
-        t_check = best(lambda: runs.check(ck), args.repeats)
+        t_ours = best(lambda: fio.write_bytes(ck, data), args.repeats)
+        t_check = best(lambda: fio.check(ck), args.repeats)
         t_load = best(lambda: torch.load(ck, weights_only=True), args.repeats)
         rows["checkpoint"] = {"mib": len(data) / 2**20, "plain_write_s": t_plain, "checked_write_s": t_ours,
                               "write_ratio": t_ours / t_plain, "check_s": t_check, "torch_load_s": t_load,

@@ -19,8 +19,9 @@ import numpy as np
 
 from cmnet.data import read_casme2
 from cmnet.data.synthme import SynthConfig, generate
-from cmnet.preprocess import PreprocessSettings, load_cache, make_detector, preprocess
-from cmnet.preprocess.cache import preprocess_clip
+from cmnet.config import PreprocessSettings
+from cmnet.preprocess import load_cache, make_detector, preprocess
+from cmnet.preprocess.clip import preprocess_clip
 
 
 def main():

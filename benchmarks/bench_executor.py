@@ -1,4 +1,4 @@
-"""Executors measured (cmnet.executors), as ratios in one run.
+"""Executors measured (cmnet.study.executors), as ratios in one run.
 
 CPU (default): the smoke study (``params/smoke.yaml``: 4 folds of CMNet at 32², 2 epochs)
   - one fold after another in this process (the local executor, ``workers: 1``),
@@ -30,9 +30,9 @@ from pathlib import Path
 import torch
 
 from cmnet.config import load_config
-from cmnet.prepare import prepare_cache
-from cmnet.study import run_study
-from cmnet.train import environment
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.study.run import run_study
+from cmnet.runs.provenance import environment
 
 
 def timed_study(cfg) -> float:

@@ -1,5 +1,5 @@
 """Training speed: clips per second of one training step (augmentation on the device,
-forward, Eq. 10, backward, update — `cmnet.train.train_step`) for CMNet, the baseline and
+forward, Eq. 10, backward, update — `cmnet.fold.loop.train_step`) for CMNet, the baseline and
 MMNet (which reads 2 frames of a clip, not 16),
 at the paper's size (16 frames of 224², ResNet-18) and at the smoke size, with the FLOPs
 per step (torch.utils.flop_counter), so that the fraction of the device's peak reads off.
@@ -21,8 +21,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from cmnet.config import Config
-from cmnet.models import model_input
-from cmnet.train import autocast_for, build, environment, resolve_device, train_step
+from cmnet.models import input_kind
+from cmnet.fold.device import resolve_device
+from cmnet.fold.loop import build, train_step
+from cmnet.runs.provenance import environment
 
 SIZES = {"paper": dict(size=224, frames=16), "smoke": dict(size=48, frames=16)}
 MODELS = {
@@ -40,11 +42,10 @@ def bench(model_name, size_name, args, device):
         flat |= dict(ice_width=16, lstm_hidden=128)
     cfg = Config.from_flat(flat, "bench")
     torch.manual_seed(0)
-    model, crit, opt, _ = build(cfg, 5, device)
-    fwd = torch.compile(model) if args.compile else model
-    amp = autocast_for(cfg, device)
+    kit = build(cfg, 5, device)
+    fwd = torch.compile(kit.model) if args.compile else kit.model
     b, s = args.batch, cfg.preprocess.size
-    n = 2 if model_input(model_name) == "pair" else cfg.preprocess.frames  # MMNet: onset + apex
+    n = 2 if input_kind(model_name) == "pair" else cfg.preprocess.frames  # MMNet: onset + apex
     x = torch.rand(b, n, 3, s, s, device=device)
     if cfg.train.channels_last:
         x = x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
@@ -53,10 +54,10 @@ def bench(model_name, size_name, args, device):
     gen = torch.Generator(device=device).manual_seed(0)
 
     def step():
-        train_step(fwd, crit, opt, x, y, apex, cfg, amp, gen)
+        train_step(kit, fwd, x, y, apex, gen)
 
     with FlopCounterMode(display=False) as fc:
-        train_step(model, crit, opt, x, y, apex, cfg, amp, gen)  # eager, for counting
+        train_step(kit, kit.model, x, y, apex, gen)  # eager, for counting
     flops = fc.get_total_flops()
     for _ in range(args.warmup):
         step()

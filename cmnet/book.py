@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from .runs.layout import FOLDS_TABLE, SUMMARY
+
 NOTEBOOKS = Path("notebooks")
 PUBLISHED = Path("book/executed")
 PUBLISHED_RESULTS = Path("results")
@@ -118,7 +120,7 @@ def training_times(results_dir: str | Path, profile: str) -> list[dict]:
 
     rows = []
     for d in sorted(Path(results_dir).glob(f"{profile}-*")):
-        f = d / "folds.csv"
+        f = d / FOLDS_TABLE
         if f.is_file():
             folds = pd.read_csv(f)
             rows.append({"study": d.name, "folds": len(folds), "seeds": folds["seed"].nunique(),
@@ -129,7 +131,8 @@ def training_times(results_dir: str | Path, profile: str) -> list[dict]:
 def write_status(path: Path, profile: str, timings: list[dict], results_dir: str | Path | None = None) -> None:
     import torch
 
-    from .train import environment, resolve_device
+    from .fold.device import resolve_device
+    from .runs.provenance import environment
 
     env = environment(resolve_device("auto"))
     lines = ["# Status of this build", "",
@@ -169,14 +172,14 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path) -> bool
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .claims import order_claims
-    from .experiments import LABELS
-    from .plots import variant_bars
+    from .report.claims import order_claims
+    from .report.plots import variant_bars
+    from .variants import LABELS
 
     out_dir = Path(out_dir)
     found = {}
     for v in HEADLINE_VARIANTS:
-        f = Path(results_dir) / f"{profile}-{v}" / "summary.json"
+        f = Path(results_dir) / f"{profile}-{v}" / SUMMARY
         if f.is_file():
             found[v] = json.loads(f.read_text())
     md = out_dir / "headline.md"

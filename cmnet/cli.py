@@ -9,41 +9,59 @@ import time
 from pathlib import Path
 
 
-def _cmd_synth(args) -> int:
-    from .data.synthme import SynthConfig, generate
+# flags of `cmnet synth` and `cmnet preprocess` → configuration keys (cmnet.config): the same
+# ranges and one-line errors as a params file, naming the flag
+SYNTH_FLAGS = {"out": "data_root", "subjects": "synth_subjects", "clips_per_subject": "synth_clips_per_subject",
+               "seed": "synth_seed", "size": "synth_size", "difficulty": "synth_difficulty"}
+PREPROCESS_FLAGS = {"dataset": "dataset", "root": "data_root", "casme2_root": "casme2_root", "samm_root": "samm_root",
+                    "smic_root": "smic_root", "layout": "layout", "cache_dir": "cache_dir", "size": "size",
+                    "frames": "frames", "detector": "detector", "margin": "margin", "interpolation": "interpolation",
+                    "device": "device"}
 
-    cfg = SynthConfig(subjects=args.subjects, clips_per_subject=args.clips_per_subject, seed=args.seed,
-                      size=args.size, difficulty=args.difficulty)
+
+def _flag_config(args, flags: dict[str, str], command: str):
+    """The configuration the given flags describe (defaults for the others), each value checked
+    as its key is (an error names the flag)."""
+    from .config import Config
+
+    cfg = Config()
+    for dest, key in flags.items():
+        value = getattr(args, dest)
+        if value is not None:
+            value = str(value) if isinstance(value, Path) else value
+            cfg = Config.from_flat({key: value}, f"cmnet {command} --{dest.replace('_', '-')}", base=cfg)
+    return cfg.validate(f"cmnet {command}")
+
+
+def _cmd_synth(args) -> int:
+    from .data.synthme import generate
+    from .preprocess.prepare import synth_config
+
+    cfg = _flag_config(args, SYNTH_FLAGS, "synth")
+    sc = synth_config(cfg)
     t0 = time.perf_counter()
-    sheet = generate(args.out, cfg, progress=not args.quiet)
-    print(f"SynthME: {cfg.subjects} subjects × {cfg.clips_per_subject} clips written to {args.out} "
+    sheet = generate(args.out, sc, progress=not args.quiet)
+    print(f"SynthME: {sc.subjects} subjects × {sc.clips_per_subject} clips written to {args.out} "
           f"(sheet {sheet.name}) in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
 def _cmd_preprocess(args) -> int:
     from .data import class_counts, read_dataset
-    from .preprocess import PreprocessSettings, preprocess
+    from .preprocess import preprocess
+    from .preprocess.prepare import dataset_root
 
-    if args.dataset == "megc2019":
-        roots = {"casme2": args.casme2_root, "samm": args.samm_root, "smic_hs": args.smic_root}
-        missing = [k for k, v in roots.items() if not v]
-        if missing:
-            print(f"error: megc2019 needs --casme2-root, --samm-root and --smic-root (missing {missing})", file=sys.stderr)
-            return 2
-        root = roots
-    else:
-        if not args.root:
-            print("error: --root is required", file=sys.stderr)
-            return 2
-        root = args.root
-    clips, report = read_dataset(args.dataset, root, args.layout)
+    if args.dataset != "synthme" and args.dataset != "megc2019" and not args.root:
+        print("error: --root is required (the dataset's folder)", file=sys.stderr)
+        return 2
+    cfg = _flag_config(args, PREPROCESS_FLAGS, "preprocess")
+    d, settings = cfg.data, cfg.preprocess
+    root = d.data_root if d.data_root and d.dataset != "megc2019" else dataset_root(cfg, progress=not args.quiet)
+    clips, report = read_dataset(d.dataset, root, d.layout)
     print(report)
-    print(class_counts(clips, args.dataset).to_string(index=False))
-    settings = PreprocessSettings(size=args.size, frames=args.frames, detector=args.detector,
-                                  margin=args.margin, interpolation=args.interpolation, device=args.device)
+    print(class_counts(clips, d.dataset).to_string(index=False))
     t0 = time.perf_counter()
-    cache = preprocess(clips, settings, args.cache_dir, args.dataset, on_error=args.on_error,
+    cache = preprocess(clips, settings, d.cache_dir, d.dataset, sources=report.sources, on_error=args.on_error,
                        progress=not args.quiet, rebuild=args.rebuild)
     print(f"cache {cache.path}: {len(cache)} clips × {settings.frames} frames × {settings.size}² "
           f"({time.perf_counter() - t0:.1f} s)")
@@ -65,7 +83,7 @@ def _config(args):
         over[k] = yaml.safe_load(v)
     variant = getattr(args, "variant", None)
     if variant:
-        from .experiments import VARIANTS, variant_config
+        from .variants import VARIANTS, variant_config
 
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}")
@@ -80,9 +98,9 @@ def _config(args):
 
 def _cmd_train(args) -> int:
     from .data.splits import loso_folds
-    from .prepare import prepare_cache
-    from .study import study_dir
-    from .train import run_fold
+    from .fold.run import run_fold
+    from .preprocess.prepare import prepare_cache
+    from .runs.layout import fold_dir, study_dir
 
     cfg = _config(args)
     cache, classes = prepare_cache(cfg, progress=not args.quiet)
@@ -90,7 +108,7 @@ def _cmd_train(args) -> int:
     if args.fold not in folds:
         print(f"error: fold {args.fold!r} is not a subject; subjects: {', '.join(folds)}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else study_dir(cfg) / f"seed{cfg.train.seed}" / args.fold
+    out = Path(args.out) if args.out else fold_dir(study_dir(cfg), cfg.train.seed, args.fold)
     r = run_fold(cfg, cache, classes, folds[args.fold], out, progress=not args.quiet)
     print(f"fold {args.fold}: {r['n_test']} clips  acc {r['accuracy']:.4f}  F1 {r['f1_paper']:.4f}  "
           f"UF1 {r['uf1']:.4f}  UAR {r['uar']:.4f}  → {out}")
@@ -98,8 +116,8 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_study(args) -> int:
-    from .results import summary_table
-    from .study import run_study
+    from .report.tables import summary_table
+    from .study.run import run_study
 
     executor = args.executor or ("ray" if args.address else None)  # an address is a Ray cluster's
     extra = [f"executor={executor}"] if executor else []
@@ -113,9 +131,9 @@ def _cmd_study(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from .prepare import CLASSES
-    from .results import confusion_table, summary_table
-    from .study import study_dir, write_results
+    from .preprocess.prepare import CLASSES
+    from .report.tables import confusion_table, summary_table, write_results
+    from .runs.layout import results_dir, study_dir
 
     cfg = _config(args)
     s = write_results(cfg, CLASSES[cfg.data.dataset])
@@ -123,7 +141,7 @@ def _cmd_report(args) -> int:
           f"{s['seeds'][0]['folds']} folds, {s['n_seeds']} seed(s)")
     print(summary_table(s).to_string(index=False))
     print(confusion_table(s).to_string())
-    print(f"tables: {Path(cfg.study.results_dir) / cfg.study.name}/ (from {study_dir(cfg)})")
+    print(f"tables: {results_dir(cfg)}/ (from {study_dir(cfg)})")
     return 0
 
 
@@ -146,7 +164,7 @@ def _cmd_predict(args) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        from .plots import prediction_figure
+        from .report.plots import prediction_figure
 
         fig_path = args.figure or Path(f"prediction-{Path(args.frames).resolve().name}.png")
         prediction_figure(r, f"clip {Path(args.frames).resolve().name} · "
@@ -156,7 +174,7 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_pack(args) -> int:
-    from .runs import pack
+    from .runs.pack import pack
 
     r = pack(args.studies, args.out, weights=args.weights)
     mib = r["bytes"] / 2**20
@@ -169,7 +187,7 @@ def _cmd_pack(args) -> int:
 
 
 def _cmd_status(args) -> int:
-    from .monitor import find_studies, format_status
+    from .report.status import find_studies, format_status
 
     studies = find_studies(args.studies)
     while True:
@@ -205,13 +223,16 @@ def _cmd_book(args) -> int:
 def _add_params(s):
     s.add_argument("params", nargs="?", type=Path, help="a params file (flat YAML; base.yaml beside it is read first)")
     s.add_argument("--variant", help="one of the book's variants of this profile (cmnet, cmnet_printed, baseline, "
-                                     "…; cmnet/experiments.py): its study <profile>-<variant>")
+                                     "…; cmnet/variants.py): its study <profile>-<variant>")
     s.add_argument("--set", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .data.readers import DATASETS
+    from .config import CHOICES, DataConfig, PreprocessSettings
+    from .runs.layout import FINAL, LAST
+
+    d, pre = DataConfig(), PreprocessSettings()
 
     p = argparse.ArgumentParser(prog="cmnet", description="CMNet / MMNet micro-expression recognition: data, "
                                 "preprocessing, training and reports.")
@@ -221,29 +242,32 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("synth", help="write the SynthME dataset (CASME II layout)",
                        description="Generate SynthME, the built-in synthetic micro-expression dataset.")
     s.add_argument("--out", required=True, type=Path, help="folder to write into")
-    s.add_argument("--subjects", type=int, default=16, help="number of subjects (default 16)")
-    s.add_argument("--clips-per-subject", type=int, default=10, help="clips per subject (default 10)")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    s.add_argument("--size", type=int, default=128, help="frame side in pixels (default 128)")
-    s.add_argument("--difficulty", type=float, default=1.0, help=">1 harder (weaker motion, more nuisance)")
+    s.add_argument("--subjects", type=int, help=f"number of subjects (key synth_subjects; default {d.synth_subjects})")
+    s.add_argument("--clips-per-subject", type=int,
+                   help=f"clips per subject (key synth_clips_per_subject; default {d.synth_clips_per_subject})")
+    s.add_argument("--seed", type=int, help=f"random seed (key synth_seed; default {d.synth_seed})")
+    s.add_argument("--size", type=int, help=f"frame side in pixels (key synth_size; default {d.synth_size})")
+    s.add_argument("--difficulty", type=float, help=f">1 harder: weaker motion, more nuisance (key synth_difficulty; "
+                                                    f"default {d.synth_difficulty:g})")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=_cmd_synth)
 
     s = sub.add_parser("preprocess", help="crop, resize and normalise clips into the cache",
                        description="Read a dataset, report repairs and exclusions, and build its clip cache.")
-    s.add_argument("--dataset", required=True, choices=DATASETS)
+    s.add_argument("--dataset", required=True, choices=CHOICES["dataset"])
     s.add_argument("--root", type=Path, help="the dataset's folder")
     s.add_argument("--casme2-root", type=Path, help="megc2019 only")
     s.add_argument("--samm-root", type=Path, help="megc2019 only")
     s.add_argument("--smic-root", type=Path, help="megc2019 only")
-    s.add_argument("--layout", default="auto", choices=["auto", "raw", "cropped"], help="CASME II frame layout")
-    s.add_argument("--cache-dir", type=Path, default=Path("cache"), help="where cached clips go (default cache/)")
-    s.add_argument("--size", type=int, default=224, help="output frame side (default 224)")
-    s.add_argument("--frames", type=int, default=16, help="frames per clip after normalisation (default 16)")
-    s.add_argument("--detector", default="haar", choices=["haar", "face_alignment", "none"])
-    s.add_argument("--margin", type=float, default=0.15, help="widening of the face box (default 0.15)")
-    s.add_argument("--interpolation", default="flow", choices=["flow", "linear"], help="for clips shorter than N")
-    s.add_argument("--device", default="cpu", help="device for face_alignment")
+    s.add_argument("--layout", choices=CHOICES["layout"], help=f"CASME II frame layout (default {d.layout})")
+    s.add_argument("--cache-dir", type=Path, help=f"where cached clips go (default {d.cache_dir}/)")
+    s.add_argument("--size", type=int, help=f"output frame side (default {pre.size})")
+    s.add_argument("--frames", type=int, help=f"frames per clip after normalisation (default {pre.frames})")
+    s.add_argument("--detector", choices=CHOICES["detector"], help=f"face finder (default {pre.detector})")
+    s.add_argument("--margin", type=float, help=f"widening of the face box (default {pre.margin:g})")
+    s.add_argument("--interpolation", choices=CHOICES["interpolation"],
+                   help=f"for clips shorter than N (default {pre.interpolation})")
+    s.add_argument("--device", help="device for face_alignment (key device; default cpu)")
     s.add_argument("--on-error", default="report", choices=["report", "raise"],
                    help="a failing clip: report it and go on (default), or stop")
     s.add_argument("--rebuild", action="store_true", help="rebuild even if the cache is current")
@@ -278,9 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("predict", help="classify a folder of frames with a trained fold",
                        description="Class probabilities and the per-frame intensity curve of one clip.")
-    s.add_argument("checkpoint", type=Path, help="a fold's final.pt")
+    s.add_argument("checkpoint", type=Path, help=f"a fold's {FINAL}")
     s.add_argument("frames", type=Path, help="folder of the clip's frames (numbered file names)")
-    s.add_argument("--detector", choices=["haar", "face_alignment", "none"], help="default: the training config's")
+    s.add_argument("--detector", choices=CHOICES["detector"], help="default: the training config's")
     s.add_argument("--csv", type=Path, help="write the intensity curve here")
     s.add_argument("--figure", type=Path, help="the figure: frames, intensity curve and class probabilities "
                                                "(default prediction-<folder>.png in the current folder)")
@@ -293,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "unpacked (tar -xzf ARCHIVE -C runs/): tables and chapters, no retraining.")
     s.add_argument("studies", nargs="+", type=Path, help="study folders, e.g. runs/synthme-cmnet")
     s.add_argument("--out", required=True, type=Path, help="the archive to write (.tar.gz)")
-    s.add_argument("--weights", action="store_true", help="keep final.pt and last.pt")
+    s.add_argument("--weights", action="store_true", help=f"keep {FINAL} and {LAST}")
     s.set_defaults(fn=_cmd_pack)
 
     s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",

@@ -18,8 +18,6 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .preprocess.cache import PreprocessSettings
-
 
 @dataclass
 class DataConfig:
@@ -36,6 +34,18 @@ class DataConfig:
     synth_seed: int = 0  # SynthME: generator seed
     synth_size: int = 128  # SynthME: frame side on disk (px)
     synth_difficulty: float = 1.0  # SynthME: >1 harder
+
+
+@dataclass
+class PreprocessSettings:
+    size: int = 224  # output frame side (px); the paper's 224
+    frames: int = 16  # N after temporal normalisation
+    detector: str = "haar"  # "haar", "face_alignment" or "none" (already cropped)
+    margin: float = 0.15  # widening of the face box
+    interpolation: str = "flow"  # short clips: "flow" (optical flow) or "linear"
+    device: str = "cpu"  # for face_alignment (not a key of its own: train.device, cpu when auto)
+    pairs: bool = False  # also keep onset/apex candidates from the original sequence (set for pair models: MMNet)
+    pair_jitter: float = 0.0375  # candidates: onset..onset+j and apex−j..apex, j = ⌊jitter·(apex−onset)⌋
 
 
 @dataclass
@@ -126,8 +136,8 @@ class Config:
         return {f.name: f.default_factory().__class__ for f in fields(cls)}
 
     @classmethod
-    def key_index(cls) -> dict[str, tuple[str, dataclasses.Field]]:
-        """flat key → (section, field); ``device`` of the preprocessing is train.device."""
+    def key_index(cls) -> dict[str, tuple[str, dataclasses.Field, type]]:
+        """flat key → (section, field, its type); ``device`` of the preprocessing is train.device."""
         idx = {}
         for sec, typ in cls.sections().items():
             hints = typing.get_type_hints(typ)
@@ -155,11 +165,20 @@ class Config:
                 raise ConfigError(f"{source}: parameter {key!r} must be {RANGES[key][1]}, got {value!r}")
             setattr(getattr(cfg, sec), key, value)
         cfg.preprocess.device = "cpu" if cfg.train.device == "auto" else cfg.train.device
+        cfg.derive_pairs()
         return cfg
+
+    def derive_pairs(self) -> None:
+        """A pair model (MMNet) is trained on onset/apex candidates the cache keeps: ``pairs``
+        is set for it, so a fold's config.json records the cache it used."""
+        from .models import input_kind, list_models
+
+        if self.model.model in list_models():  # an unknown model is named by validate
+            self.preprocess.pairs = self.preprocess.pairs or input_kind(self.model.model) == "pair"
 
     def validate(self, source: str = "<config>") -> "Config":
         """The rules that tie keys together (each key's own range is checked as it is set);
-        one ConfigError line naming the keys. Returns self."""
+        one ConfigError line naming the keys; derives ``pairs``. Returns self."""
         from .models import list_models
 
         m, lo, pre = self.model, self.loss, self.preprocess
@@ -176,6 +195,7 @@ class Config:
             raise ConfigError(f"{source}: 'size' {pre.size} is too small for ice_depth {m.ice_depth}")
         if len(set(self.study.seeds)) != len(self.study.seeds):
             raise ConfigError(f"{source}: 'seeds' repeats a seed: {self.study.seeds}")
+        self.derive_pairs()
         return self
 
     def to_flat(self) -> dict:
@@ -184,6 +204,7 @@ class Config:
 
 class ConfigError(ValueError):
     pass
+
 
 
 # keys whose value is one of a few names (checked for profiles and overrides alike)
@@ -198,7 +219,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": ("sgd", "adamw"),
     "dataset": ("synthme", "casme2", "samm", "smic_hs", "megc2019"),
     "layout": ("auto", "raw", "cropped"),
-    "detector": ("haar", "face_alignment", "none"),
+    "detector": ("haar", "face_alignment", "none"),  # cmnet.preprocess.faces.DETECTORS
     "interpolation": ("flow", "linear"),
     "precision": ("auto", "bf16", "fp32"),
     "executor": ("local", "ray"),

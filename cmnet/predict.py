@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .augment import normalize
 from .config import Config
 from .data.validate import estimate_apex, image_problem
-from .models import model_input
-from .preprocess.cache import read_frame
-from .preprocess.faces import crop, make_detector, square_box
-from .preprocess.temporal import needed_indices, normalize_length
-from .train import build, model_input_of
+from .fold.augment import normalize
+from .fold.batches import ClipTransform
+from .io import problem, read_checksums
+from .models import model_from_config
+from .preprocess.clip import PreprocessError, crop_box, decode_crops, normalised_frames
+from .preprocess.faces import NoFaceError, make_detector
+from .runs.layout import FINAL
 
 
 def numbered_frames(folder: Path) -> list[Path]:
@@ -36,8 +37,6 @@ def numbered_frames(folder: Path) -> list[Path]:
 def load_final(checkpoint: str | Path) -> tuple[dict, Config, list[str]]:
     """A fold's final.pt: (state, config, classes); a file that is not one, or is damaged, is
     a ValueError naming it."""
-    from .runs import problem, read_checksums
-
     p = Path(checkpoint)
     if not p.is_file():
         raise FileNotFoundError(f"checkpoint {p} not found")
@@ -52,44 +51,34 @@ def load_final(checkpoint: str | Path) -> tuple[dict, Config, list[str]]:
         raise ValueError(f"{p}: not a checkpoint cmnet can read ({type(e).__name__}: {first})") from None
     if not isinstance(state, dict) or not {"model", "config", "classes"} <= set(state):
         held = sorted(state)[:8] if isinstance(state, dict) else type(state).__name__
-        raise ValueError(f"{p}: not a fold's final.pt (it holds {held}; a final.pt holds model, config and classes: "
-                         "runs/<name>/seed<k>/<fold>/final.pt)")
+        raise ValueError(f"{p}: not a fold's {FINAL} (it holds {held}; a {FINAL} holds model, config and classes: "
+                         f"runs/<name>/seed<k>/<fold>/{FINAL})")
     return state, Config.from_flat(json.loads(state["config"]), str(p)), list(state["classes"])
 
 
 def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | None = None) -> dict:
+    """Class probabilities and (CMNet) the per-frame intensity k of the clip in ``folder``, by
+    the fold whose final.pt is ``checkpoint``; the clip is prepared as its training clips were
+    (cmnet.preprocess.clip), the face box from the first frame."""
     state, cfg, classes = load_final(checkpoint)
     frames = numbered_frames(Path(folder))
     for p in frames:
         problem = image_problem(p)
         if problem:
             raise ValueError(f"{p}: {problem}")
-    det = make_detector(detector or cfg.preprocess.detector)
-    img0 = read_frame(frames[0])
-    face = det(img0)
-    if face is None:
-        raise ValueError(f"{folder}: no face found in the first frame {frames[0].name}")
-    box = square_box(face, cfg.preprocess.margin)
-    need = needed_indices(len(frames), cfg.preprocess.frames)
-    import cv2
-
-    pair = model_input(cfg.model.model) == "pair"
-    if pair:  # onset = the first frame, apex = the frame farthest from it (no annotation here)
-        need = [0, estimate_apex(frames)]
-    raw = {i: read_frame(frames[i]) for i in need}
-    first = img0.shape[:2]
-    for i, img in raw.items():
-        if img.shape[:2] != first:
-            raise ValueError(f"{frames[i]}: {img.shape[1]}×{img.shape[0]} px, but the first frame {frames[0].name} is "
-                             f"{first[1]}×{first[0]}: a clip's frames must all have one size")
-    dec = {i: cv2.cvtColor(crop(img, box, cfg.preprocess.size), cv2.COLOR_BGR2RGB) for i, img in raw.items()}
-    if pair:
-        seq = np.stack([dec[i] for i in need])
-    else:
-        seq, _, _ = normalize_length([dec.get(i) for i in range(len(frames))], 0, cfg.preprocess.frames,
-                                     cfg.preprocess.interpolation)
+    pre, transform = cfg.preprocess, ClipTransform.from_config(cfg)
+    try:
+        box = crop_box(frames, [0], make_detector(detector or pre.detector), pre.margin, str(folder))
+        if transform.pair:  # onset = the first frame, apex = the frame farthest from it (no annotation here)
+            need = [0, estimate_apex(frames)]
+            dec = decode_crops(frames, need, box, pre.size)
+            seq = np.stack([dec[i] for i in need])
+        else:
+            seq = normalised_frames(frames, box, pre, 0)[0]
+    except (NoFaceError, PreprocessError) as e:
+        raise ValueError(str(e)) from None
     cfg.train.device, cfg.train.channels_last = "cpu", False
-    model, crit, _, _ = build(cfg, len(classes), torch.device("cpu"))
+    model = model_from_config(cfg, len(classes))
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as e:
@@ -99,7 +88,7 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | N
     model.eval()
     x = torch.from_numpy(np.ascontiguousarray(seq)).permute(0, 3, 1, 2).float().div(255)[None]
     with torch.no_grad():
-        out = model(normalize(model_input_of(x, cfg)))
+        out = model(normalize(transform.encoder_input(x)))
     probs = out.logits.softmax(-1)[0].tolist()
     return {"probs": dict(zip(classes, probs)), "k": None if out.k is None else out.k[0].tolist(),
             "n_frames": len(frames), "frames": seq, "model": cfg.model.model}

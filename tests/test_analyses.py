@@ -1,4 +1,4 @@
-"""cmnet.analyses on hand-made studies (no training), each against a plain loop or scipy."""
+"""cmnet.report.analyses on hand-made studies (no training), each against a plain loop or scipy."""
 
 import io
 import json
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cmnet import analyses, results
-from cmnet.runs import write_bytes, write_text
+from cmnet.report import analyses, stats as cstats
+from cmnet.io import write_bytes, write_text
 
 SEEDS, FOLDS, EPOCHS = (0, 2), ("subA", "subB", "subC"), 5
 CLASSES = ["negative", "positive", "surprise"]
@@ -153,10 +153,9 @@ def test_rho_by_amplitude_needs_the_amplitudes(tmp_path):
 def test_paired_delta_against_a_loop_and_scipy(tmp_path):
     _study(tmp_path / "a", seed_base=1)
     _study(tmp_path / "b", seed_base=2)
-    m = analyses.paired_folds(tmp_path / "a", tmp_path / "b", "uf1")
+    m = cstats.paired_folds(tmp_path / "a", tmp_path / "b", "uf1")
     assert len(m) == len(SEEDS) * len(FOLDS)
-    assert analyses.paired_delta is results.paired_delta  # computed in cmnet.results, named in both
-    got = analyses.paired_delta(tmp_path / "a", tmp_path / "b", "uf1", n_boot=2000, seed=7)
+    got = cstats.paired_delta(tmp_path / "a", tmp_path / "b", "uf1", n_boot=2000, seed=7)
     d = m["diff"].to_numpy()
     rng = np.random.default_rng(7)
     idx = rng.integers(0, len(d), size=(2000, len(d)))
@@ -170,27 +169,27 @@ def test_paired_delta_against_a_loop_and_scipy(tmp_path):
     assert got["p_value"] == pytest.approx(stats.wilcoxon(d).pvalue)
     assert got["distinguishable"] == (got["ci_low"] > 0 or got["ci_high"] < 0)
     a, b = tmp_path / "a", tmp_path / "b"  # the bootstrap's default seed is 0 (and the seed matters)
-    assert analyses.paired_delta(a, b, "uf1") == analyses.paired_delta(a, b, "uf1", seed=0)
-    assert analyses.paired_delta(a, b, "uf1")["ci_low"] != analyses.paired_delta(a, b, "uf1", seed=1)["ci_low"]
+    assert cstats.paired_delta(a, b, "uf1") == cstats.paired_delta(a, b, "uf1", seed=0)
+    assert cstats.paired_delta(a, b, "uf1")["ci_low"] != cstats.paired_delta(a, b, "uf1", seed=1)["ci_low"]
 
 
 def test_a_constant_shift_is_distinguishable_and_no_difference_is_not(tmp_path):
     _study(tmp_path / "a", seed_base=3)
     _study(tmp_path / "b", seed_base=3, shift=-0.05)  # the same folds, every metric 0.05 lower
-    up = analyses.paired_delta(tmp_path / "a", tmp_path / "b", "accuracy")
+    up = cstats.paired_delta(tmp_path / "a", tmp_path / "b", "accuracy")
     assert up["mean"] == pytest.approx(0.05) and up["ci_low"] == pytest.approx(0.05) and up["distinguishable"]
-    same = analyses.paired_delta(tmp_path / "a", tmp_path / "a", "accuracy")
+    same = cstats.paired_delta(tmp_path / "a", tmp_path / "a", "accuracy")
     assert same["mean"] == 0 and same["p_value"] == 1.0 and not same["distinguishable"]
     _study(tmp_path / "c", seed_base=3)
     for p in (tmp_path / "c").glob("seed2"):
         import shutil
 
         shutil.rmtree(p)
-    assert len(analyses.paired_folds(tmp_path / "a", tmp_path / "c")) == len(FOLDS)  # only the pairs both have
+    assert len(cstats.paired_folds(tmp_path / "a", tmp_path / "c")) == len(FOLDS)  # only the pairs both have
 
 
 def test_with_deltas_adds_the_paired_differences_to_a_table(tmp_path):
-    from cmnet.experiments import with_deltas
+    from cmnet.report.paper import with_deltas
 
     for name, base, shift in (("ref", 4, 0.0), ("low", 4, -0.1), ("other", 5, 0.0)):
         _study(tmp_path / name, seed_base=base, shift=shift)
@@ -199,7 +198,7 @@ def test_with_deltas_adds_the_paired_differences_to_a_table(tmp_path):
     assert list(t.columns) == ["x", "Δ acc vs A (folds)", "p (acc)", "Δ UF1 vs A (folds)", "p (UF1)"]
     assert t.loc["A", "Δ acc vs A (folds)"] == "—" and np.isnan(t.loc["A", "p (acc)"])
     assert t.loc["B", "Δ UF1 vs A (folds)"] == "-10.0 [-10.0, -10.0]"  # every pair exactly 0.1 lower
-    d = analyses.paired_delta(runs["C"], runs["A"], "accuracy")
+    d = cstats.paired_delta(runs["C"], runs["A"], "accuracy")
     assert t.loc["C", "Δ acc vs A (folds)"] == f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
     assert t.loc["C", "p (acc)"] == round(d["p_value"], 3)
 
@@ -217,25 +216,25 @@ def test_the_analyses_name_what_they_return(tmp_path):
     r = analyses.rho_truth_summary(tmp_path / "a")
     assert list(r.columns) == ["group", "clips", "clips_without_rho", "rho_mean", "ci_low", "ci_high", "seeds", "per_seed"]
     assert r.seeds.tolist() == [2]
-    m = analyses.paired_folds(tmp_path / "b", tmp_path / "a", "accuracy")
+    m = cstats.paired_folds(tmp_path / "b", tmp_path / "a", "accuracy")
     assert list(m.index) == list(range(6)) and list(m.columns) == ["seed", "fold", "a", "b", "diff"]
-    d = analyses.paired_delta(tmp_path / "b", tmp_path / "a", "accuracy")
+    d = cstats.paired_delta(tmp_path / "b", tmp_path / "a", "accuracy")
     assert d["metric"] == "accuracy" and d["pairs"] == 6 and d["mean"] == pytest.approx(0.2 / 6)
     # five zero differences are dropped (zero_method "wilcox"): one positive difference left
     assert d["wilcoxon_statistic"] == 0.0 and d["p_value"] == pytest.approx(stats.wilcoxon([0.2]).pvalue)
-    assert d == analyses.paired_delta(tmp_path / "b", tmp_path / "a", "accuracy", seed=0)  # the default seed
-    same = analyses.paired_delta(tmp_path / "a", tmp_path / "a", "uf1")
+    assert d == cstats.paired_delta(tmp_path / "b", tmp_path / "a", "accuracy", seed=0)  # the default seed
+    same = cstats.paired_delta(tmp_path / "a", tmp_path / "a", "uf1")
     assert (same["wilcoxon_statistic"], same["p_value"]) == (0.0, 1.0)
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match=f"^no finished folds under {tmp_path / 'empty'}$"):
-        analyses.paired_folds(tmp_path / "a", tmp_path / "empty")
+        cstats.paired_folds(tmp_path / "a", tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match=f"^no finished folds under {tmp_path / 'empty'}$"):
-        analyses.paired_folds(tmp_path / "empty", tmp_path / "a")
+        cstats.paired_folds(tmp_path / "empty", tmp_path / "a")
 
 
 def test_order_claims_over_seeds_and_over_fold_pairs(tmp_path):
-    from cmnet.claims import ORDER_CLAIMS, order_claims
-    from cmnet.results import paired_difference
+    from cmnet.report.claims import ORDER_CLAIMS, order_claims
+    from cmnet.report.stats import paired_difference
 
     _study(tmp_path / "better", seed_base=8, shift=0.1)  # the same folds, every metric 0.1 higher
     _study(tmp_path / "worse", seed_base=8)

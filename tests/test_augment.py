@@ -2,14 +2,15 @@
 
 import torch
 
-from cmnet.augment import augment_views, color_jitter, gaussian_blur, normalize, random_affine, random_grayscale
+from cmnet.fold.augment import augment_views, color_jitter, gaussian_blur, normalize, random_affine, random_grayscale
 from cmnet.config import TrainConfig
 
 
 def test_views_stay_in_range_and_differ_per_frame():
     g = torch.Generator().manual_seed(0)
     x = torch.rand(1, 3, 16, 16).expand(8, 3, 16, 16).contiguous()  # eight copies of one frame
-    y = augment_views(x, TrainConfig(), g)
+    t = TrainConfig()
+    y = augment_views(x, t.color_jitter, t.grayscale_p, t.blur_sigma, t.blur_p, g)
     assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
     diffs = [(y[i] - y[0]).abs().mean() for i in range(1, 8)]
     assert min(diffs) > 1e-3  # each frame got its own parameters

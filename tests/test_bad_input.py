@@ -16,9 +16,9 @@ from cmnet.cli import main
 from cmnet.data import DatasetError, read_casme2
 from cmnet.data.splits import Fold
 from cmnet.predict import load_final, predict_folder
-from cmnet.prepare import prepare_cache
-from cmnet.preprocess.cache import read_frame
-from cmnet.train import run_fold
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.preprocess.clip import read_frame
+from cmnet.fold.run import run_fold
 
 from test_training import tiny
 

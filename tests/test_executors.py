@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 import ray  # a dependency (pyproject.toml): `make test` runs these with a real Ray instance
 
-from cmnet.study import StudyError, run_studies, run_study
+from cmnet.study.plan import StudyError
+from cmnet.study.run import run_studies, run_study
 
 from test_training import tiny
 

@@ -10,17 +10,17 @@ import textwrap
 import pandas as pd
 import pytest
 
-from cmnet import runs as rundir
-from cmnet.prepare import prepare_cache
-from cmnet.study import run_study
+from cmnet import io as rundir
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.study.run import run_study
 
 from test_training import ROOT, tiny
 
 _KILLER = textwrap.dedent("""
     import json, os, signal, sys
-    import cmnet.runs as A, cmnet.train as T
+    import cmnet.io as A, cmnet.fold.run as T
     from cmnet.config import Config
-    from cmnet.study import run_study
+    from cmnet.study.run import run_study
 
     point, flat = sys.argv[1], json.loads(sys.argv[2])
     seen = {"n": 0}
@@ -28,7 +28,7 @@ _KILLER = textwrap.dedent("""
     def die():
         os.kill(os.getpid(), signal.SIGKILL)
 
-    real_write, real_eval = A._write_all, T._evaluate
+    real_write, real_eval = A._write_all, T.evaluate
 
     def write_all(fd, data):
         path = os.readlink(f"/proc/self/fd/{fd}")
@@ -50,7 +50,7 @@ _KILLER = textwrap.dedent("""
             die()
         return real_eval(*a, **k)
 
-    A._write_all, T._evaluate = write_all, evaluate
+    A._write_all, T.evaluate = write_all, evaluate
     run_study(Config.from_flat(flat, "test"), progress=False)
 """)
 

@@ -8,9 +8,10 @@ import torch
 
 from cmnet.config import Config
 from cmnet.data.splits import loso_folds
-from cmnet.experiments import BASELINE, REPAIRS
-from cmnet.prepare import prepare_cache
-from cmnet.train import build, epoch_seed, evaluate, load_batch, train_step
+from cmnet.variants import BASELINE, REPAIRS
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.fold.evaluate import evaluate
+from cmnet.fold.loop import build, epoch_seed, train_step
 
 GUARDS = {  # name → (overrides, full-batch steps)
     "cmnet (repaired)": (REPAIRS | {"lr": 0.05}, 40),
@@ -40,16 +41,15 @@ def test_model_fits_its_training_clips(tiny_data, name):
     train_idx = np.asarray(fold.train)  # 8 clips of two subjects
     torch.manual_seed(0)
     dev = torch.device("cpu")
-    model, crit, opt, _ = build(cfg, len(classes), dev)
-    pair = name == "mmnet"
+    kit = build(cfg, len(classes), dev)
     y = torch.tensor([classes.index(lab) for lab in cache.labels[train_idx]])
     apex = torch.as_tensor(cache.apex[train_idx])
     losses = []
     for epoch in range(steps):
         gen = torch.Generator().manual_seed(epoch_seed(0, epoch))
-        x = load_batch(cache, train_idx, dev, cfg.train.channels_last, pair, gen)
-        loss, parts, _ = train_step(model, crit, opt, x, y, apex, cfg, lambda: torch.autocast("cpu", enabled=False), gen)
+        x = kit.transform.load(cache, train_idx, dev, gen)
+        loss, parts, _ = train_step(kit, kit.model, x, y, apex, gen)
         losses.append(float(parts["ce"].detach()))
-    ev = evaluate(model, crit, cache, train_idx, classes, cfg, dev, lambda: torch.autocast("cpu", enabled=False), 0)
+    ev = evaluate(kit, cache, train_idx, classes, 0)
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5]), f"{name}: cross-entropy {losses[:3]} → {losses[-3:]}"
     assert ev["metrics"]["accuracy"] >= 0.9, f"{name} fits only {ev['metrics']['accuracy']:.2f} of its training clips"

@@ -10,9 +10,10 @@ import torch
 from cmnet.config import Config
 from cmnet.data.splits import loso_folds
 from cmnet.models import create_model
-from cmnet.prepare import prepare_cache
-from cmnet.preprocess.cache import PAIR_MAX, pair_candidates
-from cmnet.train import load_batch, run_fold
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.preprocess.clip import pair_candidates, PAIR_MAX
+from cmnet.fold.batches import load_batch
+from cmnet.fold.run import run_fold
 
 
 @pytest.mark.parametrize("classes", [3, 5])

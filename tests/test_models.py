@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from cmnet.losses import CMNetLoss
-from cmnet.models import create_model, list_models, model_input
+from cmnet.models import create_model, list_models, input_kind
 
 INTENSITY_MODELS = {"cmnet"}
 
@@ -29,7 +29,7 @@ def test_registry():
 @pytest.mark.parametrize("size", [32, 48])
 def test_shapes_loss_and_gradients(name, size):
     torch.manual_seed(0)
-    pair = model_input(name) == "pair"
+    pair = input_kind(name) == "pair"
     n = 2 if pair else 4
     model = create_model(name, num_classes=5, **({"image_size": size} if pair else {}))
     crit = _loss_for(name, n)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cmnet.cli import main
-from cmnet.monitor import ScalarLog, find_studies, format_status, study_status
+from cmnet.fold.scalars import ScalarLog
+from cmnet.report.status import find_studies, format_status, study_status
 
 
 def _fold(root, seed, fold, epochs_done, epochs=4, seconds=10.0, done=False, failed=False, age=0.0, torn=False):
@@ -76,7 +77,7 @@ def _scalars(folder, tag):
 def test_tensorboard_scalars_of_a_fold_equal_its_metrics(tmp_path):
     from test_training import _fold as fold_of, tiny
 
-    from cmnet.train import run_fold
+    from cmnet.fold.run import run_fold
 
     cfg = tiny(tmp_path, epochs=3)
     cache, classes, fold = fold_of(cfg)
@@ -111,7 +112,7 @@ def test_prediction_figure_shows_the_predicted_class_and_k():
     import matplotlib
 
     matplotlib.use("Agg")
-    from cmnet.plots import prediction_figure
+    from cmnet.report.plots import prediction_figure
 
     frames = np.zeros((16, 8, 8, 3), np.uint8)
     probs = {"disgust": 0.1, "happiness": 0.6, "others": 0.3}
@@ -133,11 +134,11 @@ def test_a_folds_lock_decides_running_or_stopped_on_its_machine(tmp_path):
     import subprocess
     import sys
 
-    from cmnet.monitor import fold_status
-    from cmnet.runs import StudyLock
+    from cmnet.report.status import fold_status
+    from cmnet.runs.lock import FolderLock
 
     quiet = _fold(tmp_path, 0, "sub01", 2, age=3600)
-    with StudyLock(quiet, "fold"):
+    with FolderLock(quiet, "fold"):
         assert fold_status(quiet)["state"] == "running"
     assert fold_status(quiet)["state"] == "stopped"  # released, untouched: the file times decide
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)

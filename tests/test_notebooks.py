@@ -150,7 +150,7 @@ def test_publish_replaces_the_committed_chapters_and_tables(tmp_path):
 
 
 def test_paper_table1_is_in_the_papers_order():
-    from cmnet.experiments import paper_numbers, paper_table1
+    from cmnet.report.paper import paper_numbers, paper_table1
 
     t = paper_table1(paper_numbers(ROOT / "results" / "paper_numbers.csv"))
     assert list(t.columns) == [("CASME II", "Acc"), ("CASME II", "F1"), ("SAMM", "Acc"), ("SAMM", "F1"),
@@ -168,7 +168,7 @@ def test_headline_and_intro(tmp_path):
 
 
 def test_side_by_side_puts_the_papers_columns_in_its_order():
-    from cmnet.experiments import paper_numbers, side_by_side
+    from cmnet.report.paper import paper_numbers, side_by_side
 
     stat = {"mean": 0.5, "std": 0.1, "ci_low": 0.3, "ci_high": 0.7, "n": 3}
     summary = {"summary": {k: stat for k in ("pooled_accuracy", "pooled_uf1", "pooled_f1_paper", "fold_mean_accuracy",

@@ -19,7 +19,8 @@ def test_supported_pythons_are_3_11_to_3_13():
 
 
 def test_environment_yml_pins_the_same_set():
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = meta["dependencies"] + meta["optional-dependencies"]["test"]  # the test extra too: make test runs there
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert sorted(p for p in pip if p != "-e .") == sorted(deps)

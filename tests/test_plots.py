@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
-from cmnet.plots import intensity_comparison  # noqa: E402
+from cmnet.report.plots import intensity_comparison  # noqa: E402
 
 
 def test_figure5_draws_every_curve_in_its_own_colour():

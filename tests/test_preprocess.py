@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from cmnet.data import read_casme2
-from cmnet.preprocess import PreprocessSettings, make_detector, normalize_length, preprocess
+from cmnet.config import PreprocessSettings
+from cmnet.preprocess import make_detector, normalize_length, preprocess
 from cmnet.preprocess.faces import Face, crop, square_box
 from cmnet.preprocess.temporal import interpolate, needed_indices, positions
 

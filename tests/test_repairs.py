@@ -9,13 +9,13 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from cmnet.augment import blur_sigma_px
+from cmnet.fold.augment import blur_sigma_px
 from cmnet.config import Config, ConfigError
-from cmnet.diagnostics import shortcut_stats
-from cmnet.inputs import encoder_input
+from cmnet.fold.diagnostics import shortcut_stats
+from cmnet.fold.batches import encoder_input
 from cmnet.losses import TendencyPrototype, intensity_distillation_loss, sample_negatives, wrst_loss
 from cmnet.models import create_model
-from cmnet.results import seed_interval
+from cmnet.report.stats import seed_interval
 from test_distillation import _loop_lid
 
 
@@ -169,10 +169,13 @@ def test_k_init_prototype_starts_inside_the_prototype_and_wrst_has_a_gradient():
 
 
 def test_blur_sigma_relative_to_frame_size():
-    cfg = Config.from_flat({"blur_sigma": 1.5}, "t").train
-    assert blur_sigma_px(cfg, 32) == 1.5
-    cfg.blur_relative = True
-    assert blur_sigma_px(cfg, 224) == pytest.approx(1.5) and blur_sigma_px(cfg, 32) == pytest.approx(1.5 * 32 / 224)
+    assert blur_sigma_px(1.5, False, 32) == 1.5
+    assert blur_sigma_px(1.5, True, 224) == pytest.approx(1.5) and blur_sigma_px(1.5, True, 32) == pytest.approx(1.5 * 32 / 224)
+    from cmnet.fold.batches import ClipTransform
+
+    cfg = Config.from_flat({"blur_sigma": 1.5, "blur_relative": True}, "t")
+    t = ClipTransform.from_config(cfg)  # the views read both keys
+    assert (t.blur_sigma, t.blur_relative) == (1.5, True)
 
 
 @pytest.mark.parametrize("key,value", [("input", "flow"), ("negatives", "views"), ("ice_bn", "none"),
@@ -202,7 +205,7 @@ def test_variants_printed_and_repaired_and_fair_baseline():
     import argparse
 
     from cmnet.cli import _config
-    from cmnet.experiments import PRINTED, REPAIRS, VARIANTS, variant_config
+    from cmnet.variants import PRINTED, REPAIRS, variant_config, VARIANTS
 
     root = __import__("pathlib").Path(__file__).resolve().parents[1] / "params"
     rep = variant_config("cpu", "cmnet", params_dir=root).to_flat()
@@ -227,7 +230,7 @@ def test_variant_bars_draws_mean_interval_and_seeds():
     import matplotlib
 
     matplotlib.use("Agg")
-    from cmnet.plots import variant_bars
+    from cmnet.report.plots import variant_bars
 
     def summ(vals):
         return {"summary": {"pooled_accuracy": seed_interval(vals)}, "seeds": [{"pooled_accuracy": v} for v in vals]}

@@ -1,4 +1,4 @@
-"""cmnet.results on a hand-made study folder (no training): every reader and summary against
+"""cmnet.report.tables on a hand-made study folder (no training): every reader and summary against
 a plain loop over the same files, or scipy.
 
 The folder: seeds 0 and 2 (not 0 and 1: a reader that numbers seeds by position would
@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cmnet import results
-from cmnet.runs import write_bytes, write_text
+from cmnet.report import stats as cstats, tables
+from cmnet.runs import layout
+from cmnet.io import write_bytes, write_text
 from cmnet.metrics import all_metrics
 
 CLASSES = ["surprise", "negative", "positive"]  # not in sorted order: tables keep this order
@@ -80,16 +81,16 @@ def study(tmp_path):
 
 def test_read_folds_and_predictions_skip_the_unfinished_fold(study):
     root, data = study
-    folds = results.read_folds(root)
+    folds = tables.read_folds(root)
     assert sorted(zip(folds.seed, folds.fold)) == [(s, f) for s in SEEDS for f in FOLDS]
-    preds = results.read_predictions(root)
+    preds = layout.read_predictions(root)
     assert len(preds) == sum(len(v["labels"]) for v in data.values())
     assert set(preds.seed) == set(SEEDS) and "subC" not in set(preds.subject)
 
 
 def test_summarize_against_a_plain_loop(study):
     root, data = study
-    s = results.summarize(root, CLASSES)
+    s = tables.summarize(root, CLASSES)
     assert s["n_seeds"] == 2 and [r["seed"] for r in s["seeds"]] == list(SEEDS)
     for row in s["seeds"]:
         seed = row["seed"]
@@ -106,22 +107,22 @@ def test_summarize_against_a_plain_loop(study):
         for a, b in zip(v["labels"], v["preds"]):
             cm[a, b] += 1
     assert s["confusion"] == cm.tolist()
-    table = results.summary_table(s)
-    assert list(table.metric) == list(results.METRICS)
+    table = tables.summary_table(s)
+    assert list(table.metric) == list(tables.METRICS)
     m = s["summary"]["pooled_accuracy"]
     assert table.loc[0, "pooled over folds"] == f"{m['mean']:.4f} ± {m['std']:.4f}"
-    ct = results.confusion_table(s)
+    ct = tables.confusion_table(s)
     assert list(ct.index) == [f"true {c}" for c in CLASSES] and ct.to_numpy().tolist() == cm.tolist()
 
 
 def test_summarize_of_an_empty_folder_names_it(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"^no finished folds under {tmp_path}$"):
-        results.summarize(tmp_path, CLASSES)
+        tables.summarize(tmp_path, CLASSES)
 
 
 def test_read_intensity_concatenates_in_seed_then_fold_order(study):
     root, data = study
-    rec = results.read_intensity(root)
+    rec = layout.read_intensity(root)
     order = [(s, f) for s in SEEDS for f in FOLDS]
     for key in ("k", "q", "q_mean", "q_std", "truth", "apex"):
         np.testing.assert_array_equal(rec[key], np.concatenate([data[o][key] for o in order]))
@@ -135,10 +136,10 @@ def test_intensity_agreement_equals_scipy_per_clip(study):
     import warnings
 
     root, _ = study
-    rec = results.read_intensity(root)
+    rec = layout.read_intensity(root)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        got = results.intensity_agreement(root)
+        got = tables.intensity_agreement(root)
     assert len(got) == len(rec["keys"])
     for i in range(len(rec["keys"])):
         k, t, qm = rec["k"][i], rec["truth"][i], rec["q_mean"][i]
@@ -160,15 +161,15 @@ def test_intensity_agreement_equals_scipy_per_clip(study):
 
 def test_read_intensity_without_files_names_the_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match=rf"^no intensity.npz under {tmp_path} \(a model without"):
-        results.read_intensity(tmp_path)
+        layout.read_intensity(tmp_path)
 
 
 def test_read_metrics_and_learning_summary_against_a_loop(study):
     root, data = study
-    m = results.read_metrics(root)
+    m = tables.read_metrics(root)
     assert len(m) == 3 * len(SEEDS) * len(FOLDS) and "subC" not in set(m.fold)
     assert sorted(set(zip(m.seed, m.fold))) == [(s, f) for s in SEEDS for f in FOLDS]
-    got = results.learning_summary(root)
+    got = tables.learning_summary(root)
     first = [data[o]["epochs"][0] for o in data]
     last = [data[o]["epochs"][-1] for o in data]
     want = {"epochs": 3, "folds×seeds": 4,
@@ -190,16 +191,16 @@ def test_learning_summary_without_train_ce_and_of_an_empty_folder(study, tmp_pat
             p = root / f"seed{seed}" / fold / "metrics.jsonl"
             rows = [{k: v for k, v in json.loads(line).items() if k != "train_ce"} for line in p.read_text().splitlines()]
             write_text(p, "".join(json.dumps(r) + "\n" for r in rows))
-    got = results.learning_summary(root)
+    got = tables.learning_summary(root)
     assert "train_ce first" not in got and "train_loss first" in got
     empty = tmp_path_factory.mktemp("empty")
     with pytest.raises(FileNotFoundError, match=f"^no finished folds under {empty}$"):
-        results.learning_summary(empty)
+        tables.learning_summary(empty)
 
 
 def test_read_diagnostics_skips_the_unfinished_fold(study):
     root, data = study
-    d = results.read_diagnostics(root)
+    d = tables.read_diagnostics(root)
     assert sorted(zip(d.seed, d.fold)) == [(s, f) for s in SEEDS for f in FOLDS]
     for _, row in d.iterrows():
         assert row["cos_own"] == pytest.approx(data[row["seed"], row["fold"]]["diag"]["cos_own"])
@@ -212,28 +213,28 @@ def test_paired_difference_pairs_by_seed_and_equals_scipy():
 
     a = summary({0: 0.50, 1: 0.42, 2: 0.61, 5: 0.9})
     b = summary({2: 0.40, 0: 0.45, 1: 0.44, 3: 0.1})  # other order; seeds 3 and 5 unpaired
-    assert results.per_seed_values(a) == {0: 0.50, 1: 0.42, 2: 0.61, 5: 0.9}
-    assert results.per_seed_values(a, "fold_mean_uf1")[2] == pytest.approx(0.305)
-    d = results.paired_difference(a, b)
+    assert cstats.per_seed_values(a) == {0: 0.50, 1: 0.42, 2: 0.61, 5: 0.9}
+    assert cstats.per_seed_values(a, "fold_mean_uf1")[2] == pytest.approx(0.305)
+    d = cstats.paired_difference(a, b)
     diffs = [0.50 - 0.45, 0.42 - 0.44, 0.61 - 0.40]
     lo, hi = stats.t.interval(0.95, 2, loc=np.mean(diffs), scale=stats.sem(diffs))
     assert d["seeds"] == [0, 1, 2]
     assert d["mean"] == pytest.approx(np.mean(diffs)) and d["std"] == pytest.approx(np.std(diffs, ddof=1))
     assert (d["ci_low"], d["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
-    d2 = results.paired_difference(a, b, "fold_mean_uf1")
+    d2 = cstats.paired_difference(a, b, "fold_mean_uf1")
     assert d2["mean"] == pytest.approx(np.mean(diffs) / 2)
     with pytest.raises(ValueError, match="^the two studies share no seed$"):
-        results.paired_difference(summary({0: 0.1}), summary({1: 0.2}))
+        cstats.paired_difference(summary({0: 0.1}), summary({1: 0.2}))
 
 
 def test_seed_interval_at_another_level():
     vals = [0.3, 0.5, 0.45, 0.6]
-    s = results.seed_interval(vals, level=0.8)
+    s = cstats.seed_interval(vals, level=0.8)
     lo, hi = stats.t.interval(0.8, 3, loc=np.mean(vals), scale=stats.sem(vals))
     assert (s["ci_low"], s["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
     for bad in ([], [[0.1, 0.2]], [0.1, np.inf]):
         with pytest.raises(ValueError):
-            results.seed_interval(bad)
+            cstats.seed_interval(bad)
 
 
 def test_summary_table_of_one_seed_has_no_spread(study):
@@ -241,26 +242,26 @@ def test_summary_table_of_one_seed_has_no_spread(study):
     import shutil
 
     shutil.rmtree(root / "seed2")
-    s = results.summarize(root, CLASSES)
+    s = tables.summarize(root, CLASSES)
     assert s["n_seeds"] == 1
-    table = results.summary_table(s)
+    table = tables.summary_table(s)
     assert "±" not in "".join(table["pooled over folds"])
     assert isinstance(table, pd.DataFrame)
 
 
 def test_read_predictions_columns_and_index(study):
     root, data = study
-    preds = results.read_predictions(root)
+    preds = layout.read_predictions(root)
     assert list(preds.columns) == ["seed", "key", "subject", "label", "pred"] + [f"p_{c}" for c in CLASSES]
     assert preds.index.tolist() == list(range(len(preds)))
-    assert results.read_predictions(root / "nothing").empty
+    assert layout.read_predictions(root / "nothing").empty
 
 
 def test_tables_name_their_rows_and_columns(study):
     root, _ = study
-    s = results.summarize(root, CLASSES)
-    assert list(results.summary_table(s).columns) == ["metric", "mean over folds", "pooled over folds"]
-    ct = results.confusion_table(s)
+    s = tables.summarize(root, CLASSES)
+    assert list(tables.summary_table(s).columns) == ["metric", "mean over folds", "pooled over folds"]
+    ct = tables.confusion_table(s)
     assert list(ct.columns) == [f"pred {c}" for c in CLASSES] and list(ct.index) == [f"true {c}" for c in CLASSES]
 
 
@@ -272,17 +273,17 @@ def test_summarize_scores_against_the_study_classes(tmp_path):
     data["labels"], data["preds"] = np.array([1, 1, 2]), np.array([1, 2, 2])
     data["extra_rows"] = ["subA/x,subA,negative,contempt,0.2,0.3,0.5"]
     _write_fold(tmp_path / "seed0" / "subA", 0, "subA", data)
-    s = results.summarize(tmp_path, CLASSES)
+    s = tables.summarize(tmp_path, CLASSES)
     y = ["negative", "negative", "positive", "negative"]
     p = ["negative", "positive", "positive", "contempt"]
     want = all_metrics(y, p, labels=CLASSES)
     assert want["uf1"] != pytest.approx(all_metrics(y, p)["uf1"])  # the labels matter here
-    for m in results.METRICS:
+    for m in tables.METRICS:
         assert s["seeds"][0][f"pooled_{m}"] == pytest.approx(want[m]), m
     assert s["confusion"] == [[0, 0, 0], [0, 1, 1], [0, 0, 1]]
 
 
 def test_seed_interval_of_one_value_and_bad_input():
-    assert results.seed_interval([0.4]) == {"mean": 0.4, "std": 0.0, "ci_low": 0.4, "ci_high": 0.4, "n": 1}
+    assert cstats.seed_interval([0.4]) == {"mean": 0.4, "std": 0.0, "ci_low": 0.4, "ci_high": 0.4, "n": 1}
     with pytest.raises(ValueError, match=r"^seed_interval needs a non-empty vector of finite values, got \[\]$"):
-        results.seed_interval([])
+        cstats.seed_interval([])

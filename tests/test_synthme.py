@@ -113,3 +113,33 @@ def test_cli_synth_and_preprocess(tmp_path, capsys):
     assert "CASME2_RAW_selected" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["synth", "--help"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["synth", "--size", "0"], r"^error: cmnet synth --size: parameter 'synth_size' must be ≥ 64, got 0$"),
+    (["synth", "--difficulty", "nan"], r"^error: cmnet synth --difficulty: parameter 'synth_difficulty' must be > 0, "
+                                       r"got nan$"),
+    (["synth", "--subjects", "0"], r"^error: cmnet synth --subjects: parameter 'synth_subjects' must be ≥ 1, got 0$"),
+    (["preprocess", "--dataset", "synthme", "--frames", "1"],
+     r"^error: cmnet preprocess --frames: parameter 'frames' must be ≥ 2, got 1$"),
+    (["preprocess", "--dataset", "synthme", "--margin", "-5"],
+     r"^error: cmnet preprocess --margin: parameter 'margin' must be ≥ 0, got -5.0$"),
+    (["preprocess", "--dataset", "synthme", "--size", "0"],
+     r"^error: cmnet preprocess --size: parameter 'size' must be ≥ 32, got 0$"),
+])
+def test_synth_and_preprocess_flags_are_checked_as_configuration_keys(tmp_path, capsys, argv, message):
+    """`cmnet synth` and `cmnet preprocess` read their flags through cmnet.config: a value out of
+    its key's range is one line naming the flag and the key, and nothing is written."""
+    out = ["--out", str(tmp_path / "d")] if argv[0] == "synth" else ["--root", str(tmp_path / "d"),
+                                                                     "--cache-dir", str(tmp_path / "c")]
+    assert main(argv + out + ["--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and __import__("re").match(message, err), err
+    assert not (tmp_path / "d").exists() and not (tmp_path / "c").exists()
+
+
+def test_the_detectors_are_the_configurations_choices():
+    from cmnet.config import CHOICES
+    from cmnet.preprocess.faces import DETECTORS
+
+    assert tuple(DETECTORS) == CHOICES["detector"]

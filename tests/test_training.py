@@ -14,12 +14,14 @@ import pandas as pd
 import pytest
 import torch
 
-from cmnet.runs import write_text
+from cmnet.io import write_text
 from cmnet.config import Config, ConfigError, load_config
 from cmnet.data.splits import loso_folds
-from cmnet.prepare import prepare_cache
-from cmnet.study import StudyError, run_study
-from cmnet.train import FoldError, run_fold
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.study.plan import StudyError
+from cmnet.study.run import run_study
+from cmnet.fold import FoldError
+from cmnet.fold.run import run_fold
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,21 +90,21 @@ def test_tiny_study_writes_every_artifact(tmp_path):
 
 def interrupt_after_epoch(epoch, cfg, cache, classes, fold, out):
     """Run the fold in ``out`` and stop it (KeyboardInterrupt) right after epoch ``epoch``'s checkpoint."""
-    import cmnet.train as train_mod
+    import cmnet.io as fio
 
-    real = train_mod.atomic_torch_save
+    real = fio.torch_save
 
     def save_then_stop(obj, path):
         real(obj, path)
         if path.name == "last.pt" and obj["epoch"] == epoch:
             raise KeyboardInterrupt
 
-    train_mod.atomic_torch_save = save_then_stop
+    fio.torch_save = save_then_stop
     try:
         with pytest.raises(KeyboardInterrupt):
             run_fold(cfg, cache, classes, fold, out, progress=False)
     finally:
-        train_mod.atomic_torch_save = real
+        fio.torch_save = real
 
 
 def _fold(cfg):
@@ -119,7 +121,7 @@ def test_interrupted_fold_resumes_to_the_same_result(tmp_path, caplog):
     assert torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["epoch"] == 2
     import logging
 
-    with caplog.at_level(logging.INFO, logger="cmnet.train"):
+    with caplog.at_level(logging.INFO, logger="cmnet.fold"):
         res = run_fold(cfg, cache, classes, fold, tmp_path / "cut", progress=False)
     assert f"fold {fold.subject}: resuming after epoch 2" in caplog.messages
     for k in ("accuracy", "f1_paper", "uf1", "uar"):
@@ -183,13 +185,13 @@ def test_every_params_file_matches_the_config():
 
 def test_lambda_id_zero_does_no_lid_work(tmp_path, monkeypatch):
     import cmnet.losses.total as total
-    import cmnet.train as train_mod
+    from cmnet.fold.batches import ClipTransform
 
     def boom(*a, **k):
         raise AssertionError("L_ID work with λ1 = 0")
 
     monkeypatch.setattr(total, "intensity_distillation_loss", boom)
-    monkeypatch.setattr(train_mod, "make_views", boom)
+    monkeypatch.setattr(ClipTransform, "views", boom)
     cfg = tiny(tmp_path, lambda_id=0.0, epochs=1)
     cache, classes, fold = _fold(cfg)
     r = run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
@@ -216,7 +218,7 @@ def test_non_finite_loss_stops_that_fold_and_keeps_the_others(tmp_path, monkeypa
         loss = real(logits, y, *a, **k)
         return loss * float("nan") if poisoned.fold == "sub01" else loss
 
-    import cmnet.train as train_mod
+    import cmnet.fold.run as train_mod
 
     orig_run = train_mod.run_fold
 
@@ -245,25 +247,27 @@ def test_evaluation_is_repeatable_and_independent_of_batch_composition(tmp_path)
     """evaluate() must run the model in evaluation mode: BatchNorm then uses its running
     statistics, so a clip's prediction does not depend on which clips share its batch, and
     evaluating changes no running statistic."""
-    from cmnet.train import build, evaluate, train_step, load_batch
+    from cmnet.fold.batches import load_batch
+    from cmnet.fold.evaluate import evaluate
+    from cmnet.fold.loop import build, train_step
 
     cfg = tiny(tmp_path, epochs=1)
     cache, classes, fold = _fold(cfg)
     torch.manual_seed(0)
     dev = torch.device("cpu")
-    model, crit, opt, _ = build(cfg, len(classes), dev)
+    kit = build(cfg, len(classes), dev)
+    model = kit.model
     idx = np.arange(len(cache))
     gen = torch.Generator().manual_seed(0)
     y = torch.tensor([classes.index(lab) for lab in cache.labels[idx[:4]]])
     x = load_batch(cache, idx[:4], dev, cfg.train.channels_last)
-    train_step(model, crit, opt, x, y, torch.as_tensor(cache.apex[idx[:4]]), cfg, lambda: torch.autocast("cpu", enabled=False), gen)
-    amp = lambda: torch.autocast("cpu", enabled=False)  # noqa: E731
+    train_step(kit, model, x, y, torch.as_tensor(cache.apex[idx[:4]]), gen)
     stats = {k: v.clone() for k, v in model.state_dict().items() if "running" in k}
-    cfg.train.batch_size = len(idx)
-    whole = evaluate(model, crit, cache, idx, classes, cfg, dev, amp, 0)["probs"]
-    cfg.train.batch_size = 1
-    single = evaluate(model, crit, cache, idx, classes, cfg, dev, amp, 0)["probs"]
-    again = evaluate(model, crit, cache, idx[::-1].copy(), classes, cfg, dev, amp, 0)["probs"][::-1]
+    kit.batch_size = len(idx)
+    whole = evaluate(kit, cache, idx, classes, 0)["probs"]
+    kit.batch_size = 1
+    single = evaluate(kit, cache, idx, classes, 0)["probs"]
+    again = evaluate(kit, cache, idx[::-1].copy(), classes, 0)["probs"][::-1]
     np.testing.assert_allclose(whole, single, atol=1e-5)
     np.testing.assert_allclose(single, again, atol=1e-6)
     for k, v in model.state_dict().items():
@@ -275,7 +279,7 @@ def test_evaluation_is_repeatable_and_independent_of_batch_composition(tmp_path)
 def test_pooled_metrics_are_not_the_mean_over_folds(tmp_path):
     """Two hand-made folds: A has 1 clip, right; B has 3 clips, all wrong. Mean over folds
     of accuracy = (1 + 0) / 2 = 0.5; pooled = 1 / 4 = 0.25."""
-    from cmnet.results import summarize
+    from cmnet.report.tables import summarize
 
     classes = ["disgust", "happiness"]
     for subject, labels, preds in (("subA", ["disgust"], ["disgust"]),
@@ -314,7 +318,7 @@ def test_study_with_two_workers_equals_one_worker(tmp_path):
 def test_epoch_seeds_are_the_published_ones():
     """Each epoch's shuffle, augmentation and draws are seeded from (seed, epoch): these
     values are part of the protocol (another formula changes every number of the book)."""
-    from cmnet.train import epoch_seed
+    from cmnet.fold.loop import epoch_seed
 
     assert [epoch_seed(0, 1), epoch_seed(1, 0), epoch_seed(2, 5), epoch_seed(4, 199)] == [7919, 1000003, 2039601, 5575893]
     assert epoch_seed(0, 10**6) == 1476549059 and epoch_seed(1, 10**6 + 1) == 1477556981  # the final evaluation's
@@ -328,14 +332,16 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
     intensity.npz (k, the prototype draw of the final evaluation's seed, η), diagnostics.json
     (its own seed). torch.compile is asked for the model when ``compile`` is set, and a
     finished fold is returned from done.json without building anything."""
-    import cmnet.train as train_mod
-    from cmnet.diagnostics import shortcut_stats  # noqa: F401  (imported by ice_diagnostics)
+    import cmnet.fold.run as train_mod
+    from cmnet.fold.device import autocast_for
+    from cmnet.fold.evaluate import evaluate, ice_diagnostics
+    from cmnet.fold.loop import build, epoch_seed
 
     compiled = []
     monkeypatch.setattr(torch, "compile", lambda m: compiled.append(m) or m)
     # the tiny model's ICE embeddings are collapsed (every cosine 1.0), so the diagnostic's values barely
     # depend on its seed: the seed is checked as passed
-    real_diag, diag_seeds = train_mod.ice_diagnostics, []
+    real_diag, diag_seeds = ice_diagnostics, []
     monkeypatch.setattr(train_mod, "ice_diagnostics", lambda *a: diag_seeds.append(a[-1]) or real_diag(*a))
     cfg = tiny(tmp_path, epochs=1, compile=True)
     cache, classes, fold = _fold(cfg)
@@ -353,11 +359,12 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
     assert set(state) == {"model", "loss", "classes", "config", "history"} and state["classes"] == list(classes)
     assert json.loads(state["history"]) == [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
     dev = torch.device("cpu")
-    model, crit, _, _ = train_mod.build(cfg, len(classes), dev)
-    model.load_state_dict(state["model"])
-    crit.load_state_dict(state["loss"])
-    amp = train_mod.autocast_for(cfg, dev)
-    ev = train_mod.evaluate(model, crit, cache, test_idx, classes, cfg, dev, amp, train_mod.epoch_seed(cfg.train.seed, 10**6))
+    kit = build(cfg, len(classes), dev)
+    kit.model.load_state_dict(state["model"])
+    kit.crit.load_state_dict(state["loss"])
+    assert kit.amp is autocast_for("auto", dev)  # fp32 on the CPU: no autocast
+    crit = kit.crit
+    ev = evaluate(kit, cache, test_idx, classes, epoch_seed(cfg.train.seed, 10**6))
     preds = pd.read_csv(out / "predictions.csv")
     assert list(preds.columns) == ["key", "subject", "label", "pred"] + [f"p_{c}" for c in classes]
     assert preds.key.tolist() == cache.keys[test_idx].tolist()
@@ -372,8 +379,8 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
     np.testing.assert_allclose(z["eta"], crit.prototype.eta.detach().numpy(), rtol=0, atol=1e-7)
     diag_text = (out / "diagnostics.json").read_text()
     diag = json.loads(diag_text)
-    assert diag_seeds == [train_mod.epoch_seed(cfg.train.seed, 10**6 + 1)]
-    want = real_diag(model, cache, test_idx, cfg, dev, amp, train_mod.epoch_seed(cfg.train.seed, 10**6 + 1))
+    assert diag_seeds == [epoch_seed(cfg.train.seed, 10**6 + 1)]
+    want = real_diag(kit, cache, test_idx, epoch_seed(cfg.train.seed, 10**6 + 1))
     assert diag.keys() == want.keys()
     for key, v in want.items():
         assert diag[key] == pytest.approx(v, rel=1e-5, abs=1e-6), key
@@ -395,7 +402,7 @@ def test_fold_artifacts_hold_what_the_final_model_gives(tmp_path, monkeypatch, c
 def test_load_batch_gives_the_cached_frames_in_0_1(tmp_path):
     """Frames as (B, N, 3, S, S) floats = uint8 / 255, in the order asked; channels_last
     gives the same values (the cached frames are already stored channels-last)."""
-    from cmnet.train import load_batch
+    from cmnet.fold.batches import load_batch
 
     cfg = tiny(tmp_path)
     cache, _, _ = _fold(cfg)

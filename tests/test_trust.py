@@ -15,14 +15,17 @@ import pandas as pd
 import pytest
 import torch
 
-from cmnet import runs
-from cmnet.runs import ArtifactError, LockedError, StudyLock, WriteError
+from cmnet import io as fio
+from cmnet.runs import pack
+from cmnet.io import ArtifactError, WriteError
+from cmnet.runs.lock import FolderLock, LockedError
 from cmnet.cli import main
 from cmnet.config import NOT_IN_FINGERPRINT, Config
-from cmnet.prepare import prepare_cache
+from cmnet.preprocess.prepare import prepare_cache
 from cmnet.preprocess.cache import load_cache
-from cmnet.study import StudyError, run_study
-from cmnet.train import FingerprintError, run_fold
+from cmnet.study.plan import StudyError
+from cmnet.study.run import run_study
+from cmnet.fold.run import FingerprintError, run_fold
 
 from test_training import ROOT, _fold, interrupt_after_epoch, tiny
 
@@ -100,7 +103,7 @@ def test_a_new_clip_cache_content_is_a_change(tmp_path, caplog):
     cache.manifest = dict(cache.manifest, content=real)
     done = run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
     cache.manifest = dict(cache.manifest, content="0" * 40)
-    with caplog.at_level(logging.WARNING, logger="cmnet.train"):
+    with caplog.at_level(logging.WARNING, logger="cmnet.fold"):
         assert run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False) == done
     assert any("trained on another clip cache" in m for m in caplog.messages)
 
@@ -110,7 +113,7 @@ def test_a_study_trained_on_another_cache_is_read_only_when_nothing_is_trained(t
     first = run_study(cfg, progress=False)
     for fp in (tmp_path / "runs" / "tiny" / "seed0").glob("*/fingerprint.json"):  # as if made on a GPU machine
         rec = json.loads(fp.read_text())
-        runs.write_text(fp, json.dumps(rec | {"cache": "f" * 40}))
+        fio.write_text(fp, json.dumps(rec | {"cache": "f" * 40}))
     before = _final_mtimes(tmp_path)
     with caplog.at_level(logging.WARNING, logger="cmnet.study"):
         again = run_study(cfg, progress=False)
@@ -127,7 +130,7 @@ def test_a_study_whose_weights_were_stripped_still_reads_as_finished(tmp_path):
     cfg = tiny(tmp_path, epochs=1)
     first = run_study(cfg, progress=False)
     folds = sorted((tmp_path / "runs" / "tiny" / "seed0").iterdir())
-    assert sum(runs.strip_weights(d) for d in folds) > 0
+    assert sum(pack.strip_weights(d) for d in folds) > 0
     assert not list((tmp_path / "runs").rglob("*.pt"))
     again = run_study(cfg, progress=False)
     assert again["summary"] == first["summary"] and not list((tmp_path / "runs").rglob("*.pt"))  # nothing retrained
@@ -231,11 +234,11 @@ def test_a_damaged_artifact_of_a_finished_fold_is_recomputed(finished_fold, tmp_
     ref, d = tmp / "ref", tmp_path / "seed0" / fold.subject
     shutil.copytree(ref, d)
     damage(d / name)
-    from cmnet import results
+    from cmnet.runs import layout
 
     if name != "checksums.json":
         with pytest.raises(ArtifactError, match=f"{d / name}: damaged"):  # no table from a damaged file
-            results.finished(tmp_path, name)
+            layout.finished(tmp_path, name)
     with caplog.at_level(logging.INFO, logger="cmnet"):
         r = run_fold(cfg, cache, classes, fold, d, progress=False)
     msgs = "\n".join(caplog.messages)
@@ -252,7 +255,7 @@ def test_a_damaged_artifact_of_a_finished_fold_is_recomputed(finished_fold, tmp_
                     for t in (a, b)) if f == "metrics.jsonl" else (
                 {k: v for k, v in json.loads(t).items() if k != "seconds"} for t in (a, b))
         assert a == b, f
-        assert runs.problem(d / f) is None
+        assert fio.problem(d / f) is None
     za, zb = np.load(ref / "intensity.npz"), np.load(d / "intensity.npz")
     for k in za.files:
         np.testing.assert_array_equal(za[k], zb[k])
@@ -262,7 +265,7 @@ def test_a_damaged_checkpoint_restarts_the_fold_and_ends_equal(finished_fold, tm
     tmp, cfg, cache, classes, fold = finished_fold
     interrupt_after_epoch(1, cfg, cache, classes, fold, tmp_path / "f")
     _garble(tmp_path / "f" / "last.pt")
-    with caplog.at_level(logging.WARNING, logger="cmnet.train"):
+    with caplog.at_level(logging.WARNING, logger="cmnet.fold"):
         r = run_fold(cfg, cache, classes, fold, tmp_path / "f", progress=False)
     assert any(f"checkpoint {tmp_path / 'f' / 'last.pt'} is damaged" in m and "starts again from epoch 1" in m
                for m in caplog.messages)
@@ -274,20 +277,20 @@ def test_a_damaged_checkpoint_restarts_the_fold_and_ends_equal(finished_fold, tm
 def test_tables_are_never_built_from_a_damaged_file(tmp_path):
     cfg = tiny(tmp_path, epochs=1)
     run_study(cfg, progress=False)
-    from cmnet import results
-    from cmnet.prepare import CLASSES
+    from cmnet.preprocess.prepare import CLASSES
+    from cmnet.report import tables
 
     p = tmp_path / "runs" / "tiny" / "seed0" / "sub02" / "predictions.csv"
     b = bytearray(p.read_bytes())
     b[-12] = ord("1") if b[-12] != ord("1") else ord("2")  # one digit of a probability
     p.write_bytes(bytes(b))
     with pytest.raises(ArtifactError, match=f"^{p}: damaged \\(checksum differs"):
-        results.summarize(tmp_path / "runs" / "tiny", CLASSES["synthme"])
+        tables.summarize(tmp_path / "runs" / "tiny", CLASSES["synthme"])
     assert main(["report", f"--set=runs_dir={tmp_path / 'runs'}", f"--set=results_dir={tmp_path / 'results'}",
                  "--set=name=tiny"]) == 1
     # the study repairs it (from final.pt) before it writes the tables
     s = run_study(cfg, progress=False)
-    assert runs.problem(p) is None and np.asarray(s["confusion"]).sum() == 12
+    assert fio.problem(p) is None and np.asarray(s["confusion"]).sum() == 12
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble", "manifest"])
@@ -319,8 +322,8 @@ def test_a_damaged_clip_cache_is_named_and_rebuilt(tmp_path, caplog, damage):
 
 _HOLD = textwrap.dedent("""
     import sys, time
-    from cmnet.runs import StudyLock
-    lock = StudyLock(sys.argv[1]).acquire()
+    from cmnet.runs.lock import FolderLock
+    lock = FolderLock(sys.argv[1]).acquire()
     print("held", flush=True)
     time.sleep(120)
 """)
@@ -342,15 +345,15 @@ def test_a_second_writer_is_refused_and_a_killed_ones_lock_is_stale(tmp_path, ca
     with caplog.at_level(logging.WARNING, logger="cmnet.runs"):
         run_study(cfg, progress=False)
     assert any(f"stale lock of pid {proc.pid}" in m and "its process is gone" in m for m in caplog.messages)
-    assert StudyLock(root).holder() == {}  # released at the end
+    assert FolderLock(root).holder() == {}  # released at the end
 
 
 def test_a_lock_is_released_when_the_study_fails(tmp_path):
-    lock = StudyLock(tmp_path / "s")
+    lock = FolderLock(tmp_path / "s")
     with pytest.raises(ZeroDivisionError):
         with lock:
             1 / 0
-    with StudyLock(tmp_path / "s") as again:
+    with FolderLock(tmp_path / "s") as again:
         assert again.holder()["pid"] > 0
 
 
@@ -358,7 +361,7 @@ def test_a_lock_is_released_when_the_study_fails(tmp_path):
 
 def _disk_full_after(monkeypatch, predicate):
     """os.write of files matching ``predicate`` writes a few bytes, then fails with ENOSPC."""
-    real = runs._write_all
+    real = fio._write_all
 
     def write_all(fd, data):
         import os
@@ -369,7 +372,7 @@ def _disk_full_after(monkeypatch, predicate):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(fd, data)
 
-    monkeypatch.setattr(runs, "_write_all", write_all)
+    monkeypatch.setattr(fio, "_write_all", write_all)
 
 
 def test_disk_full_while_checkpointing_stops_cleanly_and_resumes_to_equal_results(finished_fold, tmp_path, monkeypatch):
@@ -385,7 +388,7 @@ def test_disk_full_while_checkpointing_stops_cleanly_and_resumes_to_equal_result
     with pytest.raises(WriteError, match=rf"^{out / 'last.pt'}: could not write \d+ bytes \(disk full\)"):
         run_fold(cfg, cache, classes, fold, out, progress=False)
     assert not list(out.glob(".*.tmp"))  # no half-written file left
-    assert runs.problem(out / "last.pt") is None  # the epoch-1 checkpoint, intact
+    assert fio.problem(out / "last.pt") is None  # the epoch-1 checkpoint, intact
     assert torch.load(out / "last.pt", weights_only=True)["epoch"] == 1
     monkeypatch.undo()
     r = run_fold(cfg, cache, classes, fold, out, progress=False)
@@ -454,4 +457,4 @@ def test_a_packed_study_reads_as_finished_where_it_is_unpacked(tmp_path, capsys)
     again = run_study(moved, progress=False)  # the folds are finished: nothing trains, no weights appear
     assert again["summary"] == first["summary"] and not list((tmp_path / "elsewhere").rglob("*.pt"))
     with pytest.raises(FileNotFoundError, match="not a study folder"):
-        runs.pack([tmp_path / "res2"], tmp_path / "x.tar.gz")
+        pack.pack([tmp_path / "res2"], tmp_path / "x.tar.gz")

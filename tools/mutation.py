@@ -28,7 +28,6 @@ import re
 import subprocess
 import sys
 import time
-import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -44,8 +43,11 @@ MODULES = {
     "cmnet.metrics": "cmnet/metrics.py",
     "cmnet.data.splits": "cmnet/data/splits.py",
     "cmnet.data.validate": "cmnet/data/validate.py",
-    "cmnet.results": "cmnet/results.py",
-    "cmnet.train": "cmnet/train.py (evaluation and resume paths)",
+    "cmnet.report.tables": "cmnet/report/tables.py",
+    "cmnet.report.stats": "cmnet/report/stats.py",
+    "cmnet.fold.batches": "cmnet/fold/batches.py",
+    "cmnet.fold.evaluate": "cmnet/fold/evaluate.py",
+    "cmnet.fold.run": "cmnet/fold/run.py (resume and finish paths)",
     "cmnet.preprocess.temporal": "cmnet/preprocess/temporal.py",
 }
 GROUPS = {"cmnet/losses/ (all)": ("cmnet.losses.",)}
@@ -107,20 +109,20 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     (r"\.x_interpolate__", r"if w < 0:"):
         "at w = 0 the flow warp moves nothing and the blend weighs `a` by 1: the frame is `a` exactly (and "
         "normalize_length never asks for w = 0).",
-    # cmnet/results.py
+    # cmnet/report/stats.py
     (r"\.x_seed_interval__", r"v = np\.asarray\(values(, dtype=None|, )\)"):
         "numeric inputs give the same mean, standard deviation and interval as integers or floats.",
-    # cmnet/train.py
-    (r"\.x_run_fold__", r"state = torch\.load\(ckpt, (weights_only=True\)|map_location=device, (weights_only=None)?\s*\))"):
+    # cmnet/fold/
+    (r"\.x__resume__", r"state = torch\.load\(ckpt, (weights_only=True\)|map_location=kit\.device, (weights_only=None)?\s*\))"):
         "no `map_location` loads where the tensors were saved, the CPU in the tests (device only); "
         "`weights_only` left out or None is torch's default, True.",
-    (r"\.x__evaluate__", r"bs = max\([02], cfg\.train\.batch_size\)"):
+    (r"\.x_batches__", r"bs = max\([02], batch_size\)"):
         "evaluation does not depend on how clips are batched (tested: "
         "test_evaluation_is_repeatable_and_independent_of_batch_composition), and batch_size ≥ 1.",
-    (r"\.x__evaluate__", r"load_batch\(cache, b, device, (None, )?is_pair\(cfg\)\)"):
+    (r"load__", r"load_batch\(cache, idx, device, (None, )?self\.pair, gen\)"):
         "channels_last only: the cached frames are already stored channels-last, so the values are the same "
         "(tested: test_load_batch_gives_the_cached_frames_in_0_1).",
-    (r"\.x__evaluate__", r"\.softmax\(\+1\)"):
+    (r"\.x_evaluate__", r"\.softmax\(\+1\)"):
         "the logits are (B, C): dimension +1 is dimension −1.",
     (r"\.x_load_batch__", r"x\.to\(device, (non_blocking=False)?\s*\)"):
         "a copy to the CPU is synchronous anyway; on a GPU `non_blocking` changes when, not what, is copied.",
@@ -140,15 +142,15 @@ KNOWN: dict[tuple[str, str], str] = {
     (r"\.x__per_class__", r"np\.divide\((tp|2 \* tp), (n_pred|n_true|denom), (out=None, )?where="):
         "without `out`, the entries `where` skips are uninitialised memory: a class never predicted would get a "
         "garbage precision. The memory happened to be zero in every run, so no deterministic test catches it.",
-    (r"\.x_run_fold__", r"torch\.compile\(model\) if \(t\.compile\) or True"):
+    (r"\.x__train_fold__", r"torch\.compile\(kit\.model\) if \(t\.compile\) or True"):
         "compiles the model whatever `compile` says: the same function, only slower (the tests' folds pass).",
-    (r"\.x_run_fold__", r"weights_only=False\)"):
+    (r"\.x_(_resume|refinish_fold)__", r"weights_only=False\)"):
         "loading the checkpoint with full unpickling (a security setting): our checkpoints hold tensors and "
         "plain values only, so the same state comes back.",
-    (r"\.x_run_fold__", r"scalars = ScalarLog\(out, (None, )?t\.tensorboard\)|ScalarLog\(out, start, \)"):
+    (r"\.x__train_fold__", r"scalars = ScalarLog\(out, (None, )?t\.tensorboard\)|ScalarLog\(out, start, \)"):
         "the TensorBoard purge step of a resumed fold (or the writer's default): only which duplicate steps the "
         "event file keeps; no test reads the events of a resumed fold.",
-    (r"\.x_run_fold__", r"train_epoch\(fwd, crit, opt, cache, perm, y_all, apex_all, cfg, device, amp, None, dev_gen\)"):
+    (r"\.x__train_fold__", r"train_epoch\(kit, fwd, cache, perm, y_all, apex_all, None, dev_gen\)"):
         "the generator only draws MMNet's jittered onset/apex pair; without it the annotated pair is used, and "
         "MMNet's tiny fold still learns. No test checks the jitter inside a fold.",
     (r"\.x__flow_interp__", r"cv2\.remap\(.*(None,|borderMode=None\)|INTER_LINEAR, \)$)|^\s*(borderMode=None\)|\))$"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import CHOICES
 from .clip import Clip, DatasetError, LoadReport
 from .validate import build_clip, estimate_apex, read_sheet, scan_frames
 
@@ -216,7 +217,7 @@ def class_counts(clips: list[Clip], dataset: str | None = None):
     return df
 
 
-DATASETS = ("synthme", "casme2", "samm", "smic_hs", "megc2019")
+DATASETS = CHOICES["dataset"]
 
 
 def read_dataset(name: str, root, layout: str = "auto") -> tuple[list[Clip], LoadReport]:

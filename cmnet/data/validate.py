@@ -129,22 +129,45 @@ def build_clip(
     """Validate one annotation row against its frames; return the Clip (with any repairs
     noted) or None after reporting why it was excluded."""
     name = f"{subject}/{clip_id}"
-    if label not in known_labels:
-        report.excluded(source, name, f"unknown label {label!r} (known: {sorted(known_labels)})")
+    why = _label_problem(label, known_labels, classes)
+    frames = None if why else scan_frames(folder, pattern) if folder.is_dir() else {}
+    if not why and not folder.is_dir():
+        why = f"frame folder {folder} not found"
+    elif not why and not frames:
+        why = f"no frame files matching {pattern!r} in {folder}"
+    if why:
+        report.excluded(source, name, why)
         return None
-    if label not in classes:
-        report.excluded(source, name, f"label {label!r} is not in the protocol's classes {list(classes)}")
-        return None
-    if not folder.is_dir():
-        report.excluded(source, name, f"frame folder {folder} not found")
-        return None
-    frames = scan_frames(folder, pattern)
-    if not frames:
-        report.excluded(source, name, f"no frame files matching {pattern!r} in {folder}")
-        return None
-    numbers = list(frames)
     notes: list[str] = []
-    on, ap, off = _number(onset), _number(apex), _number(offset)
+    span = _span(report, source, name, folder, frames, onset, offset, notes)
+    if span is None:
+        return None
+    on, off, wanted, paths = span
+    ap = _apex(report, source, name, wanted, paths, apex, on, off, notes)
+    if ap is None:
+        return None
+    intensity = None
+    truth = folder / "truth.npz"
+    if truth.is_file():
+        with np.load(truth) as t:
+            gt = dict(zip(t["frame_numbers"].tolist(), t["intensity"].tolist()))
+        intensity = [gt[n] for n in wanted]
+    return Clip(dataset, subject, clip_id, paths, wanted, on, ap, off, label, action_units, intensity, notes)
+
+
+def _label_problem(label: str, known_labels: set[str], classes: tuple[str, ...]) -> str | None:
+    if label not in known_labels:
+        return f"unknown label {label!r} (known: {sorted(known_labels)})"
+    if label not in classes:
+        return f"label {label!r} is not in the protocol's classes {list(classes)}"
+    return None
+
+
+def _span(report: LoadReport, source: str, name: str, folder: Path, frames: dict, onset, offset, notes: list):
+    """(onset, offset, frame numbers onset..offset, their files), the offset repaired when it is
+    invalid; None after reporting why the clip is excluded."""
+    numbers = list(frames)
+    on, off = _number(onset), _number(offset)
     if on is None:
         report.excluded(source, name, f"onset {onset!r} is not a frame number")
         return None
@@ -172,6 +195,12 @@ def build_clip(
     if len(paths) < 2:
         report.excluded(source, name, f"clip too short: {len(paths)} frame between onset and offset")
         return None
+    return on, off, wanted, paths
+
+
+def _apex(report: LoadReport, source: str, name: str, wanted, paths, apex, on: int, off: int, notes: list):
+    """The apex frame number, estimated when missing; None after reporting one outside onset–offset."""
+    ap = _number(apex)
     if ap is None:
         ap = wanted[estimate_apex(paths)]
         msg = f"apex {apex!r} missing; estimated as frame {ap} (largest difference from the onset frame)"
@@ -180,10 +209,4 @@ def build_clip(
     elif not on <= ap <= off:
         report.excluded(source, name, f"apex {ap} outside onset–offset [{on}, {off}]")
         return None
-    intensity = None
-    truth = folder / "truth.npz"
-    if truth.is_file():
-        with np.load(truth) as t:
-            gt = dict(zip(t["frame_numbers"].tolist(), t["intensity"].tolist()))
-        intensity = [gt[n] for n in wanted]
-    return Clip(dataset, subject, clip_id, paths, wanted, on, ap, off, label, action_units, intensity, notes)
+    return ap

@@ -34,7 +34,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import register_model
+from .registry import register_model
 from .backbones import ResNetTrunk, SmallCNN
 from .output import ModelOutput
 
@@ -155,11 +155,21 @@ class _frozen_running_stats:
         return False
 
 
-@register_model("resnet_lstm")
+def _baseline_args(cfg) -> dict:
+    return {"pretrained": cfg.model.pretrained or None, "lstm_hidden": cfg.model.lstm_hidden}
+
+
+def _cmnet_args(cfg) -> dict:
+    m = cfg.model
+    return _baseline_args(cfg) | {"ice_width": m.ice_width, "ice_depth": m.ice_depth, "embed_dim": m.embed_dim,
+                                  "ice_bn": m.ice_bn, "k_init": m.k_init, "eps": cfg.loss.eps}
+
+
+@register_model("resnet_lstm", config_args=_baseline_args)
 def resnet_lstm(num_classes: int, **kwargs) -> ResNetLSTM:
     return ResNetLSTM(num_classes, **kwargs)
 
 
-@register_model("cmnet")
+@register_model("cmnet", config_args=_cmnet_args)
 def cmnet(num_classes: int, **kwargs) -> CMNet:
     return CMNet(num_classes, **kwargs)

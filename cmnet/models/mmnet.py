@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import register_model
+from .registry import register_model
 from .output import ModelOutput
 
 
@@ -103,10 +103,8 @@ class PositionCalibration(nn.Module):
 
 
 class MMNet(nn.Module):
-    input_kind = "pair"
-
     def __init__(self, num_classes: int, depth: int | None = None, mlp_ratio: float | None = None,
-                 drop_path: float | None = None, image_size: int = 224, **_ignored):
+                 drop_path: float | None = None, image_size: int = 224):
         super().__init__()
         five = num_classes >= 5
         depth = depth if depth is not None else (2 if five else 3)
@@ -143,6 +141,6 @@ class MMNet(nn.Module):
         return ModelOutput(logits=self.head(fused.flatten(1)))
 
 
-@register_model("mmnet", input_kind="pair")
+@register_model("mmnet", input_kind="pair", config_args=lambda cfg: {"image_size": cfg.preprocess.size})
 def mmnet(num_classes: int, **kwargs) -> MMNet:
     return MMNet(num_classes, **kwargs)

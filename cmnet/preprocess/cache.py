@@ -28,25 +28,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..config import PreprocessSettings
 from ..data.clip import Clip
-from .faces import NoFaceError, crop, make_detector, square_box
-from .temporal import map_apex, needed_indices, normalize_length, positions
+from ..io import ArtifactError, atomic_write, save_npy
+from .clip import PAIR_MAX, PreprocessError, preprocess_clip
+from .faces import NoFaceError, make_detector
 
 log = logging.getLogger("cmnet.preprocess")
 FORMAT_VERSION = 2  # 2: the manifest holds the content hash
-PAIR_MAX = 4  # at most this many jittered candidates beside the annotated onset / apex
-
-
-@dataclass
-class PreprocessSettings:
-    size: int = 224  # output frame side (px); the paper's 224
-    frames: int = 16  # N after temporal normalisation
-    detector: str = "haar"  # "haar", "face_alignment" or "none" (already cropped)
-    margin: float = 0.15  # widening of the face box
-    interpolation: str = "flow"  # short clips: "flow" (optical flow) or "linear"
-    device: str = "cpu"  # for face_alignment
-    pairs: bool = False  # also keep onset/apex candidates from the original sequence (MMNet)
-    pair_jitter: float = 0.0375  # candidates: onset..onset+j and apex−j..apex, j = ⌊jitter·(apex−onset)⌋
 
 
 @dataclass
@@ -66,60 +55,6 @@ class ClipCache:
 
     def __len__(self) -> int:
         return len(self.keys)
-
-
-class PreprocessError(RuntimeError):
-    pass
-
-
-def read_frame(path: Path) -> np.ndarray:
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise PreprocessError(f"cannot decode frame {path} (corrupt or not an image)")
-    return img
-
-
-def clip_crop_box(clip: Clip, detector, margin: float):
-    """One square box per clip, from the onset frame, else the apex, else the offset."""
-    tried = []
-    for i in dict.fromkeys([0, clip.apex_index, len(clip) - 1]):
-        face = detector(read_frame(clip.frames[i]))
-        tried.append(clip.frames[i].name)
-        if face is not None:
-            return square_box(face, margin)
-    raise NoFaceError(f"{clip.key}: no face found (detector {detector.name}, tried {', '.join(tried)})")
-
-
-def pair_candidates(clip: Clip, jitter: float) -> tuple[list[int], list[int]]:
-    """0-based frame indices of the onset candidates (onset first) and of the apex
-    candidates (apex first), from the original sequence: MMNet's training-time jitter."""
-    a = clip.apex_index
-    j = min(PAIR_MAX, int(np.floor(jitter * a)))
-    return list(range(0, j + 1)), [a - i for i in range(0, j + 1)]
-
-
-def preprocess_clip(clip: Clip, settings: PreprocessSettings, detector):
-    """(frames (N, S, S, 3) uint8 RGB, normalised apex, intensity (N,), crop box, pairs or None)."""
-    box = clip_crop_box(clip, detector, settings.margin)
-    length = len(clip)
-    need = set(needed_indices(length, settings.frames))
-    on_c, ap_c = pair_candidates(clip, settings.pair_jitter) if settings.pairs else ([], [])
-    need |= set(on_c) | set(ap_c)
-    decoded = {i: cv2.cvtColor(crop(read_frame(clip.frames[i]), box, settings.size), cv2.COLOR_BGR2RGB) for i in need}
-    seq = [decoded.get(i) for i in range(length)]  # only the needed ones are read
-    out, apex, pos = normalize_length(seq, clip.apex_index, settings.frames, settings.interpolation)
-    if clip.intensity is not None:
-        inten = np.interp(pos, np.arange(length), np.asarray(clip.intensity, dtype=np.float64))
-    else:
-        inten = np.full(settings.frames, np.nan)
-    pairs = None
-    if settings.pairs:
-        s = settings.size
-        pairs = (np.zeros((2, PAIR_MAX + 1, s, s, 3), np.uint8), (len(on_c), len(ap_c)))
-        for row, cands in enumerate((on_c, ap_c)):
-            for j, i in enumerate(cands):
-                pairs[0][row, j] = decoded[i]
-    return out, apex, inten, box, pairs
 
 
 def fingerprint(clips: list[Clip], extra: list[Path] = ()) -> str:
@@ -149,29 +84,6 @@ def cache_path(cache_dir: Path, dataset: str, settings: PreprocessSettings, root
     return Path(cache_dir) / f"{dataset}-{key}.npy"
 
 
-def _atomic_write_json(path: Path, obj) -> None:
-    from ..runs import atomic_write
-
-    atomic_write(path, json.dumps(obj, indent=1, default=str).encode())
-
-
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    """np.save through a temporary file and a rename; a failed write (disk full) is a
-    WriteError naming ``path``, and no partial file is left."""
-    from ..runs import WriteError
-
-    tmp = path.with_name(path.stem + ".tmp.npy")
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise WriteError(f"{path}: could not write the clip cache ({e.strerror or e}); nothing was replaced") from e
-
-
 def content_hash(cache: "ClipCache") -> str:
     """SHA-1 of what a cache holds: the frames, the pair candidates and the per-clip records
     (what a fold's numbers depend on; paths and times are not part of it)."""
@@ -184,6 +96,11 @@ def content_hash(cache: "ClipCache") -> str:
                 h.update(np.ascontiguousarray(row).data)
     h.update(json.dumps(_records(cache), sort_keys=True).encode())
     return h.hexdigest()
+
+
+def cache_content(cache: "ClipCache") -> str:
+    """The cache's content hash: recorded in its manifest when it was built, else computed."""
+    return cache.manifest.get("content") or content_hash(cache)
 
 
 def _records(cache: "ClipCache") -> dict:
@@ -206,8 +123,6 @@ def load_cache(path: Path, verify: bool = True) -> ClipCache:
     truncated or garbled frames file, or an edited manifest, is an ArtifactError naming the
     file (its content hash differs from the one written with it). ``verify=False`` checks
     sizes only (a worker opening the cache its driver has just verified)."""
-    from ..runs import ArtifactError
-
     path = Path(path)
     mpath = path.with_suffix(".json")
     try:
@@ -242,8 +157,6 @@ def preprocess(
 ) -> ClipCache:
     """Build (or reuse) the cache of ``clips``; ``sources`` are further files whose change
     must rebuild it (the annotation sheet)."""
-    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
-
     if on_error not in ("report", "raise"):
         raise ValueError(f"on_error must be 'report' or 'raise', got {on_error!r}")
     if not clips:
@@ -252,32 +165,60 @@ def preprocess(
     dataset = dataset or clips[0].dataset
     root = os.path.commonpath([str(c.frames[0].parent) for c in clips])
     path = cache_path(Path(cache_dir), dataset, settings, root)
-    fp = fingerprint(clips, list(sources))
-    want = {"fingerprint": fp, "settings": asdict(settings), "versions": versions()}
+    want = {"fingerprint": fingerprint(clips, list(sources)), "settings": asdict(settings), "versions": versions()}
+    cache = None if rebuild else _reusable(path, want)
+    if cache is not None:
+        return cache
+    cache = _build(clips, settings, dataset, on_error, progress)
+    cache.path = path
+    path.parent.mkdir(parents=True, exist_ok=True)
     mpath = path.with_suffix(".json")
-    if not rebuild and path.is_file() and mpath.is_file():
-        from ..runs import ArtifactError
+    mpath.unlink(missing_ok=True)  # no manifest until the frames are complete: a cut build is never reused
+    save_npy(path, cache.frames, "the clip cache")
+    if cache.pairs is not None:
+        save_npy(pairs_path(path), cache.pairs, "the clip cache")
+    cache.manifest = want | {"dataset": dataset, "root": root, "clips": len(cache), "failures": cache.failures,
+                             "sources": [str(p) for p in sources], "records": _records(cache),
+                             "content": content_hash(cache)}
+    atomic_write(mpath, json.dumps(cache.manifest, indent=1, default=str).encode())
+    if cache.failures:
+        log.warning("%d clip(s) of %s failed preprocessing: %s", len(cache.failures), dataset,
+                    "; ".join(f"{f['clip']}: {f['reason']}" for f in cache.failures))
+    return cache
 
-        try:
-            old = json.loads(mpath.read_text())
-        except ValueError:
-            old = {}
-        if all(old.get(k) == v for k, v in want.items()):
-            try:
-                cache = load_cache(path)
-                log.info("reusing cache %s", path)
-                return cache
-            except ArtifactError as e:
-                log.warning("%s; rebuilding it", e)
-        else:
-            log.info("cache %s is stale (%s changed); rebuilding", path,
-                     ", ".join(k for k, v in want.items() if old.get(k) != v))
+
+def _reusable(path: Path, want: dict) -> ClipCache | None:
+    """The cache at ``path`` when it was built from the same sources, settings and versions
+    and is intact; None (it is rebuilt) otherwise."""
+    mpath = path.with_suffix(".json")
+    if not (path.is_file() and mpath.is_file()):
+        return None
+    try:
+        old = json.loads(mpath.read_text())
+    except ValueError:
+        old = {}
+    stale = [k for k, v in want.items() if old.get(k) != v]
+    if stale:
+        log.info("cache %s is stale (%s changed); rebuilding", path, ", ".join(stale))
+        return None
+    try:
+        cache = load_cache(path)
+    except ArtifactError as e:
+        log.warning("%s; rebuilding it", e)
+        return None
+    log.info("reusing cache %s", path)
+    return cache
+
+
+def _build(clips: list[Clip], settings: PreprocessSettings, dataset: str, on_error: str, progress: bool) -> ClipCache:
+    """Every clip preprocessed (a failing one reported by name, or raised with ``on_error="raise"``)."""
+    from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
+
     detector = make_detector(settings.detector, settings.device)
     n, s = settings.frames, settings.size
     frames = np.empty((len(clips), n, s, s, 3), np.uint8)
-    kept, apex, inten, boxes, failures = [], [], [], [], []
     pairs = np.empty((len(clips), 2, PAIR_MAX + 1, s, s, 3), np.uint8) if settings.pairs else None
-    counts = []
+    kept, apex, inten, boxes, counts, failures = [], [], [], [], [], []
     for c in tqdm(clips, desc=f"preprocess {dataset}", unit="clip", disable=not progress):
         try:
             f, a, it, box, pr = preprocess_clip(c, settings, detector)
@@ -297,27 +238,11 @@ def preprocess(
         boxes.append(box)
     if not kept:
         raise PreprocessError(f"every clip of {dataset} failed; first: {failures[0]['reason']}")
-    cache = ClipCache(
+    return ClipCache(
         frames=frames[: len(kept)], apex=np.asarray(apex, np.int64),
         labels=np.asarray([c.label for c in kept]), subjects=np.asarray([c.subject for c in kept]),
         keys=np.asarray([c.key for c in kept]), intensity=np.asarray(inten, np.float64),
-        boxes=np.asarray(boxes, np.int64), path=path, failures=failures,
+        boxes=np.asarray(boxes, np.int64), failures=failures,
         pairs=None if pairs is None else pairs[: len(kept)],
         pair_counts=np.asarray(counts, np.int64).reshape(-1, 2) if settings.pairs else None,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mpath.unlink(missing_ok=True)  # no manifest until the frames are complete: a cut build is never reused
-    _save_npy(path, cache.frames)
-    if cache.pairs is not None:
-        _save_npy(pairs_path(path), cache.pairs)
-    manifest = want | {"dataset": dataset, "root": root, "clips": len(kept), "failures": failures,
-                       "sources": [str(p) for p in sources], "records": _records(cache), "content": content_hash(cache)}
-    _atomic_write_json(mpath, manifest)
-    cache.manifest = manifest
-    if failures:
-        log.warning("%d clip(s) of %s failed preprocessing: %s", len(failures), dataset,
-                    "; ".join(f"{f['clip']}: {f['reason']}" for f in failures))
-    return cache
-
-
-__all__ = ["ClipCache", "PreprocessError", "PreprocessSettings", "load_cache", "map_apex", "positions", "preprocess"]

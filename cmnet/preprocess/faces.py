@@ -91,14 +91,13 @@ class WholeFrame:
         return Face((0.0, 0.0, float(w), float(h)))
 
 
+DETECTORS = {"haar": HaarDetector, "face_alignment": FaceAlignmentDetector, "none": WholeFrame}  # CHOICES["detector"]
+
+
 def make_detector(name: str, device: str = "cpu"):
-    if name == "haar":
-        return HaarDetector()
-    if name == "face_alignment":
-        return FaceAlignmentDetector(device)
-    if name == "none":
-        return WholeFrame()
-    raise ValueError(f"unknown detector {name!r}; choose 'haar', 'face_alignment' or 'none'")
+    if name not in DETECTORS:
+        raise ValueError(f"unknown detector {name!r}; choose one of {', '.join(DETECTORS)}")
+    return FaceAlignmentDetector(device) if name == "face_alignment" else DETECTORS[name]()
 
 
 def square_box(face: Face, margin: float) -> tuple[int, int, int]:

@@ -1,4 +1,4 @@
-"""Analyses beyond the paper's tables, from a study's artifacts (cmnet.results reads them).
+"""Analyses beyond the paper's tables, from a study's artifacts (cmnet.runs.layout reads them).
 
     epoch_selection(run_dir)              per (seed, fold): the last epoch's test metrics (our
                                           protocol) and the best epoch's (chosen on the test
@@ -8,10 +8,6 @@
     rho_truth_summary(run_dir, by=None)   Spearman ρ(k, true intensity) per test clip (SynthME),
                                           its mean per seed and over seeds; by class or by the
                                           clip's true amplitude (thirds)
-    paired_folds(a, b, metric)            the two studies' metric on the (seed, fold) pairs both have
-    paired_delta(a, b, metric)            a − b over those pairs: mean, 95 % bootstrap interval,
-                                          Wilcoxon signed-rank test (both live in cmnet.results,
-                                          beside the tables they annotate; named here too)
 
 Oracle numbers are labelled as such wherever they are shown and never replace honest ones.
 Only fold means can be recomputed per epoch (predictions are kept for the last epoch only).
@@ -24,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .results import intensity_agreement, read_metrics, read_predictions, seed_interval
-from .results import paired_delta, paired_folds  # noqa: F401  (computed in cmnet.results; part of this API)
-
-__all__ = ["epoch_selection", "oracle_inflation", "rho_truth_summary", "paired_folds", "paired_delta"]
+from ..runs.layout import read_predictions
+from .stats import seed_interval
+from .tables import intensity_agreement, read_metrics
 
 TEST_METRICS = ("accuracy", "f1_paper", "uf1", "uar")
 

@@ -1,6 +1,6 @@
 """The paper's claims, each checked against this book's artifacts.
 
-A claim holds here when the paired difference over seeds (cmnet.results.paired_difference,
+A claim holds here when the paired difference over seeds (cmnet.report.stats.paired_difference,
 a Student-t 95 % interval) lies wholly on the side the paper says; it does not hold when the
 interval lies wholly on the other side, or includes 0 (then the data cannot tell the two
 apart: "not distinguishable here"). The same verdict is also given over matched (seed, fold)
@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .experiments import PAPER_DATASETS
-from .results import paired_difference, seed_interval
+from .paper import PAPER_DATASETS
+from .stats import paired_delta, paired_difference, seed_interval
 
 # (claim, the paper's evidence, better variant, worse variant)
 ORDER_CLAIMS = [
@@ -44,9 +44,7 @@ def order_claims(summaries: dict[str, dict], key: str = "pooled_accuracy", runs:
     percentage points with its 95 % interval over seeds, and the verdict. With ``runs``
     (variant → study folder), also over matched (seed, fold) pairs: the fold's own metric
     (``key`` without ``pooled_``/``fold_mean_``), its 95 % bootstrap interval, the Wilcoxon
-    signed-rank p and the verdict on that interval (cmnet.results.paired_delta)."""
-    from .results import paired_delta
-
+    signed-rank p and the verdict on that interval (cmnet.report.stats.paired_delta)."""
     rows = []
     for claim, paper, better, worse in ORDER_CLAIMS:
         if better not in summaries or worse not in summaries:

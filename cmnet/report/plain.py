@@ -6,9 +6,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .data.splits import loso_folds
-from .metrics import all_metrics
-from .preprocess.cache import ClipCache
+from ..data.splits import loso_folds
+from ..metrics import all_metrics
+from ..preprocess.cache import ClipCache
 
 
 def difference_features(cache: ClipCache, side: int = 32) -> np.ndarray:

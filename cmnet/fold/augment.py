@@ -84,18 +84,20 @@ def gaussian_blur(x, max_sigma: float, p: float, gen=None):
     return y.view(n, c, h, w)
 
 
-def blur_sigma_px(cfg, side: int) -> float:
-    """The maximum blur σ in pixels for frames of ``side`` px: ``cfg.blur_sigma`` as given,
-    or, with ``cfg.blur_relative``, read at 224 px and scaled to ``side`` (the same blur
-    relative to the face at every frame size)."""
-    return cfg.blur_sigma * side / 224 if cfg.blur_relative else cfg.blur_sigma
+def blur_sigma_px(sigma: float, relative: bool, side: int) -> float:
+    """The maximum blur σ in pixels for frames of ``side`` px: ``sigma`` as given, or, when
+    ``relative``, read at 224 px and scaled to ``side`` (the same blur relative to the face at
+    every frame size)."""
+    return sigma * side / 224 if relative else sigma
 
 
-def augment_views(x, cfg, gen=None):
-    """One augmented view of frames ``x`` (F,3,H,W) in [0, 1] (``cfg``: a TrainConfig)."""
-    x = color_jitter(x, cfg.color_jitter, gen)
-    x = random_grayscale(x, cfg.grayscale_p, gen)
-    return gaussian_blur(x, blur_sigma_px(cfg, x.shape[-1]), cfg.blur_p, gen)
+def augment_views(x, color: float, grayscale_p: float, blur_sigma: float, blur_p: float, gen=None):
+    """One augmented view of frames ``x`` (F,3,H,W) in [0, 1]: colour jitter of strength
+    ``color``, grayscale with probability ``grayscale_p``, a Gaussian blur of σ up to
+    ``blur_sigma`` px with probability ``blur_p``."""
+    x = color_jitter(x, color, gen)
+    x = random_grayscale(x, grayscale_p, gen)
+    return gaussian_blur(x, blur_sigma, blur_p, gen)
 
 
 def random_affine(x, max_deg: float, max_px: float, gen=None):

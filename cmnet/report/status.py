@@ -19,65 +19,47 @@ monitored test metrics, the learning rate) as event files in its folder
 
 from __future__ import annotations
 
-import json
+import math
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from .runs import lock_holder
+from ..runs import layout as L
+from ..runs.lock import held_here, lock_holder
 
 STATES = ("done", "running", "stopped", "failed", "pending")
-LOSS_COLUMNS = ("train_loss", "train_ce", "train_id", "train_wrst", "train_acc", "test_accuracy")
+LOSS_COLUMNS = ("train_loss", "train_ce", "train_id", "train_wrst", "train_spearman", "train_acc", "test_accuracy")
 
 
-def read_history(fold_dir: Path) -> list[dict]:
-    """The per-epoch records of ``metrics.jsonl``; a line being written (or damaged) is skipped."""
-    f = fold_dir / "metrics.jsonl"
-    out = []
-    if f.is_file():
-        for line in f.read_text().splitlines():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    return out
-
-
-def _read_json(f: Path) -> dict:
-    try:
-        return json.loads(f.read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def _local_lock(fold_dir: Path) -> bool:
-    import socket
-
-    h = _read_json(fold_dir / ".lock")
-    return bool(h.get("pid")) and h.get("host") == socket.gethostname()
+def hms(sec) -> str:
+    """Seconds as h:mm:ss; "?" when unknown (None or NaN)."""
+    if sec is None or (isinstance(sec, float) and math.isnan(sec)):
+        return "?"
+    sec = int(round(sec))
+    return f"{sec // 3600}:{sec // 60 % 60:02d}:{sec % 60:02d}"
 
 
 def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | None = None) -> dict:
     """State, progress and latest losses of one fold folder."""
     now = time.time() if now is None else now
-    hist = read_history(fold_dir)
-    cfg = _read_json(fold_dir / "config.json")
+    hist = L.read_history(fold_dir)
+    cfg = L.read_json(fold_dir / L.CONFIG)
     epochs = int(cfg.get("epochs", 0)) or None
     per_epoch = sum(r.get("seconds", 0.0) for r in hist) / len(hist) if hist else None
-    files = [p for p in fold_dir.iterdir() if p.is_file() and p.name != ".lock"]  # taking a lock is not progress
+    files = [p for p in fold_dir.iterdir() if p.is_file() and p.name != L.LOCK]  # taking a lock is not progress
     last_change = max((p.stat().st_mtime for p in files), default=None)
-    row = {"seed": fold_dir.parent.name.removeprefix("seed"), "fold": fold_dir.name,
+    row = {"seed": str(L.seed_of(fold_dir)), "fold": fold_dir.name,
            "epoch": hist[-1]["epoch"] if hist else 0, "epochs": epochs,
            "elapsed_s": round(sum(r.get("seconds", 0.0) for r in hist), 1),
            "s_per_epoch": round(per_epoch, 2) if per_epoch else None}
     row |= {k: hist[-1].get(k) for k in LOSS_COLUMNS} if hist else {k: None for k in LOSS_COLUMNS}
-    if (fold_dir / "done.json").is_file():
+    if L.is_finished(fold_dir):
         state = "done"
         row["epoch"] = epochs or row["epoch"]
-    elif (fold_dir / "failed.json").is_file():
+    elif (fold_dir / L.FAILED).is_file():
         state = "failed"
-    elif _local_lock(fold_dir):  # its lock names a process of this machine: alive → running, gone → stopped
+    elif held_here(fold_dir):  # its lock names a process of this machine: alive → running, gone → stopped
         state = "running" if lock_holder(fold_dir) is not None else "stopped"
     else:
         stale = stale_after if stale_after is not None else max(300.0, 3 * (per_epoch or 0.0))
@@ -94,11 +76,8 @@ def study_status(study: str | Path, now: float | None = None, stale_after: float
     if not study.is_dir():
         raise FileNotFoundError(f"{study}: no such study folder (expected runs/<name>/seed<k>/<subject>/)")
     now = time.time() if now is None else now
-    plan = _read_json(study / "study.json")
-    rows = []
-    for seed_dir in sorted(study.glob("seed*")):
-        for fold_dir in sorted(p for p in seed_dir.iterdir() if p.is_dir()):
-            rows.append(fold_status(fold_dir, now, stale_after))
+    plan = L.read_plan(study, checked=False) or {}
+    rows = [fold_status(fold_dir, now, stale_after) for fold_dir in L.fold_folders(study)]
     seen = {(r["seed"], r["fold"]) for r in rows}
     for seed in plan.get("seeds", []):
         for fold in plan.get("folds", []):
@@ -133,12 +112,12 @@ def find_studies(paths: list[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if not p.is_dir():
             raise FileNotFoundError(f"{p}: no such folder")
-        if (p / "study.json").is_file() or any(p.glob("seed*")):
+        if L.is_study(p):
             out.append(p)
         else:
-            found = sorted(q for q in p.iterdir() if q.is_dir() and ((q / "study.json").is_file() or any(q.glob("seed*"))))
+            found = sorted(q for q in p.iterdir() if q.is_dir() and L.is_study(q))
             if not found:
-                raise FileNotFoundError(f"{p}: neither a study folder (seed*/) nor a folder of studies")
+                raise FileNotFoundError(f"{p}: neither a study folder ({L.SEEDS}/) nor a folder of studies")
             out += found
     return out
 
@@ -150,15 +129,8 @@ def status_table(studies: list[str | Path], now: float | None = None) -> pd.Data
     for s in studies:
         _, tot = study_status(s, now)
         rows.append({"study": tot["study"], **{k: tot[k] for k in STATES}, "folds": tot["folds"],
-                     "trained": _hms(tot["elapsed_s"]), "left (estimate)": _hms(tot["eta_s"])})
+                     "trained": hms(tot["elapsed_s"]), "left (estimate)": hms(tot["eta_s"])})
     return pd.DataFrame(rows).set_index("study")
-
-
-def _hms(s) -> str:
-    if s is None or pd.isna(s):
-        return "?"
-    s = int(round(s))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def by_seed(df: pd.DataFrame) -> pd.DataFrame:
@@ -176,7 +148,7 @@ def format_status(studies: list[Path], now: float | None = None, folds: bool = F
         df, tot = study_status(s, now)
         lines.append(f"{tot['study']}: {tot['done']}/{tot['folds']} folds done, {tot['running']} running, "
                      f"{tot['stopped']} stopped, {tot['failed']} failed, {tot['pending']} pending; "
-                     f"trained {_hms(tot['elapsed_s'])}, estimate {_hms(tot['eta_s'])} to go")
+                     f"trained {hms(tot['elapsed_s'])}, estimate {hms(tot['eta_s'])} to go")
         if df.empty:
             continue
         lines += ["  " + line for line in by_seed(df).to_string().splitlines()]
@@ -186,30 +158,3 @@ def format_status(studies: list[Path], now: float | None = None, folds: bool = F
             lines += ["  " + line for line in show[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}").splitlines()]
         lines.append("")
     return "\n".join(lines)
-
-
-class ScalarLog:
-    """Per-epoch scalars of one fold as TensorBoard event files in its folder (a no-op when
-    disabled). A resumed fold purges the steps after its checkpoint, so a curve never holds
-    an epoch twice."""
-
-    def __init__(self, fold_dir: Path, start_epoch: int, enabled: bool = True):
-        self.writer = None
-        if enabled:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self.writer = SummaryWriter(str(fold_dir), purge_step=start_epoch + 1 if start_epoch else None)
-
-    def epoch(self, rec: dict) -> None:
-        if self.writer is None:
-            return
-        step = int(rec["epoch"])
-        for k, v in rec.items():
-            if k != "epoch" and isinstance(v, (int, float)):
-                group = "test" if k.startswith("test_") else "train" if k.startswith("train_") else "optim"
-                self.writer.add_scalar(f"{group}/{k.removeprefix(group + '_')}", float(v), step)
-        self.writer.flush()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()

@@ -10,7 +10,7 @@ or as tasks of a Ray cluster (``ray``: every core, GPU and machine the cluster h
 Any other exception of a fold (a failed write, a bug) stops the run and is raised here.
 ``tick()`` is called about once a second while folds run (the study's progress line).
 
-A fold is the same job everywhere (cmnet.train.run_fold: config + cache in, fold folder out),
+A fold is the same job everywhere (cmnet.fold.run.run_fold: config + cache in, fold folder out),
 so an executor changes where it runs, never what it writes.
 
 Ray, and why so: each fold is one task asking for ``cpus_per_fold`` cores (its torch threads)
@@ -32,10 +32,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Config
-from .data.splits import Fold
+from ..config import Config
+from ..data.splits import Fold
 
-log = logging.getLogger("cmnet.executors")
+log = logging.getLogger("cmnet.study")
 
 
 @dataclass
@@ -63,7 +63,8 @@ class LocalExecutor:
         self.workers, self.progress = max(1, workers), progress
 
     def run(self, tasks: list[FoldTask], on_done, tick=lambda: None) -> None:
-        from .train import FoldError, run_fold
+        from ..fold import FoldError
+        from ..fold.run import run_fold
 
         workers = min(self.workers, len(tasks))
         if workers <= 1:
@@ -105,8 +106,9 @@ def _set_threads(threads: int) -> None:
 def _fold_task(cfg, cache_path: str, content: str, classes, fold, out: str, threads: int):
     """A fold in a Ray worker: ("done", result) or ("failed", message); other errors raise."""
     _set_threads(threads)
-    from .preprocess.cache import load_cache
-    from .train import FoldError, run_fold
+    from ..preprocess.cache import load_cache
+    from ..fold import FoldError
+    from ..fold.run import run_fold
 
     cache = load_cache(Path(cache_path), verify=False)  # memory-mapped; the driver verified the content
     if cache.manifest.get("content") != content:
@@ -129,7 +131,7 @@ class RayExecutor:
     def run(self, tasks: list[FoldTask], on_done, tick=lambda: None) -> None:
         import ray
 
-        from .train import cache_content
+        from ..preprocess.cache import cache_content
 
         if not tasks:
             return

@@ -3,19 +3,17 @@ read the dataset (reporting repairs and exclusions), preprocess into the cache."
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import Config
-from .data.clip import DatasetError
-from .data.readers import CASME2_CLASSES, MEGC_CLASSES, SAMM_CLASSES, SMIC_CLASSES, read_dataset
-from .models import model_input
-from .preprocess.cache import ClipCache, preprocess
+from ..config import Config
+from ..data.clip import DatasetError
+from ..data.readers import CASME2_CLASSES, MEGC_CLASSES, SAMM_CLASSES, SMIC_CLASSES, read_dataset
+from .cache import ClipCache, preprocess
 
-log = logging.getLogger("cmnet.prepare")
+log = logging.getLogger("cmnet.preprocess")
 
 CLASSES = {
     "synthme": CASME2_CLASSES,
@@ -34,14 +32,21 @@ def synthme_root(cfg: Config) -> Path:
                            f"-{d.synth_size}px-d{d.synth_difficulty:g}")
 
 
-def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
-    """Generate SynthME as the config describes, unless the same one is already there."""
-    from .data.synthme import SynthConfig, generate
+def synth_config(cfg: Config):
+    """The SynthME generator's settings from the configuration's synth_* keys."""
+    from ..data.synthme import SynthConfig
 
     d = cfg.data
+    return SynthConfig(subjects=d.synth_subjects, clips_per_subject=d.synth_clips_per_subject, seed=d.synth_seed,
+                       size=d.synth_size, difficulty=d.synth_difficulty)
+
+
+def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
+    """Generate SynthME as the config describes, unless the same one is already there."""
+    from ..data.synthme import generate
+
     root = synthme_root(cfg)
-    sc = SynthConfig(subjects=d.synth_subjects, clips_per_subject=d.synth_clips_per_subject, seed=d.synth_seed,
-                     size=d.synth_size, difficulty=d.synth_difficulty)
+    sc = synth_config(cfg)
     stamp = root / "synthme.json"
     if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(asdict(sc))):
         return root
@@ -75,10 +80,7 @@ def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[
     clips, report = read_dataset(d.dataset, dataset_root(cfg, progress), d.layout)
     if report.rows:
         log.info("%s", report)
-    settings = cfg.preprocess
-    if model_input(cfg.model.model) == "pair" and not settings.pairs:
-        settings = dataclasses.replace(settings, pairs=True)  # onset/apex candidates for pair models
-    cache = preprocess(clips, settings, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
+    cache = preprocess(clips, cfg.preprocess, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
     labels = sorted(set(cache.labels.tolist()))
     if len(labels) < 2:
         raise DatasetError(f"{d.dataset}: all {len(cache)} usable clips have the label {labels[0]!r}; a classifier "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -88,19 +87,18 @@ def wrst_readings(z: np.ndarray, density: np.ndarray, pvalue: np.ndarray, alpha=
 def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_accuracy")):
     """Per finished fold of the study's plan, one line per metric over epochs (test metrics:
     monitoring only)."""
-    from .results import finished
+    from ..runs.layout import histories
 
-    files = [f for _, f in finished(run_dir, "metrics.jsonl")]
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3))
-    for f in files:
-        rows = [json.loads(x) for x in f.read_text().splitlines()]
+    folds = histories(run_dir)
+    for _, fold, rows in folds:
         for ax, k in zip(axes, keys):
             ep = [r["epoch"] for r in rows if k in r]
-            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.6, label=f.parent.name)
+            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.6, label=fold)
     for ax, k in zip(axes, keys):
         ax.set_title(k + (" (monitoring only)" if k.startswith("test") else ""), fontsize=9)
         ax.set_xlabel("epoch")
-    if files and len(files) <= 12:
+    if folds and len(folds) <= 12:
         axes[-1].legend(fontsize=6, ncol=2)
     fig.tight_layout()
     return fig
@@ -210,9 +208,9 @@ def prediction_figure(result: dict, title: str = ""):
 
 
 def epoch_selection_figure(metrics, selection, metric: str = "accuracy", seed: int | None = None, title: str = ""):
-    """Per fold, the test ``metric`` over epochs (monitoring, cmnet.results.read_metrics), the
+    """Per fold, the test ``metric`` over epochs (monitoring, cmnet.report.tables.read_metrics), the
     last epoch (reported: ●) and the best one (chosen on the test subject, an oracle: ★)
-    marked (cmnet.analyses.epoch_selection). ``seed``: one seed (default the first)."""
+    marked (cmnet.report.analyses.epoch_selection). ``seed``: one seed (default the first)."""
     seed = int(metrics["seed"].min()) if seed is None else seed
     m, s = metrics[metrics.seed == seed], selection[selection.seed == seed]
     fig, ax = plt.subplots(figsize=(7.5, 3.6))

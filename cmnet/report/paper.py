@@ -1,0 +1,99 @@
+"""The paper's numbers (results/paper_numbers.csv, as printed) and ours beside them.
+
+    paper_numbers()                     the paper's tables, one row per (table, method, dataset, metric)
+    paper_table1(paper)                 the paper's Table 1 as printed
+    side_by_side(rows, paper, …)        our summaries beside the paper's matching rows, every cell labelled
+    with_deltas(table, runs, reference) Δ vs a reference study on matched (seed, fold) pairs, with p
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .stats import paired_delta
+
+
+def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+# the paper's column order: datasets as in its Table 1, accuracy before F1
+PAPER_DATASETS = {"casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}
+PAPER_METRICS = {"accuracy": "Acc", "f1_paper": "F1"}
+
+
+def paper_table1(paper: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Table 1 as printed: one row per method in its order, columns (dataset,
+    metric) in the paper's order — CASME II, SAMM, SMIC-HS, each Acc then F1 — in %,
+    empty where the paper gives no number."""
+    t1 = paper[paper.table == "Table 1"]
+    out = t1.pivot_table(index="method", columns=["dataset", "metric"], values="value_percent", sort=False)
+    cols = pd.MultiIndex.from_product([list(PAPER_DATASETS), list(PAPER_METRICS)])
+    out = out.reindex(columns=cols).reindex(index=list(dict.fromkeys(t1.method)))
+    out.columns = pd.MultiIndex.from_tuples([(PAPER_DATASETS[d], PAPER_METRICS[m]) for d, m in cols])
+    out.columns.names = [None, None]
+    out.index.name = "method"
+    return out
+
+
+def _ci(stat: dict, scale: float = 100) -> str:
+    if stat.get("n", 1) < 2:
+        return "one seed"
+    return f"[{scale * stat['ci_low']:.1f}, {scale * stat['ci_high']:.1f}]"
+
+
+def side_by_side(rows: dict[str, tuple], paper: pd.DataFrame, dataset_label: str, protocol: str) -> pd.DataFrame:
+    """Our numbers (from summaries: mean over seeds, sample std and the 95 % Student-t
+    interval over seeds) beside the paper's rows, every cell labelled.
+
+    ``rows``: label → (our summary dict, the paper's matching row filter or None)."""
+    out = []
+    for label, (summary, paper_sel) in rows.items():
+        r = {"method": label}
+        s = summary["summary"]
+        acc = s["pooled_accuracy"]
+        r["ours acc (pooled)"] = 100 * acc["mean"]
+        r["± std"] = 100 * acc["std"]
+        r["acc 95% CI"] = _ci(acc)
+        r["ours UF1 (pooled)"] = 100 * s["pooled_uf1"]["mean"]
+        r["UF1 95% CI"] = _ci(s["pooled_uf1"])
+        r["ours F1 (pooled)"] = 100 * s["pooled_f1_paper"]["mean"]
+        r["ours acc (fold mean)"] = 100 * s["fold_mean_accuracy"]["mean"]
+        r["ours F1 (fold mean)"] = 100 * s["fold_mean_f1_paper"]["mean"]
+        r["seeds"] = summary["n_seeds"]
+        if paper_sel is not None:
+            sel = paper.query(paper_sel)
+            for ds, ds_label in PAPER_DATASETS.items():  # the paper's order: CASME II, SAMM, SMIC-HS; Acc, F1
+                for met, name in PAPER_METRICS.items():
+                    v = sel[(sel.metric == met) & (sel.dataset == ds)]["value_percent"]
+                    r[f"paper {name} {ds_label}"] = float(v.iloc[0]) if len(v) else float("nan")
+        out.append(r)
+    df = pd.DataFrame(out).set_index("method").round(2)
+    df.attrs["caption"] = (f"{dataset_label}; {protocol}. 'ours' are reproduced here (mean over seeds, ± the sample "
+                           "std over seeds, 95% CI: Student-t interval of the mean over seeds); 'paper' are as reported "
+                           "on the real datasets.")
+    return df
+
+
+def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str,
+                metrics: tuple[str, ...] = ("accuracy", "uf1")) -> pd.DataFrame:
+    """``table`` (rows labelled as ``runs``' keys) with, per metric, "Δ <m> vs <reference>":
+    the row's study minus the reference's on matched (seed, fold) pairs, in points, mean
+    [95 % bootstrap interval] (cmnet.report.stats.paired_delta), and the Wilcoxon signed-rank p."""
+    out = table.copy()
+    names = {"accuracy": "acc", "uf1": "UF1", "uar": "UAR", "f1_paper": "F1"}
+    for m in metrics:
+        col, pcol = f"Δ {names.get(m, m)} vs {reference} (folds)", f"p ({names.get(m, m)})"
+        cells, ps = [], []
+        for label in out.index:
+            if label == reference:
+                cells.append("—")
+                ps.append(float("nan"))
+                continue
+            d = paired_delta(runs[label], runs[reference], m)
+            cells.append(f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]")
+            ps.append(round(d["p_value"], 3))
+        out[col], out[pcol] = cells, ps
+    return out

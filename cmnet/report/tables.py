@@ -1,0 +1,153 @@
+"""Read fold artifacts into tables: per-fold metrics, their mean over folds, metrics of the
+predictions pooled over all folds (labelled apart: they differ when folds are small),
+the confusion matrix, and mean ± std over seeds.
+
+Read through cmnet.runs.layout: only the folds of the study's plan (its study.json: seeds
+and folds) are read, so folds left from an earlier plan never enter a table; every file read
+is checked against the size and checksum recorded when it was written: a damaged one is an
+ArtifactError naming it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import io as fio
+from ..metrics import all_metrics, confusion
+from ..runs import layout as L
+from ..variants import LABELS, variant_config
+from .stats import seed_interval
+
+METRICS = ("accuracy", "f1_paper", "uf1", "uar")
+
+
+def read_folds(run_dir: str | Path) -> pd.DataFrame:
+    """One row per finished fold and seed."""
+    return pd.DataFrame(L.read_done(run_dir))
+
+
+def summarize(run_dir: str | Path, classes) -> dict:
+    """Per seed: the mean over folds and the pooled metrics; then mean ± std over seeds;
+    the pooled confusion matrix over all seeds (rows true, columns predicted)."""
+    folds = read_folds(run_dir)
+    preds = L.read_predictions(run_dir)
+    if folds.empty:
+        raise FileNotFoundError(f"no finished folds under {run_dir}")
+    per_seed = []
+    for seed, f in folds.groupby("seed"):
+        p = preds[preds.seed == seed]
+        pooled = all_metrics(p["label"], p["pred"], labels=list(classes))
+        per_seed.append({"seed": int(seed), "folds": len(f), "clips": int(f["n_test"].sum()),
+                         **{f"fold_mean_{m}": float(f[m].mean()) for m in METRICS},
+                         **{f"pooled_{m}": pooled[m] for m in METRICS}})
+    ps = pd.DataFrame(per_seed)
+    agg = {col: seed_interval(ps[col].to_numpy()) for col in ps.columns if col.startswith(("fold_mean_", "pooled_"))}
+    cm = confusion(preds["label"], preds["pred"], labels=list(classes))
+    return {"classes": list(classes), "seeds": per_seed, "summary": agg, "confusion": cm.tolist(),
+            "n_seeds": len(ps)}
+
+
+def summary_table(summary: dict) -> pd.DataFrame:
+    """Rows: the four metrics; columns: mean over folds and pooled, each mean ± std over seeds."""
+    rows = []
+    for m in METRICS:
+        row = {"metric": m}
+        for kind, label in (("fold_mean", "mean over folds"), ("pooled", "pooled over folds")):
+            s = summary["summary"][f"{kind}_{m}"]
+            row[label] = f"{s['mean']:.4f} ± {s['std']:.4f}" if summary["n_seeds"] > 1 else f"{s['mean']:.4f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def confusion_table(summary: dict) -> pd.DataFrame:
+    c = summary["classes"]
+    return pd.DataFrame(np.asarray(summary["confusion"]), index=[f"true {x}" for x in c], columns=[f"pred {x}" for x in c])
+
+
+def intensity_agreement(run_dir: str | Path) -> pd.DataFrame:
+    """Per test clip: Spearman's ρ of the learned k with the prototype mean and, where the
+    dataset has it (SynthME), with the ground-truth intensity; NaN where k is constant."""
+    from scipy.stats import spearmanr
+
+    rec = L.read_intensity(run_dir)
+    rows = []
+    for i, key in enumerate(rec["keys"]):
+        k = rec["k"][i]
+        const = np.ptp(k) == 0
+        rho_p = np.nan if const else spearmanr(k, rec["q_mean"][i]).statistic
+        t = rec["truth"][i]
+        rho_t = np.nan if const or not np.isfinite(t).all() or np.ptp(t) == 0 else spearmanr(k, t).statistic
+        rows.append({"seed": int(rec["seed"][i]), "clip": str(key), "rho_prototype": rho_p, "rho_truth": rho_t, "k_range": float(np.ptp(k))})
+    return pd.DataFrame(rows)
+
+
+def read_metrics(run_dir: str | Path) -> pd.DataFrame:
+    """Every epoch's line of every finished fold's metrics.jsonl, with its seed and fold."""
+    return pd.DataFrame([{"seed": seed, "fold": fold, **r} for seed, fold, hist in L.histories(run_dir) for r in hist])
+
+
+def learning_summary(run_dir: str | Path) -> dict:
+    """Did the model learn its training data? The training loss and cross-entropy at the
+    first and the last epoch and the last epoch's training accuracy, each the mean over
+    folds and seeds (the training accuracy is measured on the augmented batches as trained)."""
+    m = read_metrics(run_dir)
+    if m.empty:
+        raise FileNotFoundError(f"no finished folds under {run_dir}")
+    first = m[m.epoch == m.epoch.min()]
+    last = m[m.epoch == m.epoch.max()]
+    out = {"epochs": int(m.epoch.max()), "folds×seeds": len(last)}
+    for key in ("train_loss", "train_ce"):
+        if key in m:
+            out[f"{key} first"] = float(first[key].mean())
+            out[f"{key} last"] = float(last[key].mean())
+    out["train_acc last"] = float(last["train_acc"].mean())
+    out["train_acc last, lowest fold"] = float(last["train_acc"].min())
+    return out
+
+
+def read_diagnostics(run_dir: str | Path) -> pd.DataFrame:
+    """The L_ID shortcut diagnostic (diagnostics.json) of every finished fold and seed."""
+    return pd.DataFrame(L.read_diagnostics(run_dir))
+
+
+def write_results(cfg, classes) -> dict:
+    """Summaries of the study's finished folds into results/<name>/."""
+    root = L.study_dir(cfg)
+    summary = summarize(root, classes)
+    summary |= {"name": cfg.study.name, "dataset": cfg.data.dataset, "model": cfg.model.model,
+                "protocol": f"LOSO, {cfg.train.epochs} epochs, last epoch evaluated", "config": cfg.to_flat()}
+    res = L.results_dir(cfg)
+    res.mkdir(parents=True, exist_ok=True)
+    for name, text in ((L.SUMMARY, json.dumps(summary, indent=1)), (L.FOLDS_TABLE, read_folds(root).to_csv(index=False)),
+                       (L.METRIC_TABLE, summary_table(summary).to_csv(index=False)),
+                       (L.CONFUSION_TABLE, confusion_table(summary).to_csv())):
+        fio.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
+    return summary
+
+
+def per_seed_table(summary: dict) -> pd.DataFrame:
+    rows = []
+    for s in summary["seeds"]:
+        rows.append({"seed": s["seed"], "folds": s["folds"], "clips": s["clips"],
+                     **{f"{k} ({m})": round(100 * s[f"{k}_{m}"], 2) for k in ("fold_mean", "pooled") for m in METRICS}})
+    return pd.DataFrame(rows)
+
+
+def learning_table(variants, profile: str, **dirs) -> pd.DataFrame:
+    """Per variant: did it learn its training data? (learning_summary)"""
+    rows = {LABELS.get(v, v): learning_summary(L.study_dir(variant_config(profile, v, **dirs))) for v in variants}
+    return pd.DataFrame(rows).T.round(3)
+
+
+def diagnostics_table(variants, profile: str, **dirs) -> pd.DataFrame:
+    """Per variant: the L_ID shortcut diagnostic, mean over folds and seeds."""
+    rows = {}
+    for v in variants:
+        d = read_diagnostics(L.study_dir(variant_config(profile, v, **dirs)))
+        if not d.empty:
+            rows[LABELS.get(v, v)] = d.drop(columns=["seed", "fold", "clips"]).mean()
+    return pd.DataFrame(rows).T.round(3)

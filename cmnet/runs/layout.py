@@ -1,0 +1,245 @@
+"""Where everything of a study lives, by name: the one module that spells the run folder's
+file names, and their readers.
+
+    runs/<name>/                      the study's folder (``study_dir(cfg)``)
+      study.json                      the plan: seeds, folds, epochs, executor (written when it starts)
+      .lock                           one writer at a time (cmnet.runs.lock)
+      seed<k>/<subject>/              one fold folder (``fold_dir``), holding:
+        config.json       the resolved config (flat)
+        env.json          package versions, git commit, device (cmnet.runs.provenance)
+        fingerprint.json  what produced the folder (cmnet.runs.fingerprint)
+        metrics.jsonl     one line per epoch: training losses and accuracy; monitored test metrics
+        last.pt           checkpoint after every epoch (the resume point)
+        final.pt          the final weights, classes, config and history (``weights_only`` loadable)
+        predictions.csv   per test clip: key, subject, true and predicted class, probabilities
+        intensity.npz     per test clip and frame (INTENSITY_KEYS): k, a prototype draw q and its
+                          mean and std, the ground truth (SynthME; NaN otherwise), the apex; and η
+        diagnostics.json  CMNet with λ1 > 0: the L_ID shortcut diagnostic on the test clips
+        done.json         the final metrics; its presence marks the fold finished
+        failed.json       why the fold failed (a non-finite loss), if it did
+        resumes.jsonl     one line per resume from last.pt, if any
+        checksums.json    size and SHA-256 of every file above (cmnet.io)
+    results/<name>/                   the study's tables (``results_dir(cfg)``): summary.json,
+                                      folds.csv, table.csv, confusion.csv
+
+Every reader of a finished fold reads only the folds of the study's plan and checks each file
+against the size and checksum recorded when it was written (ArtifactError when damaged).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from .. import io as fio
+
+log = logging.getLogger("cmnet.runs")
+
+SEEDS = "seed*"  # the study's seed<k>/ folders (fold_dir makes them)
+STUDY = "study.json"
+LOCK = ".lock"
+CONFIG = "config.json"
+ENV = "env.json"
+FINGERPRINT = "fingerprint.json"
+METRICS = "metrics.jsonl"
+LAST = "last.pt"
+FINAL = "final.pt"
+PREDICTIONS = "predictions.csv"
+INTENSITY = "intensity.npz"
+DIAGNOSTICS = "diagnostics.json"
+DONE = "done.json"
+FAILED = "failed.json"
+RESUMES = "resumes.jsonl"
+WEIGHTS = (FINAL, LAST)
+# a finished fold has these and every other file its checksums.json records (final.pt too,
+# unless its weights were stripped on purpose: cmnet.runs.pack.strip_weights)
+FINISHED = (DONE, PREDICTIONS, METRICS)
+# the study's tables under results/<name>/
+SUMMARY, FOLDS_TABLE, METRIC_TABLE, CONFUSION_TABLE = "summary.json", "folds.csv", "table.csv", "confusion.csv"
+# per test clip (first axis) of intensity.npz; "eta" (the prototype's η) is stored beside them
+INTENSITY_KEYS = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
+
+
+# ------------------------------------------------------------------ folders
+
+def study_dir(cfg) -> Path:
+    return Path(cfg.study.runs_dir) / cfg.study.name
+
+
+def results_dir(cfg) -> Path:
+    return Path(cfg.study.results_dir) / cfg.study.name
+
+
+def fold_dir(study: Path, seed: int, subject: str) -> Path:
+    return Path(study) / f"seed{seed}" / subject
+
+
+def seed_of(fold: Path) -> int:
+    """The seed of a fold folder ``…/seed<k>/<subject>``."""
+    return int(Path(fold).parent.name.removeprefix("seed"))
+
+
+def fold_folders(study: Path) -> list[Path]:
+    """Every fold folder of a study (started, finished or not), in seed then name order."""
+    return [f for s in sorted(Path(study).glob(SEEDS)) for f in sorted(p for p in s.iterdir() if p.is_dir())]
+
+
+def is_study(folder: Path) -> bool:
+    """A study's folder: it has a plan or seed folders."""
+    folder = Path(folder)
+    return (folder / STUDY).is_file() or any(folder.glob(SEEDS))
+
+
+def is_finished(fold: Path) -> bool:
+    return (Path(fold) / DONE).is_file()
+
+
+# ------------------------------------------------------------------ the plan
+
+def write_plan(study: Path, plan: dict) -> None:
+    fio.write_text(Path(study) / STUDY, json.dumps(plan, indent=1))
+
+
+def read_plan(study: Path, checked: bool = True) -> dict | None:
+    """The study's plan (None without one); ``checked``: ArtifactError when it is damaged,
+    else an unreadable plan reads as {} (the status reader, while the study writes it)."""
+    p = Path(study) / STUDY
+    if not p.is_file():
+        return None
+    return json.loads(fio.check(p).read_text()) if checked else read_json(p)
+
+
+def read_json(path: Path) -> dict:
+    """A JSON file as it is now, {} when missing or being written (the status reader)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+# ------------------------------------------------------------------ finished folds
+
+def finished_problems(out: Path) -> list[str]:
+    """Why the finished fold ``out`` cannot be read as it is ([] when it can): each damaged
+    or missing file, by path."""
+    rec = fio.read_checksums(out)
+    names = list(dict.fromkeys([*FINISHED, *rec]))
+    return [f"{out / n}: {why}" for n in names if (why := fio.problem(out / n, rec))]
+
+
+def finished_result(out: Path) -> dict | None:
+    """done.json's metrics when ``out`` is a finished fold whose every file is intact; None
+    otherwise (unfinished, or damaged: then each damaged file is logged by path)."""
+    out = Path(out)
+    if not is_finished(out):
+        return None
+    bad = finished_problems(out)
+    if not bad:
+        return json.loads((out / DONE).read_text())
+    log.warning("finished fold %s has damaged files, recomputed: %s", out, "; ".join(bad))
+    return None
+
+
+def finished(study: str | Path, name: str) -> list[tuple[int, Path]]:
+    """(seed, path of ``name``) of every finished fold of the study's plan that has ``name``,
+    each checked (ArtifactError when damaged). Without a plan, every fold folder."""
+    study = Path(study)
+    p = read_plan(study)
+    plan = None if p is None else {(int(s), str(f)) for s in p["seeds"] for f in p["folds"]}
+    out = []
+    for done in sorted(study.glob(f"{SEEDS}/*/{DONE}")):
+        seed, fold = seed_of(done.parent), done.parent.name
+        f = done.parent / name
+        if (plan is None or (seed, fold) in plan) and f.is_file():
+            out.append((seed, fio.check(f)))
+    return out
+
+
+# ------------------------------------------------------------------ per-epoch history
+
+def parse_history(text: str) -> list[dict]:
+    """metrics.jsonl's records; a line being written (or damaged) is skipped."""
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def write_history(fold: Path, history: list[dict]) -> None:
+    fio.write_text(Path(fold) / METRICS, "".join(json.dumps(r) + "\n" for r in history))
+
+
+def read_history(fold: Path) -> list[dict]:
+    """The per-epoch records of a fold folder as they are now (a fold in training too)."""
+    f = Path(fold) / METRICS
+    return parse_history(f.read_text()) if f.is_file() else []
+
+
+def histories(study: str | Path) -> list[tuple[int, str, list[dict]]]:
+    """(seed, fold, per-epoch records) of every finished fold of the study's plan, checked."""
+    return [(seed, f.parent.name, parse_history(f.read_text())) for seed, f in finished(study, METRICS)]
+
+
+# ------------------------------------------------------------------ per-clip results
+
+def write_predictions(fold: Path, classes, keys, subjects, y, pred, probs) -> None:
+    """predictions.csv: per test clip its key, subject, true and predicted class and the
+    probability of every class (6 decimals)."""
+    import csv
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["key", "subject", "label", "pred"] + [f"p_{c}" for c in classes])
+    for j in range(len(keys)):
+        w.writerow([keys[j], subjects[j], classes[y[j]], classes[pred[j]]] + [f"{p:.6f}" for p in probs[j]])
+    fio.write_text(Path(fold) / PREDICTIONS, buf.getvalue())
+
+
+def read_predictions(study: str | Path):
+    """Every finished fold's predictions.csv, one row per test clip, with its seed."""
+    import pandas as pd
+
+    frames = []
+    for seed, p in finished(study, PREDICTIONS):
+        df = pd.read_csv(p)
+        df.insert(0, "seed", seed)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_intensity(fold: Path, eta, **per_clip) -> None:
+    """intensity.npz: the arrays of INTENSITY_KEYS (first axis: test clips) and η."""
+    if set(per_clip) != set(INTENSITY_KEYS):
+        raise ValueError(f"intensity.npz takes {INTENSITY_KEYS}, got {sorted(per_clip)}")
+    b = io.BytesIO()
+    np.savez(b, **{k: per_clip[k] for k in INTENSITY_KEYS}, eta=eta)
+    fio.write_bytes(Path(fold) / INTENSITY, b.getvalue())
+
+
+def read_intensity(study: str | Path) -> dict[str, np.ndarray]:
+    """All test clips' intensity records of a study (every finished fold and seed), concatenated,
+    with each clip's seed."""
+    found = finished(study, INTENSITY)
+    parts = [np.load(p) for _, p in found]
+    if not parts:
+        raise FileNotFoundError(f"no {INTENSITY} under {study} (a model without an intensity branch?)")
+    out = {k: np.concatenate([p[k] for p in parts]) for k in INTENSITY_KEYS}
+    out["seed"] = np.concatenate([np.full(len(p["keys"]), seed) for p, (seed, _) in zip(parts, found)])
+    return out
+
+
+def read_done(study: str | Path) -> list[dict]:
+    """done.json of every finished fold of the plan, with its seed."""
+    return [{"seed": seed, **json.loads(f.read_text())} for seed, f in finished(study, DONE)]
+
+
+def read_diagnostics(study: str | Path) -> list[dict]:
+    """diagnostics.json of every finished fold of the plan, with its seed and fold."""
+    return [{"seed": seed, "fold": d.parent.name, **json.loads(d.read_text())} for seed, d in finished(study, DIAGNOSTICS)]

@@ -1,0 +1,67 @@
+"""Carrying studies between machines: whole study folders into one .tar.gz, with or
+without their weights.
+
+    pack([runs/a, runs/b], "studies.tar.gz")   members <name>/…: tar -xzf ARCHIVE -C runs/
+    strip_weights(fold_folder)                 a finished fold without its .pt files (still finished)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+from .. import io as fio
+from .layout import DONE, LOCK, SEEDS, STUDY, WEIGHTS, is_study
+
+
+def strip_weights(folder: Path) -> int:
+    """Remove a finished fold's weight files (final.pt, last.pt) and their records, e.g. to
+    carry a study's artifacts from a GPU machine: the fold still reads as finished (its
+    tables need no weights), but a damaged file of it can then only be recomputed by
+    training again. Returns the bytes freed."""
+    freed = 0
+    for name in WEIGHTS:
+        p = Path(folder) / name
+        if p.is_file():
+            freed += p.stat().st_size
+        fio.forget(p)
+    return freed
+
+
+
+def pack(studies: list[Path], out: Path, weights: bool = False) -> dict:
+    """One .tar.gz of whole study folders (``runs/<name>/``), members named ``<name>/…`` so that
+    ``tar -xzf ARCHIVE -C runs/`` puts them back. Without ``weights`` the .pt files are left out
+    and each fold's checksums.json in the archive forgets them (as strip_weights does): the
+    folds read as finished where they are unpacked. Locks and temporary files stay behind.
+    Returns {"path", "bytes", "files", "folds"}."""
+    import tarfile
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n_files = n_folds = 0
+    tmp = out.with_name(f".{out.name}.tmp")
+    with tarfile.open(tmp, "w:gz") as tar:
+        for study in map(Path, studies):
+            if not is_study(study):
+                raise FileNotFoundError(f"{study}: not a study folder (no {STUDY}, no {SEEDS}/)")
+            for p in sorted(study.rglob("*")):
+                if not p.is_file() or p.name == LOCK or p.name.endswith(".tmp"):
+                    continue
+                if p.suffix == ".pt" and not weights:
+                    continue
+                name = f"{study.name}/{p.relative_to(study).as_posix()}"
+                if p.name == fio.CHECKSUMS and not weights:
+                    rec = {k: v for k, v in fio.read_checksums(p.parent).items() if not k.endswith(".pt")}
+                    data = json.dumps(rec, indent=1, sort_keys=True).encode()
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mtime = len(data), int(p.stat().st_mtime)
+                    tar.addfile(info, io.BytesIO(data))
+                else:
+                    tar.add(p, arcname=name)
+                n_files += 1
+                n_folds += p.name == DONE
+    os.replace(tmp, out)
+    return {"path": out, "bytes": out.stat().st_size, "files": n_files, "folds": n_folds}

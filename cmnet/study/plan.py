@@ -1,0 +1,96 @@
+"""What a study will run: its folds × seeds, each a fold folder and its config, and the check
+made before anything is trained.
+
+    plan = plan_study(cfg)           the cache prepared, the folds chosen, one FoldTask per (seed, fold)
+    refuse_changed(plan, discard)    StudyError when a fold folder was made with other settings
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import shutil
+from dataclasses import dataclass, field
+
+from ..config import Config
+from ..data.splits import loso_folds
+from ..preprocess.cache import ClipCache, cache_content
+from ..preprocess.prepare import prepare_cache
+from ..runs import layout as L
+from ..runs.fingerprint import Reuse, fold_fingerprint, reuse
+from .executors import FoldTask
+
+log = logging.getLogger("cmnet.study")
+
+
+class StudyError(RuntimeError):
+    pass
+
+
+@dataclass
+class StudyPlan:
+    cfg: Config
+    folds: list  # the Fold of every test subject run
+    cache: ClipCache
+    classes: tuple
+    tasks: list[FoldTask] = field(default_factory=list)  # one per (seed, fold), seeds outermost
+    verdicts: list[Reuse] = field(default_factory=list)  # each task's fold folder (refuse_changed)
+
+    @property
+    def name(self) -> str:
+        return self.cfg.study.name
+
+
+def plan_study(cfg: Config, progress: bool = True) -> StudyPlan:
+    """The study's clips (prepared: SynthME generated, the dataset read and cached), its folds
+    (``folds`` of the config, or every subject) and one task per seed and fold."""
+    cfg.validate(f"study {cfg.study.name}")
+    cache, classes = prepare_cache(cfg, progress)
+    folds = loso_folds(list(cache.subjects))
+    if cfg.study.folds:
+        unknown = sorted(set(cfg.study.folds) - {f.subject for f in folds})
+        if unknown:
+            raise StudyError(f"folds {unknown} are not subjects of {cfg.data.dataset}")
+        folds = [f for f in folds if f.subject in cfg.study.folds]
+    plan = StudyPlan(cfg, folds, cache, tuple(classes))
+    for seed in cfg.study.seeds:
+        for fold in folds:
+            fcfg = copy.deepcopy(cfg)
+            fcfg.train.seed = seed
+            plan.tasks.append(FoldTask(fcfg, fold, L.fold_dir(L.study_dir(cfg), seed, fold.subject), cache, plan.classes))
+    return plan
+
+
+def refuse_changed(plan: StudyPlan, discard: bool) -> None:
+    """Before anything is trained: StudyError if a fold folder was made with other settings
+    (or, with ``discard``, remove those folders). Finished folds that differ only in the clip
+    cache's content (trained on another machine's cache) are read as they are while no fold of
+    the study is trained now; when some fold would be, they too stop the study (one table
+    would mix two caches). Records every task's verdict in ``plan.verdicts``."""
+    content = cache_content(plan.cache)
+    plan.verdicts = [reuse(t.out, fold_fingerprint(t.cfg, content)) for t in plan.tasks]
+    changed = [(t, v) for t, v in zip(plan.tasks, plan.verdicts) if v.refused]
+    cache_only = [(t, v) for t, v in zip(plan.tasks, plan.verdicts) if v.kind == "cache_only"]
+    if cache_only and not changed and all(v.result is not None for v in plan.verdicts):
+        log.warning("%s: %d finished fold(s) were trained on another clip cache (%s); read as they are, none is "
+                    "retrained", plan.name, len(cache_only), cache_only[0][1].changes[0])
+        cache_only = []
+    changed += cache_only
+    if not changed:
+        return
+    if discard:
+        for t, v in changed:
+            log.warning("discarding %s (made with %s)", t.out, "; ".join(v.changes))
+            shutil.rmtree(t.out)
+        gone = {id(t) for t, _ in changed}
+        plan.verdicts = [Reuse("new") if id(t) in gone else v for t, v in zip(plan.tasks, plan.verdicts)]
+        return
+    root, n = L.study_dir(plan.cfg), len(changed)
+    first = changed[0][1].changes
+    same = all(v.changes == first for _, v in changed)
+    where = ", ".join(str(t.out.relative_to(root)) for t, _ in changed[:6]) + (" …" if n > 6 else "")
+    raise StudyError(
+        f"study {plan.name!r} ({root}): {n} fold folder(s) were made with other settings and would "
+        f"mix old and new numbers ({where}): " + "; ".join(first) + ("" if same else " (and other changes in the "
+        "others)") + f". Run under another name (--set name={plan.name}-new) or discard those folds "
+        "(cmnet study --discard-changed; run_study(..., discard_changed=True))")

@@ -1,0 +1,78 @@
+"""The book's experiments: one profile (params/<profile>.yaml over base.yaml) × the
+variants the paper compares. A variant is a set of parameter overrides; its study is
+named ``<profile>-<variant>`` and is computed once, then reused by every chapter.
+
+The paper as printed and our repairs, side by side. ``PRINTED`` is the method as the
+paper prints it (raw frames into both encoders; L_ID's negatives un-augmented; the ICE's
+BatchNorm over clean frames and views together; squeeze at PyTorch's init with soft-rank
+temperature 0.05; blur σ in pixels whatever the frame size). ``REPAIRS`` are the named
+repairs (chapter 4 says why each): the encoders see every frame minus the onset frame;
+negatives from the other frames' augmented views; the ICE's running statistics from clean
+frames only; k starting inside the prototype's range with soft-rank temperature 0.2, so
+that L_Wrst has a gradient when k leaves it; blur σ relative to the frame size.
+
+Variants (Table 1, 2, 3 of the paper); every one keeps the paper's λ for the terms it keeps:
+    cmnet                CMNet with the repairs: all three losses, probabilistic negatives
+    cmnet_printed        CMNet as printed (the same losses and sampler, no repair)
+    cmnet_deterministic  Table 2, deterministic negatives (repaired)
+    cmnet_random         Table 2, random negatives (repaired)
+    cmnet_no_id          Table 3, L_C + L_Wrst (λ1 = 0, repaired)
+    cmnet_no_wrst        Table 3, L_C + L_ID (λ2 = 0, repaired)
+    baseline             Table 3, L_C only: ResNet + LSTM with CMNet's λ3 = 0.22 (same input)
+    baseline_ce1         the same with λ3 = 1 (labelled: a different learning rate in effect)
+    mmnet                MMNet with its optimiser, batch size and augmentations (the profile's epochs)
+    cmnet_spearman       ours, beyond the paper: repaired CMNet with the order-aware L_ρ in L_Wrst's
+                         place (same λ2; cmnet.losses.tendency)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Config, load_config, read_params
+
+MMNET_KEYS = ("model", "lambda_id", "lambda_wrst", "lambda_ce", "optimizer", "lr", "weight_decay", "lr_gamma",
+              "lr_decay_epochs", "hflip", "affine_rotate", "affine_translate", "pair_jitter", "batch_size")
+
+PRINTED = {"input": "frames", "negatives": "clean", "ice_bn": "mixed", "k_init": "default",
+           "rank_temperature": 0.05, "blur_relative": False}
+REPAIRS = {"input": "onset_diff", "negatives": "augmented", "ice_bn": "clean", "k_init": "prototype",
+           "rank_temperature": 0.2, "blur_relative": True}
+BASELINE = {"model": "resnet_lstm", "lambda_id": 0.0, "lambda_wrst": 0.0, "lambda_ce": 0.22}
+
+VARIANTS: dict[str, dict | str] = {
+    "cmnet": REPAIRS,
+    "cmnet_printed": PRINTED,
+    "cmnet_deterministic": REPAIRS | {"sampler": "deterministic"},
+    "cmnet_random": REPAIRS | {"sampler": "random"},
+    "cmnet_no_id": REPAIRS | {"lambda_id": 0.0},
+    "cmnet_no_wrst": REPAIRS | {"lambda_wrst": 0.0},
+    "baseline": REPAIRS | BASELINE,
+    "baseline_ce1": REPAIRS | BASELINE | {"lambda_ce": 1.0},
+    "mmnet": "params/mmnet.yaml",  # its MMNET_KEYS, over the profile
+    "cmnet_spearman": REPAIRS | {"tendency": "spearman"},
+}
+LABELS = {
+    "cmnet": "CMNet, repaired (L_C + L_ID + L_Wrst, probabilistic)",
+    "cmnet_printed": "CMNet as printed",
+    "cmnet_spearman": "CMNet, repaired, order-aware L_ρ instead of L_Wrst (ours)",
+    "cmnet_deterministic": "deterministic", "cmnet_random": "random",
+    "cmnet_no_id": "L_C + L_Wrst", "cmnet_no_wrst": "L_C + L_ID", "baseline": "L_C (ResNet + LSTM, λ3 = 0.22)",
+    "baseline_ce1": "L_C (ResNet + LSTM, λ3 = 1; not the paper's weight)",
+    "mmnet": "MMNet",
+}
+
+
+def variant_config(profile: str, variant: str, params_dir: str | Path = "params", **dirs) -> Config:
+    """The resolved config of one variant of a profile. ``dirs``: runs_dir, results_dir,
+    cache_dir, data_root overrides (e.g. a temporary folder for tests)."""
+    params_dir = Path(params_dir)
+    over = VARIANTS[variant]
+    if isinstance(over, str):
+        mm = read_params(params_dir / Path(over).name)
+        over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
+    cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v})
+    if variant == "mmnet":  # the padded crop scales with the frame size (15 px at 224)
+        cfg.train.affine_translate = cfg.train.affine_translate * cfg.preprocess.size / 224
+    cfg.study.name = f"{profile}-{variant}"
+    return cfg
