@@ -40,6 +40,16 @@ SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md")
 CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline.md", "headline.png")
 
 
+def check_profile(profile: str, params_dir: str | Path = "params") -> None:
+    """ValueError unless ``profile`` names a profile of ``params_dir`` (a plain name)."""
+    import re
+
+    names = sorted(p.stem for p in Path(params_dir).glob("*.yaml") if p.stem != "base")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", profile) or profile not in names:
+        raise ValueError(f"--profile {profile!r}: not a profile; give the name of a file in {params_dir}/ "
+                         f"({', '.join(names)}), not a path")
+
+
 def build_folder(profile: str, root: str | Path = ".") -> Path:
     """Where ``cmnet book --profile P`` writes: a book source of its own."""
     return Path(root) / "_build" / "profiles" / profile
@@ -281,7 +291,10 @@ def make_book(profile: str = "smoke", only: list[str] | None = None, execute: bo
               publish_it: bool = False, runs_dir: str = "runs", cache_dir: str = "cache", data_dir: str = "data",
               progress: bool = True) -> dict:
     """``cmnet book``: execute into the profile's build folder, build its HTML there, and
-    (``publish_it``) copy it over the committed book and build that."""
+    (``publish_it``) copy it over the committed book and build that. ``profile`` is the name
+    of a file params/<profile>.yaml (a name, not a path: its studies and build stay in runs/
+    and _build/profiles/)."""
+    check_profile(profile)
     src = prepare_source(build_folder(profile))
     out = {"source": src}
     if execute:

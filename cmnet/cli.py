@@ -4,40 +4,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
-
-# flags of `cmnet synth` and `cmnet preprocess` → configuration keys (cmnet.config): the same
-# ranges and one-line errors as a params file, naming the flag
-SYNTH_FLAGS = {"out": "data_root", "subjects": "synth_subjects", "clips_per_subject": "synth_clips_per_subject",
-               "seed": "synth_seed", "size": "synth_size", "difficulty": "synth_difficulty"}
-PREPROCESS_FLAGS = {"dataset": "dataset", "root": "data_root", "casme2_root": "casme2_root", "samm_root": "samm_root",
-                    "smic_root": "smic_root", "layout": "layout", "cache_dir": "cache_dir", "size": "size",
-                    "frames": "frames", "detector": "detector", "margin": "margin", "interpolation": "interpolation",
-                    "device": "device"}
-
-
-def _flag_config(args, flags: dict[str, str], command: str):
-    """The configuration the given flags describe (defaults for the others), each value checked
-    as its key is (an error names the flag)."""
-    from .config import Config
-
-    cfg = Config()
-    for dest, key in flags.items():
-        value = getattr(args, dest)
-        if value is not None:
-            value = str(value) if isinstance(value, Path) else value
-            cfg = Config.from_flat({key: value}, f"cmnet {command} --{dest.replace('_', '-')}", base=cfg)
-    return cfg.validate(f"cmnet {command}")
+from .cli_settings import PREPROCESS_FLAGS, SYNTH_FLAGS, config_of, flag_config
 
 
 def _cmd_synth(args) -> int:
     from .data.synthme import generate
     from .preprocess.prepare import synth_config
 
-    cfg = _flag_config(args, SYNTH_FLAGS, "synth")
+    cfg = flag_config(args, SYNTH_FLAGS, "synth")
     sc = synth_config(cfg)
     t0 = time.perf_counter()
     sheet = generate(args.out, sc, progress=not args.quiet)
@@ -54,7 +33,7 @@ def _cmd_preprocess(args) -> int:
     if args.dataset != "synthme" and args.dataset != "megc2019" and not args.root:
         print("error: --root is required (the dataset's folder)", file=sys.stderr)
         return 2
-    cfg = _flag_config(args, PREPROCESS_FLAGS, "preprocess")
+    cfg = flag_config(args, PREPROCESS_FLAGS, "preprocess")
     d, settings = cfg.data, cfg.preprocess
     root = d.data_root if d.data_root and d.dataset != "megc2019" else dataset_root(cfg, progress=not args.quiet)
     clips, report = read_dataset(d.dataset, root, d.layout)
@@ -70,39 +49,13 @@ def _cmd_preprocess(args) -> int:
     return 0
 
 
-def _config(args):
-    from .config import Config, load_config
-
-    over = {}
-    for item in args.set or []:
-        import yaml
-
-        if "=" not in item:
-            raise ValueError(f"--set takes key=value, got {item!r}")
-        k, v = item.split("=", 1)
-        over[k] = yaml.safe_load(v)
-    variant = getattr(args, "variant", None)
-    if variant:
-        from .variants import VARIANTS, variant_config
-
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}")
-        if not args.params:
-            raise ValueError("--variant needs a params file (the profile), e.g. params/synthme.yaml")
-        cfg = variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent)
-        return Config.from_flat(over, "--set", base=cfg).validate(f"{args.params} --variant {variant} with --set") if over else cfg
-    if args.params:
-        return load_config(args.params, over, "--set")
-    return Config.from_flat(over, "--set").validate("--set")
-
-
 def _cmd_train(args) -> int:
     from .data.splits import loso_folds
     from .fold.run import run_fold
     from .preprocess.prepare import prepare_cache
     from .runs.layout import fold_dir, study_dir
 
-    cfg = _config(args)
+    cfg = config_of(args)
     cache, classes = prepare_cache(cfg, progress=not args.quiet)
     folds = {f.subject: f for f in loso_folds(list(cache.subjects))}
     if args.fold not in folds:
@@ -123,7 +76,7 @@ def _cmd_study(args) -> int:
     extra = [f"executor={executor}"] if executor else []
     extra += [f"address={args.address}"] if args.address is not None else []
     args.set = (args.set or []) + extra  # the same keys as in a profile
-    cfg = _config(args)
+    cfg = config_of(args)
     s = run_study(cfg, progress=not args.quiet, discard_changed=args.discard_changed)
     print(f"{cfg.study.name}: {cfg.data.dataset}, {cfg.model.model}, {s['protocol']}")
     print(summary_table(s).to_string(index=False))
@@ -134,8 +87,10 @@ def _cmd_report(args) -> int:
     from .preprocess.prepare import CLASSES
     from .report.tables import confusion_table, summary_table, write_results
     from .runs.layout import results_dir, study_dir
+    from .study.plan import refuse_other_settings
 
-    cfg = _config(args)
+    cfg = config_of(args)
+    refuse_other_settings(cfg)
     s = write_results(cfg, CLASSES[cfg.data.dataset])
     print(f"{s['name']}: {s['dataset']}, {s['model']}, {s['protocol']}; "
           f"{s['seeds'][0]['folds']} folds, {s['n_seeds']} seed(s)")
@@ -176,7 +131,7 @@ def _cmd_predict(args) -> int:
 def _cmd_pack(args) -> int:
     from .runs.pack import pack
 
-    r = pack(args.studies, args.out, weights=args.weights)
+    r = pack(args.studies, args.out, weights=args.weights, overwrite=args.force)
     mib = r["bytes"] / 2**20
     print(f"{r['path']}: {r['folds']} finished folds, {r['files']} files, {mib:.1f} MiB"
           + ("" if args.weights else " (no weights)") + f"; unpack with: tar -xzf {r['path']} -C runs/")
@@ -318,6 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("studies", nargs="+", type=Path, help="study folders, e.g. runs/synthme-cmnet")
     s.add_argument("--out", required=True, type=Path, help="the archive to write (.tar.gz)")
     s.add_argument("--weights", action="store_true", help=f"keep {FINAL} and {LAST}")
+    s.add_argument("--force", action="store_true", help="replace --out if it exists")
     s.set_defaults(fn=_cmd_pack)
 
     s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",
@@ -354,8 +310,34 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.fn(args)
     except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {_printable(e)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as e:  # Ctrl-C, or a study's SIGTERM / SIGHUP (cmnet.study.run.Stopped)
+        import signal
+
+        signum = getattr(e, "signum", signal.SIGINT)
+        print(f"stopped by {signal.Signals(signum).name}: finished folds are kept, the others resume from their "
+              "last checkpoint when you run the same command again", file=sys.stderr)
+        return 128 + signum
+    except Exception as e:  # not foreseen: a bug; kept visible, with its traceback on file
+        log = _internal_error_log(e)
+        print(f"internal error (a bug in cmnet: please report it with the log): {type(e).__name__}: "
+              f"{_printable(e)}; traceback in {log}", file=sys.stderr)
+        return 70
+
+
+def _internal_error_log(e: Exception) -> Path:
+    import tempfile
+    import traceback
+
+    log = Path(tempfile.gettempdir()) / f"cmnet-internal-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    log.write_text(f"cmnet {' '.join(sys.argv[1:])}\n\n" + "".join(traceback.format_exception(e)))
+    return log
+
+
+def _printable(e: Exception) -> str:
+    """The message, with a name that is not UTF-8 (a path's raw bytes) shown escaped."""
+    return str(e).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 if __name__ == "__main__":

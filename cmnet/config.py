@@ -18,6 +18,8 @@ import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .params import ConfigError, _coerce, read_params
+
 
 @dataclass
 class DataConfig:
@@ -202,10 +204,6 @@ class Config:
         return {k: getattr(getattr(self, sec), k) for k, (sec, _, _) in self.key_index().items()}
 
 
-class ConfigError(ValueError):
-    pass
-
-
 
 # keys whose value is one of a few names (checked for profiles and overrides alike)
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -273,56 +271,6 @@ NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "smic_root", "seeds", "folds", "workers", "eval_every", "tensorboard", "executor", "address", "cpus_per_fold",
     "gpus_per_fold",
 })
-
-
-def _coerce(value, typ, key, source):
-    def bad():
-        return ConfigError(f"{source}: parameter {key!r} must be {getattr(typ, '__name__', typ)}, got {value!r}")
-
-    origin = typing.get_origin(typ)
-    if origin is list:
-        (inner,) = typing.get_args(typ)
-        if not isinstance(value, (list, tuple)):
-            raise bad()
-        return [_coerce(v, inner, key, source) for v in value]
-    if typ is bool:
-        if not isinstance(value, bool):
-            raise bad()
-        return value
-    if typ is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad()
-        return value
-    if typ is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bad()
-        return float(value)
-    if typ is str:
-        if not isinstance(value, str):
-            raise bad()
-        return value
-    raise bad()
-
-
-def read_params(path: str | Path) -> dict:
-    import yaml
-
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"params file {path} not found")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:  # one line naming file, line and column, not PyYAML's traceback
-        mark = getattr(e, "problem_mark", None)
-        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        what = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}{where}: YAML syntax error: {what}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a params file is a flat mapping of key: value lines")
-    for k, v in data.items():
-        if isinstance(v, dict):
-            raise ConfigError(f"{path}: parameter {k!r} is nested; params files are flat")
-    return data
 
 
 def load_config(path: str | Path, overrides: dict | None = None, overrides_source: str = "overrides") -> Config:

@@ -24,6 +24,9 @@ from .runs.layout import FINAL
 
 def numbered_frames(folder: Path) -> list[Path]:
     """Image files of ``folder`` sorted by the last number in their names."""
+    if not Path(folder).is_dir():
+        what = "a file" if Path(folder).exists() else "missing"
+        raise ValueError(f"{folder}: {what}, not a folder of frames (a video? extract its frames into a folder first)")
     files = []
     for p in Path(folder).iterdir():
         m = re.findall(r"(\d+)", p.stem)

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Config, load_config, read_params
+from .config import Config, load_config
+from .params import read_params
 
 MMNET_KEYS = ("model", "lambda_id", "lambda_wrst", "lambda_ce", "optimizer", "lr", "weight_decay", "lr_gamma",
               "lr_decay_epochs", "hflip", "affine_rotate", "affine_translate", "pair_jitter", "batch_size")

@@ -204,7 +204,7 @@ def test_seed_interval_equals_scipy(vals):
 def test_variants_printed_and_repaired_and_fair_baseline():
     import argparse
 
-    from cmnet.cli import _config
+    from cmnet.cli_settings import config_of as _config
     from cmnet.variants import PRINTED, REPAIRS, variant_config, VARIANTS
 
     root = __import__("pathlib").Path(__file__).resolve().parents[1] / "params"

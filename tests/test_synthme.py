@@ -117,8 +117,8 @@ def test_cli_synth_and_preprocess(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["synth", "--size", "0"], r"^error: cmnet synth --size: parameter 'synth_size' must be ≥ 64, got 0$"),
-    (["synth", "--difficulty", "nan"], r"^error: cmnet synth --difficulty: parameter 'synth_difficulty' must be > 0, "
-                                       r"got nan$"),
+    (["synth", "--difficulty", "nan"], r"^error: cmnet synth --difficulty: parameter 'synth_difficulty' must be a "
+                                       r"finite number, got nan$"),
     (["synth", "--subjects", "0"], r"^error: cmnet synth --subjects: parameter 'synth_subjects' must be ≥ 1, got 0$"),
     (["preprocess", "--dataset", "synthme", "--frames", "1"],
      r"^error: cmnet preprocess --frames: parameter 'frames' must be ≥ 2, got 1$"),

@@ -72,7 +72,11 @@ def test_tiny_study_writes_every_artifact(tmp_path):
     from cmnet.cli import main
 
     dirs = [f"--set=runs_dir={tmp_path / 'runs'}", f"--set=results_dir={tmp_path / 'results'}", "--set=name=tiny"]
-    assert main(["report", *dirs]) == 0
+    assert main(["report", *dirs]) == 1  # the default settings are not those the folds were made with
+    made = [f"--set={k}={json.dumps(v)}" for k, v in cfg.to_flat().items()
+            if k in ("synth_subjects", "synth_clips_per_subject", "synth_size", "size", "epochs", "batch_size",
+                     "ice_width", "lstm_hidden", "embed_dim", "num_negatives", "data_root", "cache_dir")]
+    assert main(["report", *dirs, *made]) == 0
     clip_dir = next((tmp_path / "synth" / "CASME2_RAW_selected" / "sub01").iterdir())
     assert main(["predict", str(fold_dirs[0] / "final.pt"), str(clip_dir), "--csv", str(tmp_path / "k.csv"),
                  "--figure", str(tmp_path / "pred.png")]) == 0

@@ -222,17 +222,53 @@ DATASETS = CHOICES["dataset"]
 
 def read_dataset(name: str, root, layout: str = "auto") -> tuple[list[Clip], LoadReport]:
     """Read a dataset by name. ``root``: its folder; for "megc2019" a dict with the keys
-    "casme2", "samm", "smic_hs". SynthME is read by the CASME II reader."""
+    "casme2", "samm", "smic_hs". SynthME is read by the CASME II reader. A clip whose frames
+    are another clip's (a copied subject or clip folder) is excluded and reported: a copy
+    would otherwise be a subject of its own, and its fold would train on its own test clips."""
     if name == "synthme":
-        return read_casme2(root, layout=layout, dataset="synthme")
-    if name == "casme2":
-        return read_casme2(root, layout=layout)
-    if name == "samm":
-        return read_samm(root)
-    if name == "smic_hs":
-        return read_smic_hs(root)
-    if name == "megc2019":
+        clips, report = read_casme2(root, layout=layout, dataset="synthme")
+    elif name == "casme2":
+        clips, report = read_casme2(root, layout=layout)
+    elif name == "samm":
+        clips, report = read_samm(root)
+    elif name == "smic_hs":
+        clips, report = read_smic_hs(root)
+    elif name == "megc2019":
         if not isinstance(root, dict) or set(root) != {"casme2", "samm", "smic_hs"}:
             raise ValueError("megc2019 needs the roots of casme2, samm and smic_hs")
-        return read_megc2019(root["casme2"], root["samm"], root["smic_hs"])
-    raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+        clips, report = read_megc2019(root["casme2"], root["samm"], root["smic_hs"])
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {DATASETS}")
+    return drop_copies(clips, report), report
+
+
+def drop_copies(clips: list[Clip], report: LoadReport) -> list[Clip]:
+    """The clips without those whose every frame file holds the same bytes as another clip's
+    (a copied clip or subject folder): of a set of copies the first by name is kept, and each
+    other is reported as excluded, naming the clip it copies. Cheap first: only clips whose
+    onset, apex and offset frames agree are compared frame by frame."""
+    import hashlib
+
+    def digest(c: Clip, frames) -> str:
+        h = hashlib.sha1(str(len(c)).encode())
+        for p in frames:
+            h.update(p.read_bytes())
+        return h.hexdigest()
+
+    full: dict[str, str] = {}
+
+    def whole(c: Clip) -> str:
+        return full.setdefault(c.key, digest(c, c.frames))
+
+    first: dict[str, list[Clip]] = {}
+    copies = set()
+    for c in sorted(clips, key=lambda c: c.key):
+        same = first.setdefault(digest(c, [c.frames[i] for i in dict.fromkeys([0, c.apex_index, len(c) - 1])]), [])
+        original = next((o for o in same if whole(o) == whole(c)), None)
+        if original is None:
+            same.append(c)
+            continue
+        copies.add(c.key)
+        report.excluded(str(c.frames[0].parent), f"{c.subject}/{c.clip_id}", f"the same frames as {original.subject}/"
+                        f"{original.clip_id} ({original.frames[0].parent}): a copy; only the first is kept")
+    return [c for c in clips if c.key not in copies]

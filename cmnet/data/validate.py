@@ -95,7 +95,8 @@ def estimate_apex(paths: list[Path]) -> int:
 
 
 def _number(v) -> int | None:
-    """An annotation cell as a frame number, or None when it is missing ('/', '-1', NaN)."""
+    """An annotation cell as a frame number, or None when it is missing ('/', '-1', NaN).
+    A fractional one (61.9) is not a frame number: see _fractional."""
     if v is None:
         return None
     if isinstance(v, str):
@@ -103,10 +104,21 @@ def _number(v) -> int | None:
         if not re.fullmatch(r"-?\d+(\.0+)?", v):
             return None
         v = float(v)
-    if isinstance(v, float) and math.isnan(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, float) and v != int(v):
         return None
     n = int(v)
     return None if n < 0 else n
+
+
+def _fractional(v) -> bool:
+    """A cell holding a number with a fractional part (61.9, '61.5'): never truncated to a frame."""
+    try:
+        f = float(v.strip() if isinstance(v, str) else v)
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(f) and f != int(f)
 
 
 def build_clip(
@@ -130,9 +142,10 @@ def build_clip(
     noted) or None after reporting why it was excluded."""
     name = f"{subject}/{clip_id}"
     why = _label_problem(label, known_labels, classes)
-    frames = None if why else scan_frames(folder, pattern) if folder.is_dir() else {}
-    if not why and not folder.is_dir():
-        why = f"frame folder {folder} not found"
+    is_dir = _is_dir(folder)
+    frames = None if why or is_dir is not True else scan_frames(folder, pattern)
+    if not why and is_dir is not True:
+        why = f"frame folder {folder} " + ("not found" if is_dir is False else f"cannot be read ({is_dir})")
     elif not why and not frames:
         why = f"no frame files matching {pattern!r} in {folder}"
     if why:
@@ -155,6 +168,14 @@ def build_clip(
     return Clip(dataset, subject, clip_id, paths, wanted, on, ap, off, label, action_units, intensity, notes)
 
 
+def _is_dir(folder: Path) -> bool | str:
+    """True or False; the reason when the folder cannot even be asked (a name too long, …)."""
+    try:
+        return folder.is_dir()
+    except OSError as e:
+        return e.strerror or str(e)
+
+
 def _label_problem(label: str, known_labels: set[str], classes: tuple[str, ...]) -> str | None:
     if label not in known_labels:
         return f"unknown label {label!r} (known: {sorted(known_labels)})"
@@ -167,6 +188,10 @@ def _span(report: LoadReport, source: str, name: str, folder: Path, frames: dict
     """(onset, offset, frame numbers onset..offset, their files), the offset repaired when it is
     invalid; None after reporting why the clip is excluded."""
     numbers = list(frames)
+    for what, cell in (("onset", onset), ("offset", offset)):
+        if _fractional(cell):
+            report.excluded(source, name, f"{what} {cell!r} is not a whole frame number")
+            return None
     on, off = _number(onset), _number(offset)
     if on is None:
         report.excluded(source, name, f"onset {onset!r} is not a frame number")
@@ -200,6 +225,9 @@ def _span(report: LoadReport, source: str, name: str, folder: Path, frames: dict
 
 def _apex(report: LoadReport, source: str, name: str, wanted, paths, apex, on: int, off: int, notes: list):
     """The apex frame number, estimated when missing; None after reporting one outside onset–offset."""
+    if _fractional(apex):
+        report.excluded(source, name, f"apex {apex!r} is not a whole frame number")
+        return None
     ap = _number(apex)
     if ap is None:
         ap = wanted[estimate_apex(paths)]

@@ -54,7 +54,7 @@ def run_fold(cfg, cache: ClipCache, classes, fold: Fold, out_dir: str | Path, pr
     cfg.validate(f"fold {fold.subject}")
     classes = list(classes)
     with FolderLock(out, "fold"):
-        fp = fold_fingerprint(cfg, cache_content(cache))
+        fp = fold_fingerprint(cfg, cache_content(cache), fold.subject)
         verdict = reuse(out, fp)
         if verdict.refused:
             raise FingerprintError(f"{out} was made with other settings ({'; '.join(verdict.changes)}); give the run "
@@ -68,18 +68,18 @@ def run_fold(cfg, cache: ClipCache, classes, fold: Fold, out_dir: str | Path, pr
         unknown = sorted(set(cache.labels.tolist()) - set(classes))
         if unknown:
             raise FoldError(f"fold {fold.subject}: labels {unknown} are not classes of {cfg.data.dataset} ({classes})")
+        if fio.problem(out / L.FINGERPRINT) is not None:  # new, or lost while its config.json says the same
+            fio.write_text(out / L.FINGERPRINT, json.dumps(fp, indent=1))
         if (out / L.FINAL).is_file() and fio.problem(out / L.FINAL) is None:
             return refinish_fold(cfg, cache, classes, fold, out)
         fio.forget(out / L.DONE)  # damaged or unfinished: the fold is not done
-        if not (out / L.FINGERPRINT).is_file():
-            fio.write_text(out / L.FINGERPRINT, json.dumps(fp, indent=1))
         return _train_fold(cfg, cache, classes, fold, out, progress)
 
 
 def refinish_fold(cfg, cache: ClipCache, classes, fold: Fold, out: Path) -> dict:
     """A trained fold's artifacts written again from its intact final.pt (no training)."""
     device = resolve_device(cfg.train.device)
-    state = torch.load(out / L.FINAL, map_location=device, weights_only=True)
+    state = _load(out / L.FINAL, device)
     if "history" not in state:
         raise FoldError(f"{out / L.FINAL} holds no training history (an older cmnet); remove {out} to train again")
     torch.manual_seed(cfg.train.seed)
@@ -90,6 +90,20 @@ def refinish_fold(cfg, cache: ClipCache, classes, fold: Fold, out: Path) -> dict
     L.write_history(out, history)
     log.info("fold %s: artifacts written again from %s", fold.subject, out / L.FINAL)
     return finish_fold(cfg, kit, cache, classes, fold, out, history)
+
+
+def _load(path: Path, device) -> dict:
+    """A checkpoint this package wrote (tensors and plain values: ``weights_only``); anything else
+    (a file torch cannot read, or one that would need unpickling code) is a FoldError naming it."""
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as e:  # torch raises many kinds on a file that is not its own
+        first = (str(e).strip().splitlines() or [""])[0][:160]
+        raise FoldError(f"{path}: not a checkpoint cmnet wrote ({type(e).__name__}: {first}); remove it to train "
+                        "the fold again") from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise FoldError(f"{path}: not a checkpoint cmnet wrote (no model state); remove it to train the fold again")
+    return state
 
 
 def note_resume(out: Path, epoch: int) -> None:
@@ -112,7 +126,7 @@ def _resume(kit: Kit, out: Path, subject: str) -> tuple[int, list[dict]]:
         fio.forget(ckpt)
     if not ckpt.is_file():
         return 0, []
-    state = torch.load(ckpt, map_location=kit.device, weights_only=True)
+    state = _load(ckpt, kit.device)
     kit.model.load_state_dict(state["model"])
     kit.crit.load_state_dict(state["loss"])
     kit.opt.load_state_dict(state["optimizer"])

@@ -11,6 +11,8 @@ from pathlib import Path
 from ..config import Config
 from ..data.clip import DatasetError
 from ..data.readers import CASME2_CLASSES, MEGC_CLASSES, SAMM_CLASSES, SMIC_CLASSES, read_dataset
+from ..runs.layout import LOCK
+from ..runs.lock import exclusive
 from .cache import ClipCache, preprocess
 
 log = logging.getLogger("cmnet.preprocess")
@@ -48,13 +50,14 @@ def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
     root = synthme_root(cfg)
     sc = synth_config(cfg)
     stamp = root / "synthme.json"
-    if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(asdict(sc))):
-        return root
-    if stamp.is_file():
-        raise FileExistsError(f"{root} holds a SynthME made with other settings ({stamp}); "
-                              "remove it or set data_root elsewhere")
-    log.info("generating SynthME into %s", root)
-    generate(root, sc, progress=progress)
+    with exclusive(root.with_name(f".{root.name}{LOCK}")):  # studies started together: one generates
+        if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(asdict(sc))):
+            return root
+        if stamp.is_file():
+            raise FileExistsError(f"{root} holds a SynthME made with other settings ({stamp}); "
+                                  "remove it or set data_root elsewhere")
+        log.info("generating SynthME into %s", root)
+        generate(root, sc, progress=progress)
     return root
 
 
@@ -62,6 +65,8 @@ def dataset_root(cfg: Config, progress: bool = True):
     """The folder(s) the configured dataset is read from (SynthME generated if missing)."""
     d = cfg.data
     if d.dataset == "synthme":
+        if d.data_root and Path(d.data_root).exists():
+            _check_folder(d.data_root, "data_root")
         root = ensure_synthme(cfg, progress)
     elif d.dataset == "megc2019":
         root = {"casme2": d.casme2_root, "samm": d.samm_root, "smic_hs": d.smic_root}
@@ -71,7 +76,25 @@ def dataset_root(cfg: Config, progress: bool = True):
         if not d.data_root:
             raise ValueError(f"dataset {d.dataset} needs data_root: the folder of your licensed copy")
         root = d.data_root
+    for key, folder in (root.items() if isinstance(root, dict) else [("data_root", root)]):
+        _check_folder(folder, f"{key}_root" if isinstance(root, dict) else key)
     return root
+
+
+def _check_folder(folder, key: str) -> None:
+    """DatasetError naming ``key`` unless ``folder`` is a folder that can be listed."""
+    p = Path(folder)
+    try:
+        is_dir = p.is_dir()
+        if is_dir:
+            next(p.iterdir(), None)
+    except OSError as e:  # a symlink loop, a folder without read permission, …
+        raise DatasetError(f"{key} {p}: cannot be read ({e.strerror or e})") from None
+    if not is_dir:
+        what = ("a file, not a folder" if p.exists() else
+                "cannot be read (a symbolic link that leads nowhere: a loop, or a missing target)" if p.is_symlink()
+                else "no such folder")
+        raise DatasetError(f"{key} {p}: {what}")
 
 
 def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[str, ...]]:
@@ -80,7 +103,8 @@ def prepare_cache(cfg: Config, progress: bool = True) -> tuple[ClipCache, tuple[
     clips, report = read_dataset(d.dataset, dataset_root(cfg, progress), d.layout)
     if report.rows:
         log.info("%s", report)
-    cache = preprocess(clips, cfg.preprocess, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
+    with exclusive(Path(d.cache_dir) / f".{d.dataset}{LOCK}"):  # one process builds a cache, the others reuse it
+        cache = preprocess(clips, cfg.preprocess, d.cache_dir, d.dataset, sources=report.sources, progress=progress)
     labels = sorted(set(cache.labels.tolist()))
     if len(labels) < 2:
         raise DatasetError(f"{d.dataset}: all {len(cache)} usable clips have the label {labels[0]!r}; a classifier "

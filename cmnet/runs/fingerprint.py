@@ -19,24 +19,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import io as fio
-from .layout import CONFIG, FINGERPRINT, finished_result
+from .layout import CONFIG, DONE, FINGERPRINT, finished_result
 from .provenance import git_commit
 
 log = logging.getLogger("cmnet.runs")
 
 CACHE_CHANGE = "clip cache content: "
+NOT_RECORDED = "not recorded"  # a fold without fingerprint.json: its config.json is compared, nothing else
 
 
-def fold_fingerprint(cfg, cache_content: str) -> dict:
+def fold_fingerprint(cfg, cache_content: str, fold: str | None = None) -> dict:
     """What decides a fold's numbers: the configuration without the keys that cannot change
-    them (cmnet.config.NOT_IN_FINGERPRINT), the clip cache's content hash, the package version;
-    the git commit is recorded beside them (see fingerprint_changes)."""
+    them (cmnet.config.NOT_IN_FINGERPRINT; the seed is in it), the test subject ``fold``, the
+    clip cache's content hash, the package version; the git commit is recorded beside them
+    (see fingerprint_changes)."""
     import cmnet
 
+    fp = {"config": _fingerprinted(cfg.to_flat()), "cache": cache_content, "cmnet": cmnet.__version__,
+          "git_commit": git_commit()}
+    return fp | ({"fold": fold} if fold is not None else {})
+
+
+def _fingerprinted(flat: dict) -> dict:
     from ..config import NOT_IN_FINGERPRINT
 
-    conf = {k: v for k, v in cfg.to_flat().items() if k not in NOT_IN_FINGERPRINT}
-    return {"config": conf, "cache": cache_content, "cmnet": cmnet.__version__, "git_commit": git_commit()}
+    return {k: v for k, v in flat.items() if k not in NOT_IN_FINGERPRINT}
 
 
 def fingerprint_changes(old: dict, new: dict) -> list[str]:
@@ -52,9 +59,11 @@ def fingerprint_changes(old: dict, new: dict) -> list[str]:
             out.append(f"{k}: (not recorded) → {nc[k]!r}")
         elif k not in nc:
             out.append(f"{k}: {oc[k]!r} → (no such key now)")
-    if old.get("cache") != new.get("cache"):
+    if "fold" in old and "fold" in new and old["fold"] != new["fold"]:  # older folders did not record it
+        out.append(f"fold: {old['fold']} → {new['fold']} (this folder is another fold's)")
+    if old.get("cache") != new.get("cache") and old.get("cache") != NOT_RECORDED:
         out.append(f"{CACHE_CHANGE}{str(old.get('cache'))[:12]} → {str(new.get('cache'))[:12]}")
-    if old.get("cmnet") != new.get("cmnet"):
+    if old.get("cmnet") != new.get("cmnet") and old.get("cmnet") != NOT_RECORDED:
         out.append(f"cmnet version: {old.get('cmnet')} → {new.get('cmnet')}")
     return out
 
@@ -69,7 +78,8 @@ def only_cache_changed(changes: list[str]) -> bool:
 
 def recorded_fingerprint(folder: Path) -> dict | None:
     """The fingerprint a fold folder was made with; None for a folder nothing was written to.
-    Folders of an older cmnet without fingerprint.json give their config.json as the config."""
+    A folder without fingerprint.json (an older cmnet's, or one whose file was deleted) gives its
+    config.json's keys that decide results; its cache and version are then not compared."""
     folder = Path(folder)
     seen = []
     for p, wrap in ((folder / FINGERPRINT, False), (folder / CONFIG, True)):
@@ -83,7 +93,9 @@ def recorded_fingerprint(folder: Path) -> dict | None:
             except (OSError, ValueError):
                 seen.append(f"{p.name} unreadable")
                 continue
-            return {"config": data, "cache": "not recorded", "cmnet": "not recorded"} if wrap else data
+            if wrap:
+                return {"config": _fingerprinted(data), "cache": NOT_RECORDED, "cmnet": NOT_RECORDED}
+            return data
     if seen:
         return {"config": {}, "cache": "unknown", "cmnet": "unknown (" + ", ".join(seen) + ")"}
     return None
@@ -105,12 +117,15 @@ class Reuse:
 
 
 def reuse(folder: Path, fp: dict) -> Reuse:
-    """The verdict on ``folder`` for a fold to be made with fingerprint ``fp``."""
+    """The verdict on ``folder`` for a fold to be made with fingerprint ``fp``: a finished fold
+    whose done.json names another fold than ``fp``'s is refused too."""
     old = recorded_fingerprint(folder)
-    if old is None:
-        return Reuse("new", result=finished_result(folder))
-    changes = fingerprint_changes(old, fp)
     result = finished_result(folder)
+    other = result is not None and "fold" in fp and result.get("fold") != fp["fold"]
+    if old is None or other:
+        why = [f"fold: {result.get('fold')} → {fp['fold']} (its {DONE} is another fold's)"] if other else []
+        return Reuse("changed", why) if other else Reuse("new", result=result)
+    changes = fingerprint_changes(old, fp)
     if not changes:
         if old.get("git_commit") not in (None, fp["git_commit"]):
             log.info("%s: begun under commit %s, used under %s (same settings and version)", folder,

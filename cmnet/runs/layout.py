@@ -155,6 +155,10 @@ def finished(study: str | Path, name: str) -> list[tuple[int, Path]]:
         seed, fold = seed_of(done.parent), done.parent.name
         f = done.parent / name
         if (plan is None or (seed, fold) in plan) and f.is_file():
+            named = json.loads(fio.check(done).read_text()).get("fold", fold)
+            if named != fold:  # a fold folder copied over another
+                raise fio.ArtifactError(f"{done}: the results of fold {named}, in the folder of fold {fold}; remove "
+                                        f"{done.parent} (the study trains it again)")
             out.append((seed, fio.check(f)))
     return out
 

@@ -10,6 +10,7 @@ so a killed study's lock is free at once; the file names the holder (host, pid, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ import socket
 import time
 from pathlib import Path
 
+from ..io import WriteError
 from .layout import LOCK, read_json
 
 log = logging.getLogger("cmnet.runs")
@@ -68,8 +70,12 @@ class FolderLock:
     def acquire(self) -> "FolderLock":
         import fcntl
 
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:  # a read-only disk, no permission, a .lock that is a folder
+            raise WriteError(f"{self.path}: cannot take the {self.what}'s lock ({e.strerror or e}); the folder "
+                             f"must be writable, and {LOCK} a file") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -108,3 +114,20 @@ def held_here(folder: Path) -> bool:
     """The folder's lock file names a process of this machine (alive or not)."""
     h = read_json(Path(folder) / LOCK)
     return bool(h.get("pid")) and h.get("host") == socket.gethostname()
+
+
+@contextlib.contextmanager
+def exclusive(path: Path):
+    """Wait for, then hold, an exclusive flock on the file ``path`` (made if missing): one
+    process at a time makes a shared thing (a SynthME folder, a clip cache); the others wait,
+    then find it made."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the flock

@@ -79,7 +79,7 @@ class LocalExecutor:
         from multiprocessing import get_context
 
         threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_set_threads,
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                  initargs=(threads,)) as pool:
             futs = {pool.submit(run_fold, t.cfg, t.cache, t.classes, t.fold, t.out, False): t for t in tasks}
             pending = set(futs)
@@ -92,15 +92,41 @@ class LocalExecutor:
                         except FoldError as e:
                             on_done(futs[fut], error=str(e))
                     tick()
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
+            except BaseException:  # a signal (Stopped), Ctrl-C, a failed write: no worker outlives the study
+                _stop_workers(pool)
                 raise
+
+
+def _stop_workers(pool) -> None:
+    """Cancel the queued folds and end the running ones now (SIGTERM; then SIGKILL after 10 s):
+    each keeps its last checkpoint and resumes from it, its lock freed by the kernel."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    pool.shutdown(wait=True)  # the pool's manager thread closes its queues (no semaphore left to the tracker)
 
 
 def _set_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+
+
+def _worker_init(threads: int) -> None:
+    """A local worker: its torch threads, and SIGTERM as SystemExit, so that a stopped study's
+    worker leaves its fold as Python exits (locks, files and semaphores released)."""
+    import signal
+    import sys
+
+    _set_threads(threads)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the study, which stops the workers
 
 
 def _fold_task(cfg, cache_path: str, content: str, classes, fold, out: str, threads: int):
@@ -158,8 +184,6 @@ class RayExecutor:
                     try:
                         kind, value = ray.get(ref)
                     except ray.exceptions.RayTaskError as e:  # the fold's own exception: stop, raise it
-                        for p in pending:
-                            ray.cancel(p, force=True)
                         raise (e.cause if isinstance(e.cause, BaseException) else e) from None
                     except ray.exceptions.RayError as e:  # its worker died more often than max_retries
                         on_done(t, error=f"its Ray worker died {self.max_retries + 1} times ({type(e).__name__}); "
@@ -170,6 +194,10 @@ class RayExecutor:
                     else:
                         on_done(t, error=value)
                 tick()
+        except BaseException:  # the fold's error, a signal (Stopped), Ctrl-C: no task goes on
+            for p in pending:
+                ray.cancel(p, force=True)
+            raise
         finally:
             if started:
                 ray.shutdown()

@@ -17,7 +17,7 @@ from ..data.splits import loso_folds
 from ..preprocess.cache import ClipCache, cache_content
 from ..preprocess.prepare import prepare_cache
 from ..runs import layout as L
-from ..runs.fingerprint import Reuse, fold_fingerprint, reuse
+from ..runs.fingerprint import Reuse, fingerprint_changes, fold_fingerprint, recorded_fingerprint, reuse
 from .executors import FoldTask
 
 log = logging.getLogger("cmnet.study")
@@ -68,7 +68,7 @@ def refuse_changed(plan: StudyPlan, discard: bool) -> None:
     the study is trained now; when some fold would be, they too stop the study (one table
     would mix two caches). Records every task's verdict in ``plan.verdicts``."""
     content = cache_content(plan.cache)
-    plan.verdicts = [reuse(t.out, fold_fingerprint(t.cfg, content)) for t in plan.tasks]
+    plan.verdicts = [reuse(t.out, fold_fingerprint(t.cfg, content, t.fold.subject)) for t in plan.tasks]
     changed = [(t, v) for t, v in zip(plan.tasks, plan.verdicts) if v.refused]
     cache_only = [(t, v) for t, v in zip(plan.tasks, plan.verdicts) if v.kind == "cache_only"]
     if cache_only and not changed and all(v.result is not None for v in plan.verdicts):
@@ -94,3 +94,25 @@ def refuse_changed(plan: StudyPlan, discard: bool) -> None:
         f"mix old and new numbers ({where}): " + "; ".join(first) + ("" if same else " (and other changes in the "
         "others)") + f". Run under another name (--set name={plan.name}-new) or discard those folds "
         "(cmnet study --discard-changed; run_study(..., discard_changed=True))")
+
+
+def refuse_other_settings(cfg: Config) -> None:
+    """Before a table is written from a study's finished folds without training (``cmnet
+    report``): StudyError when a fold of the plan was made with other settings than ``cfg``
+    (the clip cache is not compared: reporting reads no clip)."""
+    plan = L.read_plan(L.study_dir(cfg)) or {}
+    bad = []
+    for seed in plan.get("seeds", []):
+        fcfg = copy.deepcopy(cfg)
+        fcfg.train.seed = int(seed)
+        for fold in plan.get("folds", []):
+            out = L.fold_dir(L.study_dir(cfg), seed, fold)
+            old = recorded_fingerprint(out)
+            if old is not None and L.is_finished(out):
+                diff = fingerprint_changes(old, fold_fingerprint(fcfg, old.get("cache"), fold))
+                if diff:
+                    bad.append((out, diff))
+    if bad:
+        raise StudyError(f"study {cfg.study.name!r}: {len(bad)} finished fold(s) were made with other settings than "
+                         f"these ({bad[0][0]}: " + "; ".join(bad[0][1]) + "); report with the settings the study "
+                         "was run with (its profile and --set), or run it again under another name")

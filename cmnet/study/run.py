@@ -51,11 +51,44 @@ def run_studies(cfgs: list[Config], progress: bool = True, discard_changed: bool
     names = [p.name for p in plans]
     if len(set(names)) != len(names):
         raise StudyError(f"one submission names a study twice: {names}")
-    with contextlib.ExitStack() as locks:
+    with contextlib.ExitStack() as locks, stop_on_signals():
         for plan in plans:
             locks.enter_context(FolderLock(L.study_dir(plan.cfg), "study"))
             refuse_changed(plan, discard_changed)
         return _run_plans(plans, progress)
+
+
+class Stopped(KeyboardInterrupt):
+    """The study was stopped by a signal (SIGTERM, SIGHUP; SIGINT is KeyboardInterrupt itself):
+    its workers are ended, its locks released, every fold resumes when the study runs again."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum, self.name = signum, signal.Signals(signum).name
+        super().__init__(f"stopped by {self.name}")
+
+
+@contextlib.contextmanager
+def stop_on_signals():
+    """While a study runs in this process's main thread: SIGTERM and SIGHUP raise Stopped (as
+    SIGINT raises KeyboardInterrupt), so the executor ends its workers and the locks are freed."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise Stopped(signum)
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def _write_plan(plan: StudyPlan, executor: str) -> None:

@@ -1,0 +1,51 @@
+"""The command line's settings, read through cmnet.config: a params file with ``--set`` (and
+``--variant``) for train / study / report, and flags mapped onto keys for synth / preprocess,
+so every command gets the same checks and the same one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+# flags of `cmnet synth` and `cmnet preprocess` → configuration keys (cmnet.config): the same
+# ranges and one-line errors as a params file, naming the flag
+SYNTH_FLAGS = {"out": "data_root", "subjects": "synth_subjects", "clips_per_subject": "synth_clips_per_subject",
+               "seed": "synth_seed", "size": "synth_size", "difficulty": "synth_difficulty"}
+PREPROCESS_FLAGS = {"dataset": "dataset", "root": "data_root", "casme2_root": "casme2_root", "samm_root": "samm_root",
+                    "smic_root": "smic_root", "layout": "layout", "cache_dir": "cache_dir", "size": "size",
+                    "frames": "frames", "detector": "detector", "margin": "margin", "interpolation": "interpolation",
+                    "device": "device"}
+
+
+def flag_config(args, flags: dict[str, str], command: str):
+    """The configuration the given flags describe (defaults for the others), each value checked
+    as its key is (an error names the flag)."""
+    from .config import Config
+
+    cfg = Config()
+    for dest, key in flags.items():
+        value = getattr(args, dest)
+        if value is not None:
+            value = str(value) if isinstance(value, Path) else value
+            cfg = Config.from_flat({key: value}, f"cmnet {command} --{dest.replace('_', '-')}", base=cfg)
+    return cfg.validate(f"cmnet {command}")
+
+
+def config_of(args):
+    from .config import Config, load_config
+    from .params import parse_sets
+
+    over = parse_sets(args.set or [])
+    variant = getattr(args, "variant", None)
+    if variant:
+        from .variants import VARIANTS, variant_config
+
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}")
+        if not args.params:
+            raise ValueError("--variant needs a params file (the profile), e.g. params/synthme.yaml")
+        cfg = variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent)
+        return Config.from_flat(over, "--set", base=cfg).validate(f"{args.params} --variant {variant} with --set") if over else cfg
+    if args.params:
+        return load_config(args.params, over, "--set")
+    return Config.from_flat(over, "--set").validate("--set")

@@ -1,0 +1,91 @@
+"""SIGTERM, SIGHUP and SIGINT stop a two-worker study (`cmnet study`) whole: the command says
+so in one line, no worker process is left, the lock is free, and a rerun finishes to the
+numbers of an uninterrupted study."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cmnet.preprocess.prepare import prepare_cache
+from cmnet.runs.lock import lock_holder
+from cmnet.study.run import run_study
+
+from test_training import ROOT, tiny
+
+KEYS = ("synth_subjects", "synth_clips_per_subject", "synth_size", "size", "epochs", "batch_size", "ice_width",
+        "lstm_hidden", "embed_dim", "num_negatives", "name", "data_root", "cache_dir", "runs_dir", "results_dir",
+        "workers", "tensorboard")
+
+
+def _params(tmp: Path, cfg) -> Path:
+    p = tmp / "p.yaml"
+    p.write_text("\n".join(f"{k}: {json.dumps(v)}" for k, v in cfg.to_flat().items() if k in KEYS))
+    return p
+
+
+def _predictions(runs: Path) -> dict:
+    return {p.relative_to(runs).as_posix(): pd.read_csv(p) for p in sorted(runs.rglob("predictions.csv"))}
+
+
+def _marked(mark: str) -> list[int]:
+    """Processes alive whose environment holds ``mark`` (the study's and its workers')."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if mark.encode() in (d / "environ").read_bytes():
+                    found.append(int(d.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("signals")
+    cfg = tiny(tmp, epochs=4, workers=2, tensorboard=False, name="ref")
+    prepare_cache(cfg, progress=False)
+    run_study(cfg, progress=False)
+    return tmp, _predictions(tmp / "runs" / "ref")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_stops_every_worker_and_the_rerun_finishes_equal(reference, tmp_path, sig):
+    tmp, want = reference
+    cfg = tiny(tmp_path, epochs=4, workers=2, tensorboard=False, name="ref", data_root=str(tmp / "synth"),
+               cache_dir=str(tmp / "cache"))
+    cmd = [sys.executable, "-m", "cmnet.cli", "study", str(_params(tmp_path, cfg)), "--quiet"]
+    mark = f"CMNET_SIGNAL_TEST={uuid.uuid4().hex}"
+    env = os.environ | dict([mark.split("=")])
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    study, deadline = tmp_path / "runs" / "ref", time.time() + 180
+    while time.time() < deadline and proc.poll() is None:  # both workers have trained an epoch
+        started = [m for m in study.glob("seed0/*/metrics.jsonl") if m.read_text().strip()]
+        if len(started) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the study ended before the signal"
+    os.kill(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig
+    assert err.strip().splitlines() == [f"stopped by {signal.Signals(sig).name}: finished folds are kept, the "
+                                        "others resume from their last checkpoint when you run the same command "
+                                        "again"], err
+    time.sleep(0.5)
+    assert _marked(mark.split("=")[1]) == [], "a worker outlived the study"
+    assert lock_holder(study) is None  # the study's lock is free
+    assert len(list(study.rglob("done.json"))) < 3  # stopped before the end: the rerun has folds to resume
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got = _predictions(study)
+    assert got.keys() == want.keys()
+    for k in want:
+        pd.testing.assert_frame_equal(got[k], want[k])
