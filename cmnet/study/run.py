@@ -71,8 +71,8 @@ class Stopped(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def stop_on_signals():
-    """While a study runs in this process's main thread: SIGTERM and SIGHUP raise Stopped (as
-    SIGINT raises KeyboardInterrupt), so the executor ends its workers and the locks are freed."""
+    """While a study runs in this process's main thread: SIGTERM and SIGHUP raise Stopped, SIGINT
+    KeyboardInterrupt, so the executor ends its workers and the locks are freed."""
     import signal
     import threading
 
@@ -84,6 +84,8 @@ def stop_on_signals():
         raise Stopped(signum)
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT too, even where it was inherited ignored (a study started in the background): it stops the study
+    old[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
