@@ -1,5 +1,5 @@
-"""Where a fold runs and in which precision: the device named by the configuration (never a
-hidden ``.cuda()``) and its autocast."""
+"""Where a fold runs and in which precision: the device named by the configuration (no device
+is ever chosen behind its back) and its autocast."""
 
 from __future__ import annotations
 
