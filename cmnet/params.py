@@ -72,14 +72,15 @@ def parse_sets(items: list[str], source: str = "--set") -> dict:
         k, v = item.split("=", 1)
         try:
             v.encode("utf-8")
-            out[k.strip()] = yaml.safe_load(v)
+            value = yaml.safe_load(v)
         except UnicodeEncodeError:
             raise ConfigError(f"{source} {k}=…: the value is not valid UTF-8 text") from None
         except yaml.YAMLError as e:
             what = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise ConfigError(f"{source} {item!r}: not a YAML value ({what}); quote a list as 'seeds=[0, 1]'") from None
-        if k.strip() in out and isinstance(out[k.strip()], dict):
+            raise ConfigError(f"{source} {item!r}: not a YAML value ({what})") from None
+        if isinstance(value, dict):
             raise ConfigError(f"{source} {item!r}: a mapping; a value is a number, a word, true/false or a [list]")
+        out[k.strip()] = value
     return out
 
 

@@ -121,10 +121,10 @@ def reuse(folder: Path, fp: dict) -> Reuse:
     whose done.json names another fold than ``fp``'s is refused too."""
     old = recorded_fingerprint(folder)
     result = finished_result(folder)
-    other = result is not None and "fold" in fp and result.get("fold") != fp["fold"]
-    if old is None or other:
-        why = [f"fold: {result.get('fold')} → {fp['fold']} (its {DONE} is another fold's)"] if other else []
-        return Reuse("changed", why) if other else Reuse("new", result=result)
+    if result is not None and "fold" in fp and result.get("fold") != fp["fold"]:
+        return Reuse("changed", [f"fold: {result.get('fold')} → {fp['fold']} (its {DONE} is another fold's)"])
+    if old is None:
+        return Reuse("new", result=result)
     changes = fingerprint_changes(old, fp)
     if not changes:
         if old.get("git_commit") not in (None, fp["git_commit"]):
