@@ -44,8 +44,7 @@ def config_of(args):
             raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}")
         if not args.params:
             raise ValueError("--variant needs a params file (the profile), e.g. params/synthme.yaml")
-        cfg = variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent)
-        return Config.from_flat(over, "--set", base=cfg).validate(f"{args.params} --variant {variant} with --set") if over else cfg
+        return variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent, sets=over)
     if args.params:
         return load_config(args.params, over, "--set")
     return Config.from_flat(over, "--set").validate("--set")

@@ -195,6 +195,13 @@ class Config:
             raise ConfigError(f"{source}: model 'mmnet' needs 'size' divisible by 16 (its ViT patches), got {pre.size}")
         if m.model == "cmnet" and pre.size < 2 ** m.ice_depth:
             raise ConfigError(f"{source}: 'size' {pre.size} is too small for ice_depth {m.ice_depth}")
+        sigma = blur_sigma_px(self.train.blur_sigma, self.train.blur_relative, pre.size)
+        if 3 * sigma >= pre.size:
+            raise ConfigError(f"{source}: 'blur_sigma' {self.train.blur_sigma:g} is {sigma:g} px at size {pre.size}: its "
+                              f"kernel (3σ each side) must stay inside the frame, so below {pre.size / 3:g} px")
+        if 2 * self.train.affine_translate >= pre.size:
+            raise ConfigError(f"{source}: 'affine_translate' {self.train.affine_translate:g} px shifts the face out of a "
+                              f"{pre.size}-px frame: keep it below {pre.size / 2:g}")
         if len(set(self.study.seeds)) != len(self.study.seeds):
             raise ConfigError(f"{source}: 'seeds' repeats a seed: {self.study.seeds}")
         self.derive_pairs()
@@ -224,6 +231,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+def blur_sigma_px(sigma: float, relative: bool, side: int) -> float:
+    """The maximum blur σ in pixels for frames of ``side`` px: ``sigma`` as given, or, when
+    ``relative``, read at 224 px and scaled to ``side`` (the same blur relative to the face at
+    every frame size)."""
+    return sigma * side / 224 if relative else sigma
+
+
 def _between(lo, hi, lo_open=False, hi_open=False):
     def ok(v):
         return (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi)
@@ -242,20 +256,26 @@ _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 RANGES: dict[str, tuple] = {
     **{k: _at_least(1) for k in ("synth_subjects", "synth_clips_per_subject", "lstm_hidden", "ice_width", "embed_dim",
                                  "num_negatives", "epochs", "batch_size", "lr_step", "workers")},
-    **{k: _at_least(0) for k in ("synth_seed", "lr_decay_epochs", "eval_every", "seed", "weight_decay", "color_jitter",
-                                 "blur_sigma", "affine_rotate", "affine_translate", "lambda_id", "lambda_wrst",
-                                 "lambda_ce", "xi", "margin")},
-    **{k: _at_least(0, strict=True) for k in ("lr", "diff_gain", "tau", "rank_temperature", "synth_difficulty")},
-    **{k: _between(0, 1) for k in ("grayscale_p", "blur_p", "pair_jitter")},
+    **{k: _at_least(0) for k in ("synth_seed", "lr_decay_epochs", "eval_every", "seed", "blur_sigma",
+                                 "affine_translate")},  # upper bounds from the frame side: Config.validate
+    **{k: _between(0, 1) for k in ("grayscale_p", "blur_p", "pair_jitter", "weight_decay", "color_jitter")},
+    # no meaning needs infinity: every float key has a finite upper bound, far above any sensible value
+    # (a factor 1 - s below 0, a rotation past a half turn, a box wider than three faces mean nothing)
+    **{k: _between(0, 1000) for k in ("lambda_id", "lambda_wrst", "lambda_ce", "xi")},
+    "margin": _between(0, 3),
+    "affine_rotate": _between(0, 180),
+    **{k: _between(0, 1000, lo_open=True) for k in ("diff_gain", "tau", "rank_temperature")},
+    "lr": _between(0, 10, lo_open=True),
+    "synth_difficulty": _between(0, 100, lo_open=True),
     "momentum": _between(0, 1, hi_open=True),
     "lr_gamma": _between(0, 1, lo_open=True),
-    "cpus_per_fold": _at_least(0, strict=True),
-    "gpus_per_fold": _at_least(0),
+    "cpus_per_fold": _between(0, 4096, lo_open=True),
+    "gpus_per_fold": _between(0, 1024),
     **{k: _between(0, 1, lo_open=True, hi_open=True) for k in ("eps", "alpha", "eta_init")},
     "ice_depth": _between(1, 5),
-    "frames": _at_least(2),
-    "size": _at_least(32),
-    "synth_size": _at_least(64),
+    "frames": _between(2, 1024),
+    "size": _between(32, 4096),
+    "synth_size": _between(64, 4096),
     "name": (lambda v: bool(_NAME.match(v)), "a folder name (letters, digits, . _ -; not starting with . or -)"),
     "device": (lambda v: bool(_DEVICE.match(v)), "auto, cpu, mps, cuda or cuda:N"),
     "seeds": (lambda v: len(v) > 0 and all(s >= 0 for s in v), "a non-empty list of seeds ≥ 0"),
@@ -273,15 +293,21 @@ NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
 })
 
 
-def load_config(path: str | Path, overrides: dict | None = None, overrides_source: str = "overrides") -> Config:
+def load_config(path: str | Path, overrides: dict | None = None, overrides_source: str = "overrides",
+                more: tuple[dict, str] | None = None) -> Config:
     """``base.yaml`` beside ``path`` (if any, and not ``path`` itself), then ``path``, then
-    ``overrides`` (e.g. papermill's parameters; errors in them name ``overrides_source``)."""
+    ``overrides`` (e.g. papermill's parameters; errors in them name ``overrides_source``), then
+    ``more`` = (values, their source), e.g. a variant's keys and then the command line's --set;
+    the rules tying keys together are checked once, on the result."""
     path = Path(path)
     cfg = Config()
     base = path.parent / "base.yaml"
     if base.is_file() and base.resolve() != path.resolve():
         cfg = Config.from_flat(read_params(base), str(base))
     cfg = Config.from_flat(read_params(path), str(path), base=cfg)
-    if overrides:
-        cfg = Config.from_flat(overrides, overrides_source, base=cfg)
-    return cfg.validate(str(path) + (f" with {overrides_source}" if overrides else ""))
+    sources = []
+    for values, source in ((overrides, overrides_source), more or ({}, "")):
+        if values:
+            cfg = Config.from_flat(values, source, base=cfg)
+            sources.append(source)
+    return cfg.validate(" with ".join([str(path), *sources]))

@@ -64,16 +64,19 @@ LABELS = {
 }
 
 
-def variant_config(profile: str, variant: str, params_dir: str | Path = "params", **dirs) -> Config:
+def variant_config(profile: str, variant: str, params_dir: str | Path = "params", sets: dict | None = None,
+                   **dirs) -> Config:
     """The resolved config of one variant of a profile. ``dirs``: runs_dir, results_dir,
-    cache_dir, data_root overrides (e.g. a temporary folder for tests)."""
+    cache_dir, data_root overrides (e.g. a temporary folder for tests); ``sets``: the command
+    line's --set, applied last (the result is checked once)."""
     params_dir = Path(params_dir)
     over = VARIANTS[variant]
     if isinstance(over, str):
         mm = read_params(params_dir / Path(over).name)
         over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
-    cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v})
-    if variant == "mmnet":  # the padded crop scales with the frame size (15 px at 224)
-        cfg.train.affine_translate = cfg.train.affine_translate * cfg.preprocess.size / 224
+    cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v},
+                      f"--variant {variant}", more=(sets or {}, "--set"))
+    if variant == "mmnet" and "affine_translate" not in (sets or {}):  # the padded crop scales with the frame
+        cfg.train.affine_translate = cfg.train.affine_translate * cfg.preprocess.size / 224  # size (15 px at 224)
     cfg.study.name = f"{profile}-{variant}"
     return cfg

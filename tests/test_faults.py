@@ -63,6 +63,43 @@ def test_every_float_key_is_finite(key, value):
         Config.from_flat(parse_sets([f"{key}={value}"]), "--set")
 
 
+FLOAT_KEYS = [k for k, (_, _, typ) in Config.key_index().items() if typ is float]
+
+
+@pytest.mark.parametrize("key", FLOAT_KEYS)
+def test_every_float_key_has_an_upper_bound(key):
+    """A huge finite value (1e300) is refused by the key's range or, for a size in pixels, by the
+    frame side it must fit in: never an OverflowError or a padding error mid-training."""
+    with pytest.raises(ConfigError, match=rf"^--set: .*'{key}'"):
+        Config.from_flat(parse_sets([f"{key}=1e300"]), "--set").validate("--set")
+
+
+@pytest.mark.parametrize("sets, message", [
+    (["blur_sigma=11"], r"'blur_sigma' 11 is 11 px at size 32: .* below 10.6667 px"),
+    (["blur_sigma=75", "blur_relative=true"], r"'blur_sigma' 75 is 10.7143 px at size 32"),
+    (["affine_translate=16"], r"'affine_translate' 16 px shifts the face out of a 32-px frame")])
+def test_sizes_in_pixels_must_fit_the_frame(sets, message):
+    with pytest.raises(ConfigError, match=message):
+        Config.from_flat(parse_sets(sets + ["size=32"]), "--set").validate("--set")
+    ok = [s.replace("=11", "=10").replace("=75", "=74").replace("=16", "=15") for s in sets]
+    Config.from_flat(parse_sets(ok + ["size=32"]), "--set").validate("--set")
+
+
+def test_a_variant_and_its_set_are_checked_once_together(capsys):
+    """--variant then --set, one check of the result: a rule is judged on the values that run
+    (mmnet's ViT needs a side divisible by 16: 40 is refused, 48 with a patch-aligned side runs)."""
+    from cmnet.cli_settings import config_of
+
+    class Args:
+        params, variant, set = "params/smoke.yaml", "mmnet", ["size=40"]
+
+    with pytest.raises(ConfigError, match=r"^params/smoke.yaml with --variant mmnet with --set: model 'mmnet' needs 'size' divisible by 16"):
+        config_of(Args)
+    Args.set = ["size=48"]
+    cfg = config_of(Args)
+    assert cfg.preprocess.size == 48 and cfg.train.affine_translate == pytest.approx(15 * 48 / 224)
+
+
 def test_a_key_written_twice_in_a_profile_is_refused(tmp_path):
     p = tmp_path / "twice.yaml"
     p.write_text("epochs: 2\nlr: 0.1\nepochs: 50\n")
@@ -100,6 +137,12 @@ def test_a_fold_folder_of_another_fold_is_refused(study, tmp_path, capsys):
     shutil.copytree(tmp / "runs" / "tiny" / "seed0" / "sub01", out)
     assert main(["train", str(params), "--fold", "sub02", "--out", str(out), "--quiet"]) == 1
     assert "was made with other settings (fold: sub01 → sub02 (its done.json is another fold's)" in _err(capsys)
+
+
+def test_a_fold_folder_records_its_study_seed_and_fold(study):
+    tmp, cfg, params = study
+    fp = json.loads((tmp / "runs" / "tiny" / "seed0" / "sub02" / "fingerprint.json").read_text())
+    assert (fp["study"], fp["config"]["seed"], fp["fold"]) == ("tiny", 0, "sub02")
 
 
 def test_a_table_is_never_built_from_a_fold_folder_copied_over_another(study, tmp_path):
@@ -184,6 +227,45 @@ def test_a_lock_that_is_a_folder(study, tmp_path, capsys):
     (runs / "tiny" / ".lock").mkdir(parents=True)
     assert main(["study", str(params), "--set", f"runs_dir={runs}", "--quiet"]) == 1
     assert "/.lock: cannot take the study's lock (Is a directory)" in _err(capsys)
+
+
+def _read_only(monkeypatch, folder: Path) -> None:
+    """``folder`` behaves as a read-only filesystem (EROFS on every create, rename or mkdir
+    below it): the suite runs as root in CI, where permissions would not stop a write."""
+    import errno
+
+    def guard(fn):
+        def wrapped(path, *a, **k):
+            if str(os.fspath(path)).startswith(str(folder)) and (fn is not os.open or a[0] & (os.O_WRONLY | os.O_RDWR)):
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+            return fn(path, *a, **k)
+        return wrapped
+
+    for name in ("open", "mkdir", "replace", "rename"):
+        monkeypatch.setattr(os, name, guard(getattr(os, name)))
+
+
+def test_runs_on_a_read_only_disk(study, tmp_path, monkeypatch, capsys):
+    tmp, cfg, params = study
+    _read_only(monkeypatch, tmp_path)
+    assert main(["study", str(params), "--set", f"runs_dir={tmp_path / 'runs'}", "--quiet"]) == 1
+    assert f"{tmp_path}/runs/tiny/.lock: cannot take the study's lock (Read-only file system)" in _err(capsys)
+
+
+def test_results_on_a_read_only_disk_keep_the_folds(study, tmp_path, monkeypatch, capsys):
+    tmp, cfg, params = study
+    def folds():  # every file the fold folders hold (the study's own record names its latest run)
+        return {p: p.read_bytes() for p in (tmp / "runs").glob("*/seed*/**/*") if p.is_file() and p.name != ".lock"}
+
+    before = folds()
+    (tmp_path / "res").mkdir()
+    _read_only(monkeypatch, tmp_path)
+    for command in ("study", "report"):
+        assert main([command, str(params), "--set", f"results_dir={tmp_path / 'res'}", "--quiet"]) == 1
+        err = _err(capsys)
+        assert f"{tmp_path}/res/tiny: cannot make the study's tables folder (Read-only file system)" in err
+        assert "the trained folds in" in err and "are kept" in err
+    assert folds() == before
 
 
 def test_a_hostile_checkpoint_is_a_failed_fold_not_a_traceback(tmp_path, capsys):

@@ -170,3 +170,94 @@ def test_the_casme2_reader_over_mutated_sheets_and_trees(tmp_path_factory, row, 
     assert len(clips) <= 9 and all(r.reason for r in report.rows)
     assert all(c.onset <= c.apex <= c.offset and len(c.frames) == c.offset - c.onset + 1 for c in clips)
     assert named, "every row is a clip or a reported exclusion"
+
+
+def _check_read(read, root, named_file: str) -> None:
+    """The reader returns clips and a report (every excluded clip named, with why) or one
+    DatasetError line naming ``named_file`` (the sheet or the frame tree)."""
+    from cmnet.data import DatasetError
+
+    try:
+        clips, report = read(root)
+    except DatasetError as e:
+        assert "\n" not in str(e) and named_file in str(e), str(e)
+        return
+    assert all(r.reason and r.clip for r in report.rows)
+    assert all(c.onset <= c.apex <= c.offset and len(c.frames) == c.offset - c.onset + 1 for c in clips)
+    assert len({c.key for c in clips}) == len(clips), "a clip is listed twice"
+
+
+@settings(max_examples=40 if os.environ.get("HYPOTHESIS_PROFILE") != "long" else 1000)
+@given(row=st.integers(0, 2), col=st.sampled_from([0, 1, 3, 4, 5, 10]), value=SHEET_VALUES,
+       damage=st.sampled_from(["none", "frame missing", "frame junk", "clip folder a file", "subject copied"]))
+def test_the_samm_reader_over_mutated_sheets_and_trees(tmp_path_factory, row, col, value, damage):
+    from openpyxl import load_workbook
+
+    from _fixtures import samm
+    from cmnet.data import read_samm
+
+    root = tmp_path_factory.mktemp("samm")
+    sheet = samm(root)
+    wb = load_workbook(sheet)
+    wb.active.cell(row=row + 15, column=col + 1, value=value if not isinstance(value, float) or math.isfinite(value)
+                   else str(value))
+    wb.save(sheet)
+    base = root / "SAMM"
+    if damage == "frame missing":
+        (base / "006" / "006_1_2" / "006_05563.jpg").unlink()
+    elif damage == "frame junk":
+        (base / "007" / "007_3_1" / "007_00012.jpg").write_bytes(b"junk")
+    elif damage == "clip folder a file":
+        import shutil as sh
+
+        sh.rmtree(base / "006" / "006_1_3")
+        (base / "006" / "006_1_3").write_text("a file")
+    elif damage == "subject copied":
+        import shutil as sh
+
+        sh.copytree(base / "007", base / "007_backup")
+    _check_read(read_samm, root, sheet.name)
+
+
+@settings(max_examples=40 if os.environ.get("HYPOTHESIS_PROFILE") != "long" else 1000)
+@given(damage=st.lists(st.sampled_from(["frame missing", "frame junk", "odd frame name", "clip folder a file",
+                                        "unknown class", "empty clip", "subject copied", "subject without micro",
+                                        "non-numeric subject", "stray file", "one frame"]), max_size=3, unique=True))
+def test_the_smic_reader_over_mutated_trees(tmp_path_factory, damage):
+    import shutil as sh
+
+    from _fixtures import smic
+    from cmnet.data import read_smic_hs
+
+    root = tmp_path_factory.mktemp("smic")
+    smic(root)
+    hs = root / "HS"
+    clip = hs / "s1" / "micro" / "positive" / "s1_po_01"
+    for d in damage:
+        if d == "frame missing" and (clip / "image000103.bmp").exists():
+            (clip / "image000103.bmp").unlink()
+        elif d == "frame junk" and clip.is_dir():
+            (clip / "image000104.bmp").write_bytes(b"junk")
+        elif d == "odd frame name" and clip.is_dir():
+            (clip / "image_x.bmp").write_bytes(b"junk")
+        elif d == "clip folder a file" and clip.is_dir():
+            sh.rmtree(clip)
+            clip.write_text("a file")
+        elif d == "unknown class" and (hs / "s2" / "micro" / "surprise").is_dir():
+            (hs / "s2" / "micro" / "surprise").rename(hs / "s2" / "micro" / "Fear")
+        if d == "empty clip":
+            (hs / "s2" / "micro" / "negative" / "s2_ne_01").mkdir(parents=True, exist_ok=True)
+        elif d == "subject copied" and not (hs / "s1_backup").exists():
+            sh.copytree(hs / "s1", hs / "s1_backup")
+        elif d == "subject without micro":
+            (hs / "s3").mkdir(exist_ok=True)
+        elif d == "non-numeric subject":
+            (hs / "sX" / "micro").mkdir(parents=True, exist_ok=True)
+        elif d == "stray file":
+            (hs / "s2" / "micro" / "notes.txt").write_text("x")
+        elif d == "one frame":
+            one = hs / "s2" / "micro" / "surprise" / "s2_sur_02"
+            if one.parent.is_dir():
+                one.mkdir(exist_ok=True)
+                sh.copy(hs / "s2" / "micro" / "surprise" / "s2_sur_01" / "image000100.bmp", one)
+    _check_read(read_smic_hs, root, "HS")

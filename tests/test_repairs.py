@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from cmnet.fold.augment import blur_sigma_px
+from cmnet.config import blur_sigma_px
 from cmnet.config import Config, ConfigError
 from cmnet.fold.diagnostics import shortcut_stats
 from cmnet.fold.batches import encoder_input

@@ -116,16 +116,16 @@ def test_cli_synth_and_preprocess(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["synth", "--size", "0"], r"^error: cmnet synth --size: parameter 'synth_size' must be ≥ 64, got 0$"),
+    (["synth", "--size", "0"], r"^error: cmnet synth --size: parameter 'synth_size' must be in \[64, 4096\], got 0$"),
     (["synth", "--difficulty", "nan"], r"^error: cmnet synth --difficulty: parameter 'synth_difficulty' must be a "
                                        r"finite number, got nan$"),
     (["synth", "--subjects", "0"], r"^error: cmnet synth --subjects: parameter 'synth_subjects' must be ≥ 1, got 0$"),
     (["preprocess", "--dataset", "synthme", "--frames", "1"],
-     r"^error: cmnet preprocess --frames: parameter 'frames' must be ≥ 2, got 1$"),
+     r"^error: cmnet preprocess --frames: parameter 'frames' must be in \[2, 1024\], got 1$"),
     (["preprocess", "--dataset", "synthme", "--margin", "-5"],
-     r"^error: cmnet preprocess --margin: parameter 'margin' must be ≥ 0, got -5.0$"),
+     r"^error: cmnet preprocess --margin: parameter 'margin' must be in \[0, 3\], got -5.0$"),
     (["preprocess", "--dataset", "synthme", "--size", "0"],
-     r"^error: cmnet preprocess --size: parameter 'size' must be ≥ 32, got 0$"),
+     r"^error: cmnet preprocess --size: parameter 'size' must be in \[32, 4096\], got 0$"),
 ])
 def test_synth_and_preprocess_flags_are_checked_as_configuration_keys(tmp_path, capsys, argv, message):
     """`cmnet synth` and `cmnet preprocess` read their flags through cmnet.config: a value out of

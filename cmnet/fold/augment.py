@@ -16,6 +16,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 _LUMA = (0.299, 0.587, 0.114)
@@ -82,13 +83,6 @@ def gaussian_blur(x, max_sigma: float, p: float, gen=None):
     y = F.conv2d(y, k.view(n * c, 1, 1, -1), groups=n * c)
     y = F.conv2d(y, k.view(n * c, 1, -1, 1), groups=n * c)
     return y.view(n, c, h, w)
-
-
-def blur_sigma_px(sigma: float, relative: bool, side: int) -> float:
-    """The maximum blur σ in pixels for frames of ``side`` px: ``sigma`` as given, or, when
-    ``relative``, read at 224 px and scaled to ``side`` (the same blur relative to the face at
-    every frame size)."""
-    return sigma * side / 224 if relative else sigma
 
 
 def augment_views(x, color: float, grayscale_p: float, blur_sigma: float, blur_p: float, gen=None):

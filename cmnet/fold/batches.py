@@ -22,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..config import blur_sigma_px
 from ..models import input_kind
 from . import FoldError
-from .augment import augment_views, blur_sigma_px, normalize, random_affine
+from .augment import augment_views, normalize, random_affine
 
 INPUTS = ("frames", "onset_diff")
 

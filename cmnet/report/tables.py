@@ -121,14 +121,19 @@ def write_results(cfg, classes) -> dict:
     summary |= {"name": cfg.study.name, "dataset": cfg.data.dataset, "model": cfg.model.model,
                 "protocol": f"LOSO, {cfg.train.epochs} epochs, last epoch evaluated", "config": cfg.to_flat()}
     res = L.results_dir(cfg)
+    kept = f"the trained folds in {root} are kept: `cmnet report` writes the tables once the folder is writable"
     try:
         res.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # a read-only disk, a file where the folder should be
-        raise fio.WriteError(f"{res}: cannot make the study's tables folder ({e.strerror or e})") from None
-    for name, text in ((L.SUMMARY, json.dumps(summary, indent=1)), (L.FOLDS_TABLE, read_folds(root).to_csv(index=False)),
-                       (L.METRIC_TABLE, summary_table(summary).to_csv(index=False)),
-                       (L.CONFUSION_TABLE, confusion_table(summary).to_csv())):
-        fio.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
+        raise fio.WriteError(f"{res}: cannot make the study's tables folder ({e.strerror or e}); {kept}") from None
+    try:
+        for name, text in ((L.SUMMARY, json.dumps(summary, indent=1)),
+                           (L.FOLDS_TABLE, read_folds(root).to_csv(index=False)),
+                           (L.METRIC_TABLE, summary_table(summary).to_csv(index=False)),
+                           (L.CONFUSION_TABLE, confusion_table(summary).to_csv())):
+            fio.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
+    except fio.WriteError as e:
+        raise fio.WriteError(f"{e}; {kept}") from None
     return summary
 
 

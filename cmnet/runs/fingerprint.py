@@ -30,14 +30,14 @@ NOT_RECORDED = "not recorded"  # a fold without fingerprint.json: its config.jso
 
 def fold_fingerprint(cfg, cache_content: str, fold: str | None = None) -> dict:
     """What decides a fold's numbers: the configuration without the keys that cannot change
-    them (cmnet.config.NOT_IN_FINGERPRINT; the seed is in it), the test subject ``fold``, the
-    clip cache's content hash, the package version; the git commit is recorded beside them
-    (see fingerprint_changes)."""
+    them (cmnet.config.NOT_IN_FINGERPRINT; the seed is in it), the study's name (recorded,
+    not compared) and the test subject ``fold`` (a folder knows whose it is), the clip cache's content hash, the package
+    version; the git commit is recorded beside them (see fingerprint_changes)."""
     import cmnet
 
     fp = {"config": _fingerprinted(cfg.to_flat()), "cache": cache_content, "cmnet": cmnet.__version__,
           "git_commit": git_commit()}
-    return fp | ({"fold": fold} if fold is not None else {})
+    return fp | {"study": cfg.study.name} | ({"fold": fold} if fold is not None else {})
 
 
 def _fingerprinted(flat: dict) -> dict:
@@ -59,6 +59,8 @@ def fingerprint_changes(old: dict, new: dict) -> list[str]:
             out.append(f"{k}: (not recorded) → {nc[k]!r}")
         elif k not in nc:
             out.append(f"{k}: {oc[k]!r} → (no such key now)")
+    # the study's name is recorded, not compared: a study renamed (or copied under another
+    # name) with the same settings holds the same computation
     if "fold" in old and "fold" in new and old["fold"] != new["fold"]:  # older folders did not record it
         out.append(f"fold: {old['fold']} → {new['fold']} (this folder is another fold's)")
     if old.get("cache") != new.get("cache") and old.get("cache") != NOT_RECORDED:

@@ -146,6 +146,24 @@ def _fold_task(cfg, cache_path: str, content: str, classes, fold, out: str, thre
         return "failed", str(e)
 
 
+def _keeping_signal_handlers(start) -> None:
+    """``start()`` (ray.init) with the study's SIGTERM/SIGHUP/SIGINT handlers put back after it:
+    ray.init installs its own SIGTERM handler (kill its processes, exit 1), which would skip the
+    study's stop (cancel the folds' tasks, shut Ray down, free the lock, say so in one line)."""
+    import signal
+    import threading
+
+    sigs = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    old = {s: signal.getsignal(s) for s in sigs}
+    try:
+        start()
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for s, h in old.items():
+                if h is not None:
+                    signal.signal(s, h)
+
+
 class RayExecutor:
     """Each fold a Ray task (see the module's docstring). ``address``: "" starts a local Ray
     instance for the run (and stops it after), else the cluster to join ("auto", host:port)."""
@@ -164,8 +182,8 @@ class RayExecutor:
         started = not ray.is_initialized()
         if started:
             os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-            ray.init(address=self.address or None, include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
+            _keeping_signal_handlers(lambda: ray.init(address=self.address or None, include_dashboard=False,
+                                                      log_to_driver=False, configure_logging=False))
         try:
             remote = ray.remote(_fold_task).options(num_cpus=self.cpus, num_gpus=self.gpus,
                                                     max_retries=self.max_retries, retry_exceptions=False)

@@ -80,7 +80,10 @@ def stop_on_signals():
         yield
         return
 
+    received = []
+
     def stop(signum, frame):
+        received.append(signum)
         raise Stopped(signum)
 
     old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGHUP)}
@@ -88,6 +91,10 @@ def stop_on_signals():
     old[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
+    except KeyboardInterrupt as e:  # Ray's wait re-raises a handler's exception as a plain KeyboardInterrupt
+        if received and not isinstance(e, Stopped):
+            raise Stopped(received[0]) from None
+        raise
     finally:
         for s, h in old.items():
             signal.signal(s, h)
