@@ -130,11 +130,31 @@ def write_results(cfg, classes) -> dict:
         for name, text in ((L.SUMMARY, json.dumps(summary, indent=1)),
                            (L.FOLDS_TABLE, read_folds(root).to_csv(index=False)),
                            (L.METRIC_TABLE, summary_table(summary).to_csv(index=False)),
-                           (L.CONFUSION_TABLE, confusion_table(summary).to_csv())):
+                           (L.CONFUSION_TABLE, confusion_table(summary).to_csv()),
+                           (L.PREDICTIONS_TABLE, L.read_predictions(root)[list(L.PREDICTION_COLUMNS)]
+                            .to_csv(index=False))):
             fio.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
+        record = _intensity_record(root)
+        if record is not None:
+            fio.atomic_write(res / L.INTENSITY_TABLE, record)
     except fio.WriteError as e:
         raise fio.WriteError(f"{e}; {kept}") from None
     return summary
+
+
+def _intensity_record(root) -> bytes | None:
+    """The study's per-clip intensity records (k, the truth, the prototype's, the apex, each
+    clip's seed; as stored, so a number recomputed from results/ is the same), for results/:
+    None for a model without k."""
+    import io
+
+    try:
+        rec = L.read_intensity(root)
+    except FileNotFoundError:
+        return None
+    b = io.BytesIO()
+    np.savez_compressed(b, **rec)
+    return b.getvalue()
 
 
 def per_seed_table(summary: dict) -> pd.DataFrame:

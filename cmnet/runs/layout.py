@@ -60,6 +60,10 @@ WEIGHTS = (FINAL, LAST)
 FINISHED = (DONE, PREDICTIONS, METRICS)
 # the study's tables under results/<name>/
 SUMMARY, FOLDS_TABLE, METRIC_TABLE, CONFUSION_TABLE = "summary.json", "folds.csv", "table.csv", "confusion.csv"
+# ... and every test clip's prediction and intensity record (small: every interval of the book
+# is recomputed from results/ alone); the same names as a fold's files, one level up
+PREDICTIONS_TABLE, INTENSITY_TABLE = PREDICTIONS, INTENSITY
+PREDICTION_COLUMNS = ("seed", "key", "subject", "label", "pred")
 # per test clip (first axis) of intensity.npz; "eta" (the prototype's η) is stored beside them
 INTENSITY_KEYS = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
 
@@ -207,9 +211,12 @@ def write_predictions(fold: Path, classes, keys, subjects, y, pred, probs) -> No
 
 
 def read_predictions(study: str | Path):
-    """Every finished fold's predictions.csv, one row per test clip, with its seed."""
+    """Every finished fold's predictions.csv, one row per test clip, with its seed; for a
+    results folder (results/<study>/), its committed predictions.csv."""
     import pandas as pd
 
+    if (Path(study) / PREDICTIONS_TABLE).is_file():
+        return pd.read_csv(Path(study) / PREDICTIONS_TABLE)
     frames = []
     for seed, p in finished(study, PREDICTIONS):
         df = pd.read_csv(p)
@@ -229,7 +236,10 @@ def write_intensity(fold: Path, eta, **per_clip) -> None:
 
 def read_intensity(study: str | Path) -> dict[str, np.ndarray]:
     """All test clips' intensity records of a study (every finished fold and seed), concatenated,
-    with each clip's seed."""
+    with each clip's seed; for a results folder, its committed intensity.npz."""
+    if (Path(study) / INTENSITY_TABLE).is_file():
+        with np.load(Path(study) / INTENSITY_TABLE) as z:
+            return {k: z[k] for k in z.files}
     found = finished(study, INTENSITY)
     parts = [np.load(p) for _, p in found]
     if not parts:

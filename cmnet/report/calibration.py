@@ -1,0 +1,132 @@
+"""Is a verdict's test calibrated? The A/A simulation: the procedure applied where the truth is
+"no difference", on generated studies with subject effects like the committed ones; and its
+power where the truth is a given difference.
+
+    d = Design(subjects=8, clips=10, seeds=3)      a generated design (variance components below)
+    rates = false_positive_rates(d, reps=1000)     per procedure and metric: how often "distinguishable"
+    p = power(d, effect=0.10, reps=500)            how often the book's test detects a true 10-point gain
+    components(fold_tables)                        the variance components of committed fold accuracies
+
+Each replicate draws S subjects with an accuracy of their own (``subject_sd``), a
+subject × variant deviation (``interaction_sd``: the same under every seed — what makes the
+subject, not the (seed, fold) pair, the unit), and each clip's correctness per seed and
+variant; a wrong prediction is one of the other classes at random. Three procedures are
+judged on the same replicates: the book's (cmnet.report.verdicts: subject bootstrap, Student t
+on S − 1 df), the percentile interval of the same subject bootstrap, and the first edition's
+percentile bootstrap over (seed, fold) pairs (cmnet.report.stats.pair_bootstrap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .stats import pair_bootstrap
+from .verdicts import ALPHA, POWER, bootstrap_deltas, delta_se, metric_of, subject_weights, t_test
+
+PROCEDURES = ("subject bootstrap, t (the book's)", "subject bootstrap, percentile", "(seed, fold) bootstrap (first edition)")
+
+
+@dataclass(frozen=True)
+class Design:
+    subjects: int = 8
+    clips: int = 10  # per subject
+    seeds: int = 3
+    classes: int = 5
+    base: float = 0.45  # mean accuracy of both variants
+    subject_sd: float = 0.10  # between subjects
+    interaction_sd: float = 0.069  # subject × variant (committed CPU edition: variance 0.0047)
+    effect: float = 0.0  # true accuracy of a minus b
+
+
+def simulate(design: Design, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Confusion counts (S, R, C, C) of variant a and of variant b on the same generated clips."""
+    d = design
+    s_eff = rng.normal(0, d.subject_sd, d.subjects)
+    labels = np.arange(d.clips) % d.classes
+    out = []
+    for shift in (d.effect / 2, -d.effect / 2):
+        p = np.clip(d.base + shift + s_eff + rng.normal(0, d.interaction_sd, d.subjects), 0.02, 0.98)
+        right = rng.random((d.subjects, d.seeds, d.clips)) < p[:, None, None]
+        wrong = (labels + rng.integers(1, d.classes, (d.subjects, d.seeds, d.clips))) % d.classes
+        pred = np.where(right, labels, wrong)
+        conf = np.zeros((d.subjects, d.seeds, d.classes, d.classes))
+        s_i, r_i, c_i = np.indices(pred.shape)
+        np.add.at(conf, (s_i, r_i, labels[c_i], pred), 1)
+        out.append(conf)
+    return out[0], out[1]
+
+
+def _decisions(ca: np.ndarray, cb: np.ndarray, metric: str, weights: np.ndarray, pair_seed: int) -> dict:
+    """Whether each procedure calls the two variants different (and the book's MDE)."""
+    from scipy.stats import t as student_t
+
+    s = ca.shape[0]
+    delta, se = delta_se(ca, cb, metric, weights)
+    reps = bootstrap_deltas(ca, cb, metric, weights)
+    lo, hi = np.quantile(reps, [ALPHA / 2, 1 - ALPHA / 2])
+    per_pair = (metric_of(ca[:, :, None], metric) - metric_of(cb[:, :, None], metric)).ravel()  # each (subject, seed)
+    plo, phi = pair_bootstrap(per_pair, n_boot=weights.shape[0], level=1 - ALPHA, seed=pair_seed)
+    mde = (student_t.ppf(1 - ALPHA / 2, s - 1) + student_t.ppf(POWER, s - 1)) * se
+    return {PROCEDURES[0]: t_test(delta, se, s - 1) < ALPHA, PROCEDURES[1]: bool(lo > 0 or hi < 0),
+            PROCEDURES[2]: bool(plo > 0 or phi < 0), "mde": float(mde), "delta": delta}
+
+
+def _replicates(design: Design, reps: int, n_boot: int, seed: int, metrics) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(reps):
+        ca, cb = simulate(design, rng)
+        w = subject_weights(design.subjects, n_boot, rng)
+        pair_seed = int(rng.integers(2**31))
+        for m in metrics:
+            rows.append({"replicate": i, "metric": m, **_decisions(ca, cb, m, w, pair_seed)})
+    return pd.DataFrame(rows)
+
+
+def false_positive_rates(design: Design = Design(), reps: int = 1000, n_boot: int = 1000, seed: int = 0,
+                         metrics=("accuracy", "uf1")) -> pd.DataFrame:
+    """The A/A simulation (``design`` with no true difference): per procedure and metric, the
+    fraction of replicates called "distinguishable" at α = 0.05 and its Monte-Carlo standard
+    error; and the book's mean smallest detectable difference for that design."""
+    r = _replicates(replace(design, effect=0.0), reps, n_boot, seed, metrics)
+    rows = []
+    for m, g in r.groupby("metric", sort=False):
+        for proc in PROCEDURES:
+            rate = float(g[proc].mean())
+            rows.append({"metric": m, "procedure": proc, "false_positive_rate": rate,
+                         "mc_se": float(np.sqrt(max(rate * (1 - rate), 1e-12) / len(g))), "replicates": len(g)})
+        rows[-len(PROCEDURES)]["mean_mde"] = float(g["mde"].mean())
+    return pd.DataFrame(rows)
+
+
+def power(design: Design, effect: float, reps: int = 500, n_boot: int = 1000, seed: int = 1,
+          metric: str = "accuracy") -> dict:
+    """How often the book's test calls a true difference of ``effect`` (accuracy, a fraction)
+    distinguishable, with its Monte-Carlo standard error, and the mean estimated Δ."""
+    r = _replicates(replace(design, effect=effect), reps, n_boot, seed, (metric,))
+    rate = float(r[PROCEDURES[0]].mean())
+    return {"effect": effect, "power": rate, "mc_se": float(np.sqrt(rate * (1 - rate) / len(r))),
+            "mean_delta": float(r["delta"].mean()), "mean_mde": float(r["mde"].mean())}
+
+
+def components(folds: dict[str, pd.DataFrame], metric: str = "accuracy") -> dict:
+    """Variance components of fold accuracies (variant × subject × seed, a balanced two-way
+    layout of cell means over seeds): between subjects, subject × variant (stable over seeds),
+    and the residual (seed to seed within a cell). ``folds``: variant → its folds table
+    (seed, fold, metric), e.g. results/<study>/folds.csv."""
+    y = pd.concat([f.assign(variant=v) for v, f in folds.items()]).pivot_table(
+        index=["variant", "fold"], columns="seed", values=metric)
+    y = y.dropna()
+    n_seeds = y.shape[1]
+    resid = float(y.var(axis=1, ddof=1).mean()) if n_seeds > 1 else float("nan")
+    cell = y.mean(axis=1).unstack("fold")  # variant × subject
+    v, s = cell.shape
+    inter = cell.sub(cell.mean(1), axis=0).sub(cell.mean(0), axis=1) + cell.to_numpy().mean()
+    ms_inter = float((inter.to_numpy() ** 2).sum() / ((v - 1) * (s - 1)))
+    ms_subject = float(v * ((cell.mean(0) - cell.to_numpy().mean()) ** 2).sum() / (s - 1))
+    interaction = max(ms_inter - resid / n_seeds, 0.0)
+    return {"subject": max((ms_subject - ms_inter) / v, 0.0), "subject_x_variant": interaction, "residual": resid,
+            "variants": v, "subjects": s, "seeds": n_seeds}
