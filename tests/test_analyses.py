@@ -188,19 +188,38 @@ def test_a_constant_shift_is_distinguishable_and_no_difference_is_not(tmp_path):
     assert len(cstats.paired_folds(tmp_path / "a", tmp_path / "c")) == len(FOLDS)  # only the pairs both have
 
 
-def test_with_deltas_adds_the_paired_differences_to_a_table(tmp_path):
-    from cmnet.report.paper import with_deltas
+def _one_wrong(study, seeds=(0,), folds=FOLDS):
+    """One clip of each (seed, fold) predicted wrong (its checksum recorded again)."""
+    for seed in seeds:
+        for fold in folds:
+            p = study / f"seed{seed}" / fold / "predictions.csv"
+            lines = p.read_text().splitlines()
+            key, subject, label, *_ = lines[1].split(",")
+            lines[1] = ",".join([key, subject, label, next(c for c in CLASSES if c != label), "0.2,0.3,0.5"])
+            write_text(p, "\n".join(lines) + "\n")
 
-    for name, base, shift in (("ref", 4, 0.0), ("low", 4, -0.1), ("other", 5, 0.0)):
-        _study(tmp_path / name, seed_base=base, shift=shift)
+
+def test_with_deltas_adds_the_subject_clustered_differences_to_a_table(tmp_path):
+    from cmnet.report.claims import order_claims
+    from cmnet.report.paper import paper_numbers, with_deltas
+    from cmnet.report.verdicts import clip_table, compare
+
+    for name in ("ref", "low", "other"):
+        _study(tmp_path / name, seed_base=4)
+    _one_wrong(tmp_path / "low", seeds=(0, 2))
+    _one_wrong(tmp_path / "other", folds=("subA",))
     runs = {"A": tmp_path / "ref", "B": tmp_path / "low", "C": tmp_path / "other"}
-    t = with_deltas(pd.DataFrame({"x": [1, 2, 3]}, index=["A", "B", "C"]), runs, "A")
-    assert list(t.columns) == ["x", "Δ acc vs A (folds)", "p (acc)", "Δ UF1 vs A (folds)", "p (UF1)"]
-    assert t.loc["A", "Δ acc vs A (folds)"] == "—" and np.isnan(t.loc["A", "p (acc)"])
-    assert t.loc["B", "Δ UF1 vs A (folds)"] == "-10.0 [-10.0, -10.0]"  # every pair exactly 0.1 lower
-    d = cstats.paired_delta(runs["C"], runs["A"], "accuracy")
-    assert t.loc["C", "Δ acc vs A (folds)"] == f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]"
-    assert t.loc["C", "p (acc)"] == round(d["p_value"], 3)
+    t = with_deltas(pd.DataFrame({"x": [1, 2, 3]}, index=["A", "B", "C"]), runs, "A", CLASSES)
+    assert list(t.columns) == ["x", "Δ acc: A − row", "p (acc)", "Δ UF1: A − row", "p (UF1)"]
+    assert t.loc["A", "Δ acc: A − row"] == "—" and np.isnan(t.loc["A", "p (acc)"])
+    assert t.loc["B", "Δ acc: A − row"] == "+25.0 [+25.0, +25.0]"  # one clip in four wrong in every (seed, fold)
+    c = compare(clip_table(runs["A"]), clip_table(runs["C"]), CLASSES).set_index("metric")
+    assert t.loc["C", "Δ acc: A − row"] == (f"{100 * c.delta['accuracy']:+.1f} [{100 * c.ci_low['accuracy']:+.1f}, "
+                                            f"{100 * c.ci_high['accuracy']:+.1f}]")
+    assert t.loc["C", "p (acc)"] == round(c.p["accuracy"], 3)
+    # one interval per comparison: the claims table gives the same for the same two studies
+    claims = order_claims({"cmnet": runs["A"], "baseline": runs["C"]}, CLASSES, paper_numbers())
+    assert claims["95% interval (pp)"].iloc[0] == t.loc["C", "Δ acc: A − row"].split(" ", 1)[1]
 
 
 def test_the_analyses_name_what_they_return(tmp_path):
@@ -232,22 +251,103 @@ def test_the_analyses_name_what_they_return(tmp_path):
         cstats.paired_folds(tmp_path / "empty", tmp_path / "a")
 
 
-def test_order_claims_over_seeds_and_over_fold_pairs(tmp_path):
+def test_order_claims_judge_by_subject_with_holm_and_the_papers_numbers(tmp_path):
     from cmnet.report.claims import ORDER_CLAIMS, order_claims
-    from cmnet.report.stats import paired_difference
+    from cmnet.report.paper import paper_numbers
+    from cmnet.report.verdicts import clip_table, compare
 
-    _study(tmp_path / "better", seed_base=8, shift=0.1)  # the same folds, every metric 0.1 higher
+    _study(tmp_path / "better", seed_base=8)  # every prediction right
     _study(tmp_path / "worse", seed_base=8)
-    summaries = {"cmnet": {"seeds": [{"seed": 0, "pooled_accuracy": 0.60}, {"seed": 2, "pooled_accuracy": 0.70}]},
-                 "baseline": {"seeds": [{"seed": 0, "pooled_accuracy": 0.50}, {"seed": 2, "pooled_accuracy": 0.65}]}}
+    _one_wrong(tmp_path / "worse")
     runs = {"cmnet": tmp_path / "better", "baseline": tmp_path / "worse"}
-    t = order_claims(summaries, "pooled_accuracy", runs)
-    assert t.claim.tolist() == [ORDER_CLAIMS[0][0]]  # only the claims whose two variants ran
-    row = t.iloc[0]
-    d = paired_difference(summaries["cmnet"], summaries["baseline"], "pooled_accuracy")
-    assert row["Δ pooled_accuracy (pp)"] == round(100 * d["mean"], 2) == 7.5
-    assert row["verdict"] == ("holds here" if d["ci_low"] > 0 else "not distinguishable here")
-    assert row["Δ per fold, 95% bootstrap (pp)"] == "+10.0 [+10.0, +10.0]" and row["(seed, fold) pairs"] == 6
-    assert row["verdict over (seed, fold) pairs"] == "holds here"
-    plain = order_claims(summaries, "pooled_accuracy")  # without folders: the seed columns only
-    assert "verdict over (seed, fold) pairs" not in plain.columns and plain.iloc[0]["verdict"] == row["verdict"]
+    t = order_claims(runs, CLASSES, paper_numbers())
+    assert t.claim.tolist() == [ORDER_CLAIMS[0][0]] * 2 and t.metric.tolist() == ["accuracy", "uf1"]
+    ref = compare(clip_table(runs["cmnet"]), clip_table(runs["baseline"]), CLASSES, paper={"accuracy": 0.1423})
+    assert t["Δ (pp)"].tolist() == [round(100 * d, 1) for d in ref.delta]
+    assert t["p"].tolist() == [round(x, 3) for x in ref.p]
+    assert t.paper.iloc[0] == "Table 3: 78.05 vs 63.82 (CASME II acc, Δ +14.23)"
+    assert "Holm's correction over the 2 rows" in t.attrs["family"]
+
+
+def test_every_number_a_claim_attributes_to_a_paper_is_in_paper_numbers():
+    """Each claim row's paper column, parsed back: its two numbers are the (table, variant) rows
+    of results/paper_numbers.csv the claim names, for the dataset and metric it names."""
+    import re
+
+    from cmnet.report.claims import ORDER_CLAIMS, PAPER_METRIC, _evidence
+    from cmnet.report.paper import paper_numbers
+
+    paper = paper_numbers()
+    for claim, _, _, brow, wrow in ORDER_CLAIMS:
+        if brow is None:
+            continue
+        for metric in ("accuracy", "uf1"):
+            text, delta = _evidence(paper, brow, wrow, "casme2", metric)
+            a, b = map(float, re.match(r"^[^:]+: ([\d.]+) vs ([\d.]+) \(CASME II", text).groups())
+            for value, (table, method, variant) in ((a, brow), (b, wrow)):
+                rows = paper[(paper.table == table) & (paper.method == method) & (paper.dataset == "casme2")
+                             & (paper.metric == PAPER_METRIC[metric])
+                             & (paper.variant.isna() if variant is None else paper.variant == variant)]
+                assert rows.value_percent.tolist() == [value], (claim, table, variant)
+            assert delta is None or delta == pytest.approx((a - b) / 100)
+    # the rows the first edition got wrong (issue 23): L_C is 63.82, the ablation rows carry their numbers
+    t3 = {r[2]: _evidence(paper, r[3], r[4], "casme2", "accuracy")[0] for r in ORDER_CLAIMS
+          if r[3] and r[3][0] == "Table 3"}
+    assert t3["baseline"].startswith("Table 3: 78.05 vs 63.82") and "70.24" not in "".join(t3.values())
+    assert t3["cmnet_no_id"].startswith("Table 3: 78.05 vs 65.45")
+    assert t3["cmnet_no_wrst"].startswith("Table 3: 78.05 vs 73.58")
+
+
+def test_the_claims_table_is_rebuilt_from_results_alone(tmp_path):
+    """results/<study>/ holds every test clip's prediction and intensity record: the claims
+    table and ρ recomputed from it equal those from the fold folders (runs/ deleted)."""
+    import shutil
+
+    from cmnet.config import Config
+    from cmnet.report.claims import order_claims
+    from cmnet.report.paper import paper_numbers
+    from cmnet.report.tables import intensity_agreement, write_results
+
+    runs, res = {}, {}
+    for name, base in (("cmnet", 3), ("baseline", 4)):
+        _study(tmp_path / "runs" / name, seed_base=base)
+        cfg = Config.from_flat({"name": name, "runs_dir": str(tmp_path / "runs"), "results_dir": str(tmp_path / "results")})
+        write_results(cfg, CLASSES)
+        runs[name], res[name] = tmp_path / "runs" / name, tmp_path / "results" / name
+    want = order_claims(runs, CLASSES, paper_numbers())
+    rho = intensity_agreement(runs["cmnet"])
+    shutil.rmtree(tmp_path / "runs")
+    pd.testing.assert_frame_equal(order_claims(res, CLASSES, paper_numbers()), want)
+    pd.testing.assert_frame_equal(intensity_agreement(res["cmnet"]), rho)
+
+
+def test_intensity_controls_against_a_plain_loop(tmp_path):
+    from scipy.stats import spearmanr
+
+    from cmnet.report.controls import controls_summary, intensity_controls
+    from cmnet.runs.layout import read_intensity
+
+    _study(tmp_path / "s", seed_base=9)
+    c = intensity_controls(tmp_path / "s")
+    rec = read_intensity(tmp_path / "s")
+    keys, seeds = rec["keys"].astype(str), rec["seed"]
+    subj = np.array([k.split("/")[0] for k in keys])  # this fixture's keys: <fold>/c<i>, the fold is the subject
+    for i in (1, 5, 9):
+        row = c[(c.key == keys[i]) & (c.seed == seeds[i])].iloc[0]
+        train = [j for j in range(len(keys)) if seeds[j] == seeds[i] and subj[j] != subj[i]
+                 and np.isfinite(rec["truth"][j]).all()]
+        bump = np.mean([rec["truth"][j] for j in train], axis=0)
+        t = rec["truth"][i]
+        if np.isfinite(t).all():
+            assert row.rho_bump == pytest.approx(spearmanr(bump, t).statistic)
+            assert row.rho_k == pytest.approx(spearmanr(rec["k"][i], t).statistic)
+            assert row.rho_prototype == pytest.approx(spearmanr(rec["q_mean"][i], t).statistic)
+            assert row.gain == pytest.approx(row.rho_k - row.rho_bump)
+        guess = np.median([rec["apex"][j] for j in train])
+        assert row.apex_error_k == abs(np.argmax(rec["k"][i]) - rec["apex"][i])
+        assert row.apex_error_guess == abs(guess - rec["apex"][i])
+    assert np.isnan(c[c.key == keys[0]].rho_k).all()  # constant k: no ρ
+    s = controls_summary({"v": c}).iloc[0]
+    assert s["ρ k"] == round(c.rho_k.mean(), 3) and s.subjects == len(FOLDS)
+    per_subject = c.dropna(subset=["gain"]).groupby("subject").gain.mean()
+    assert s["gain over the bump"].startswith(f"{per_subject.mean():+.3f} [")

@@ -130,3 +130,27 @@ def components(folds: dict[str, pd.DataFrame], metric: str = "accuracy") -> dict
     interaction = max(ms_inter - resid / n_seeds, 0.0)
     return {"subject": max((ms_subject - ms_inter) / v, 0.0), "subject_x_variant": interaction, "residual": resid,
             "variants": v, "subjects": s, "seeds": n_seeds}
+
+
+def edition_design(results: dict[str, str], metric: str = "accuracy") -> tuple[Design, dict]:
+    """The design of an edition (its subjects, clips per subject, seeds, classes, mean accuracy)
+    with the variance components of its committed fold tables (``results``: variant → its
+    results/<study>/ folder): the A/A simulation run "with subject effects like the committed
+    ones"."""
+    from pathlib import Path
+
+    from ..runs.layout import FOLDS_TABLE, SUMMARY
+
+    folds = {v: pd.read_csv(Path(p) / FOLDS_TABLE) for v, p in results.items()}
+    comp = components(folds, metric)
+    any_folds = next(iter(folds.values()))
+    import json
+
+    classes = len(json.loads((Path(next(iter(results.values()))) / SUMMARY).read_text())["classes"])
+    base = float(np.mean([f[metric].mean() for f in folds.values()]))
+    clips = int(round(any_folds.n_test.mean()))
+    # components are of fold accuracies; a subject's accuracy varies by the subject term, less
+    # the binomial part already in the residual
+    d = Design(subjects=comp["subjects"], clips=clips, seeds=comp["seeds"], classes=classes, base=base,
+               subject_sd=float(np.sqrt(comp["subject"])), interaction_sd=float(np.sqrt(comp["subject_x_variant"])))
+    return d, comp

@@ -1,68 +1,105 @@
 """The paper's claims, each checked against this book's artifacts.
 
-A claim holds here when the paired difference over seeds (cmnet.report.stats.paired_difference,
-a Student-t 95 % interval) lies wholly on the side the paper says; it does not hold when the
-interval lies wholly on the other side, or includes 0 (then the data cannot tell the two
-apart: "not distinguishable here"). The same verdict is also given over matched (seed, fold)
-pairs (a bootstrap interval and the Wilcoxon test: more pairs, a narrower interval, but folds
-of one seed are not independent). Claims about real datasets are not testable on SynthME.
+An ordering claim ("A beats B") is judged by the subject-clustered test of
+cmnet.report.verdicts on the clips both variants were evaluated on, for accuracy and for UF1,
+with Holm's correction over the family of every row of the claims table (each claim × each
+metric), in the words defined there: *holds here*, *reversed here*, *the paper's effect is
+excluded here*, *not distinguishable here — smallest detectable difference X pp*. Every number
+attributed to a paper is read from results/paper_numbers.csv (the paper's CASME II rows unless
+the profile's dataset is another of the paper's). Claims about real datasets are not testable
+on SynthME.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .paper import PAPER_DATASETS
-from .stats import paired_delta, paired_difference, seed_interval
+from .stats import seed_interval
+from .verdicts import compare, holm, verdict
 
-# (claim, the paper's evidence, better variant, worse variant)
+# (claim, better variant, worse variant, the paper's row of each: (table, method, variant) in
+# results/paper_numbers.csv, or None where no paper makes the claim)
 ORDER_CLAIMS = [
-    ("Table 1: CMNet beats the ResNet + LSTM baseline", "Table 3: 78.05 vs 70.24 (CASME II acc)", "cmnet", "baseline"),
-    ("Table 1: CMNet beats MMNet", "MMNet's own paper reports higher; CMNet's Table 1 omits it", "cmnet", "mmnet"),
-    ("Table 2: probabilistic negatives beat random ones", "78.05 vs 75.61 (CASME II acc)", "cmnet", "cmnet_random"),
-    ("Table 2: random negatives beat deterministic ones", "75.61 vs 74.80 (CASME II acc)", "cmnet_random",
-     "cmnet_deterministic"),
-    ("Table 3: adding L_ID helps (all three vs L_C + L_Wrst)", "78.05 vs L_C + L_Wrst (CASME II acc)", "cmnet",
-     "cmnet_no_id"),
-    ("Table 3: adding L_Wrst helps (all three vs L_C + L_ID)", "78.05 vs L_C + L_ID (CASME II acc)", "cmnet",
-     "cmnet_no_wrst"),
-    ("Our repairs help CMNet (repaired vs as printed)", "not a claim of the paper: ours", "cmnet", "cmnet_printed"),
+    ("Table 3: CMNet beats its ResNet + LSTM baseline (L_C alone)", "cmnet", "baseline",
+     ("Table 3", "CMNet", "L_C + L_ID + L_Wrst"), ("Table 3", "CMNet", "L_C")),
+    ("MMNet beats CMNet (each paper's own number)", "mmnet", "cmnet", ("MMNet", "MMNet", None),
+     ("Table 1", "CMNet", None)),
+    ("Table 2: probabilistic negatives beat random ones", "cmnet", "cmnet_random",
+     ("Table 2", "CMNet", "probabilistic"), ("Table 2", "CMNet", "random")),
+    ("Table 2: random negatives beat deterministic ones", "cmnet_random", "cmnet_deterministic",
+     ("Table 2", "CMNet", "random"), ("Table 2", "CMNet", "deterministic")),
+    ("Table 3: adding L_ID helps (all three vs L_C + L_Wrst)", "cmnet", "cmnet_no_id",
+     ("Table 3", "CMNet", "L_C + L_ID + L_Wrst"), ("Table 3", "CMNet", "L_C + L_Wrst")),
+    ("Table 3: adding L_Wrst helps (all three vs L_C + L_ID)", "cmnet", "cmnet_no_wrst",
+     ("Table 3", "CMNet", "L_C + L_ID + L_Wrst"), ("Table 3", "CMNet", "L_C + L_ID")),
+    ("Our repairs help CMNet (repaired vs as printed)", "cmnet", "cmnet_printed", None, None),
 ]
+# the paper's metric beside ours: it reports accuracy and F1 = 2PR/(P+R), not UF1
+PAPER_METRIC = {"accuracy": "accuracy", "uf1": "f1_paper"}
 
 
-def verdict(lo: float, hi: float) -> str:
-    if lo > 0:
-        return "holds here"
-    if hi < 0:
-        return "does not hold here (reversed)"
-    return "not distinguishable here"
+def paper_value(paper: pd.DataFrame, row: tuple, dataset: str, metric: str) -> float:
+    """The number results/paper_numbers.csv gives for ``row`` = (table, method, variant), in %;
+    NaN where it gives none."""
+    table, method, variant = row
+    sel = paper[(paper.table == table) & (paper.method == method) & (paper.dataset == dataset) & (paper.metric == metric)]
+    sel = sel[sel.variant.isna()] if variant is None else sel[sel.variant == variant]
+    if len(sel) > 1:
+        raise ValueError(f"results/paper_numbers.csv lists {row} {dataset} {metric} {len(sel)} times")
+    return float(sel.value_percent.iloc[0]) if len(sel) else float("nan")
 
 
-def order_claims(summaries: dict[str, dict], key: str = "pooled_accuracy", runs: dict | None = None) -> pd.DataFrame:
-    """One row per ordering claim whose two variants were run: Δ = better − worse in
-    percentage points with its 95 % interval over seeds, and the verdict. With ``runs``
-    (variant → study folder), also over matched (seed, fold) pairs: the fold's own metric
-    (``key`` without ``pooled_``/``fold_mean_``), its 95 % bootstrap interval, the Wilcoxon
-    signed-rank p and the verdict on that interval (cmnet.report.stats.paired_delta)."""
+def _evidence(paper, better_row, worse_row, dataset: str, metric: str) -> tuple[str, float | None]:
+    """The paper column's text and the paper's Δ (a fraction; None where it is not our metric)."""
+    if better_row is None:
+        return "not a claim of the paper: ours", None
+    pm = PAPER_METRIC[metric]
+    a, b = paper_value(paper, better_row, dataset, pm), paper_value(paper, worse_row, dataset, pm)
+    tables = " / ".join(dict.fromkeys(r[0] for r in (better_row, worse_row)))
+    where = f"{PAPER_DATASETS.get(dataset, dataset)} {'acc' if pm == 'accuracy' else 'F1 (2PR/(P+R))'}"
+    text = f"{tables}: {a:.2f} vs {b:.2f} ({where}, Δ {a - b:+.2f})"
+    return (text, (a - b) / 100) if metric == "accuracy" else (text + "; not UF1, no test against it", None)
+
+
+def order_claims(runs: dict[str, str | Path], classes, paper: pd.DataFrame, dataset: str = "casme2",
+                 metrics=("accuracy", "uf1"), n_boot: int = 4000) -> pd.DataFrame:
+    """One row per (ordering claim whose two variants ran, metric): the paper's evidence,
+    Δ = better − worse in points with its 95 % interval (subject-clustered), p and p after Holm
+    over the table's rows, the smallest difference this design detects (80 % power), and the
+    verdict. ``runs``: variant → its study folder (runs/<study>/ or results/<study>/)."""
+    from .verdicts import clip_table
+
+    dataset = dataset if dataset in PAPER_DATASETS else "casme2"
+    tables = {v: clip_table(p) for v, p in runs.items()}
     rows = []
-    for claim, paper, better, worse in ORDER_CLAIMS:
-        if better not in summaries or worse not in summaries:
+    for claim, better, worse, brow, wrow in ORDER_CLAIMS:
+        if better not in tables or worse not in tables:
             continue
-        d = paired_difference(summaries[better], summaries[worse], key)
-        row = {"claim": claim, "paper": paper, f"Δ {key} (pp)": round(100 * d["mean"], 2),
-               "95% interval (pp)": f"[{100 * d['ci_low']:.1f}, {100 * d['ci_high']:.1f}]" if d["n"] > 1 else "—",
-               "seeds": len(d["seeds"]), "verdict": verdict(d["ci_low"], d["ci_high"])
-               if d["n"] > 1 else "one seed: no interval"}
-        if runs is not None and better in runs and worse in runs:
-            metric = key.removeprefix("pooled_").removeprefix("fold_mean_")
-            f = paired_delta(runs[better], runs[worse], metric)
-            row |= {"Δ per fold, 95% bootstrap (pp)": f"{100 * f['mean']:+.1f} [{100 * f['ci_low']:+.1f}, "
-                                                      f"{100 * f['ci_high']:+.1f}]",
-                    "(seed, fold) pairs": f["pairs"], "Wilcoxon p": round(f["p_value"], 3),
-                    "verdict over (seed, fold) pairs": verdict(f["ci_low"], f["ci_high"])}
-        rows.append(row)
-    return pd.DataFrame(rows)
+        ev = {m: _evidence(paper, brow, wrow, dataset, m) for m in metrics}
+        c = compare(tables[better], tables[worse], classes, metrics, n_boot=n_boot,
+                    paper={m: d for m, (_, d) in ev.items() if d is not None})
+        for r in c.itertuples():
+            rows.append({"claim": claim, "metric": r.metric, "paper": ev[r.metric][0], "Δ (pp)": 100 * r.delta,
+                         "95% interval (pp)": f"[{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]", "p": r.p,
+                         "smallest detectable (pp)": 100 * r.mde, "subjects": r.subjects, "seeds": r.seeds,
+                         "_paper_delta": getattr(r, "paper_delta", np.nan), "_p_paper": getattr(r, "p_vs_paper", np.nan)})
+    t = pd.DataFrame(rows)
+    if t.empty:
+        return t
+    t["p (Holm)"] = holm(t.p)
+    p_paper = holm(t._p_paper)
+    t["verdict"] = [verdict(d / 100, p, mde / 100, None if np.isnan(pd_) else pd_, pp)
+                    for d, p, mde, pd_, pp in zip(t["Δ (pp)"], t["p (Holm)"], t["smallest detectable (pp)"],
+                                                  t._paper_delta, p_paper)]
+    t = t.drop(columns=["_paper_delta", "_p_paper"])
+    t.attrs["family"] = (f"Holm's correction over the {len(t)} rows of this table ({t.claim.nunique()} claims × "
+                         f"{t.metric.nunique()} metrics), for the test against 0 and, separately, for the test "
+                         "against the paper's difference")
+    return t.round({"Δ (pp)": 1, "p": 3, "p (Holm)": 3, "smallest detectable (pp)": 1})
 
 
 def rho_by_seed(agreement: pd.DataFrame, column: str = "rho_truth") -> list[float]:

@@ -3,7 +3,7 @@
     paper_numbers()                     the paper's tables, one row per (table, method, dataset, metric)
     paper_table1(paper)                 the paper's Table 1 as printed
     side_by_side(rows, paper, …)        our summaries beside the paper's matching rows, every cell labelled
-    with_deltas(table, runs, reference) Δ vs a reference study on matched (seed, fold) pairs, with p
+    with_deltas(table, runs, reference, classes)  reference − row, subject-clustered (cmnet.report.verdicts)
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .stats import paired_delta
 
 
 def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
@@ -77,23 +76,25 @@ def side_by_side(rows: dict[str, tuple], paper: pd.DataFrame, dataset_label: str
     return df
 
 
-def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str,
+def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str, classes,
                 metrics: tuple[str, ...] = ("accuracy", "uf1")) -> pd.DataFrame:
-    """``table`` (rows labelled as ``runs``' keys) with, per metric, "Δ <m> vs <reference>":
-    the row's study minus the reference's on matched (seed, fold) pairs, in points, mean
-    [95 % bootstrap interval] (cmnet.report.stats.paired_delta), and the Wilcoxon signed-rank p."""
+    """``table`` (rows labelled as ``runs``' keys) with, per metric, "Δ <m>: <reference> − row":
+    how much the reference study gains over the row's on the clips both were evaluated on, in
+    points, mean [95 % interval], and its p — the subject-clustered test of
+    cmnet.report.verdicts, so each number equals the claims table's for the same two studies."""
+    from .verdicts import clip_table, compare
+
     out = table.copy()
     names = {"accuracy": "acc", "uf1": "UF1", "uar": "UAR", "f1_paper": "F1"}
+    ref = clip_table(runs[reference])
+    cols = {m: ([], []) for m in metrics}
+    for label in out.index:
+        c = None if label == reference else compare(ref, clip_table(runs[label]), classes, metrics).set_index("metric")
+        for m in metrics:
+            cells, ps = cols[m]
+            cells.append("—" if c is None else
+                         f"{100 * c.delta[m]:+.1f} [{100 * c.ci_low[m]:+.1f}, {100 * c.ci_high[m]:+.1f}]")
+            ps.append(float("nan") if c is None else round(float(c.p[m]), 3))
     for m in metrics:
-        col, pcol = f"Δ {names.get(m, m)} vs {reference} (folds)", f"p ({names.get(m, m)})"
-        cells, ps = [], []
-        for label in out.index:
-            if label == reference:
-                cells.append("—")
-                ps.append(float("nan"))
-                continue
-            d = paired_delta(runs[label], runs[reference], m)
-            cells.append(f"{100 * d['mean']:+.1f} [{100 * d['ci_low']:+.1f}, {100 * d['ci_high']:+.1f}]")
-            ps.append(round(d["p_value"], 3))
-        out[col], out[pcol] = cells, ps
+        out[f"Δ {names.get(m, m)}: {reference} − row"], out[f"p ({names.get(m, m)})"] = cols[m]
     return out

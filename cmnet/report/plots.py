@@ -228,3 +228,30 @@ def epoch_selection_figure(metrics, selection, metric: str = "accuracy", seed: i
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def calibration_figure(rates, title: str = ""):
+    """The A/A simulation (cmnet.report.calibration.false_positive_rates): per procedure and
+    metric the false-positive rate at a nominal 5 % (dashed), with ± 2 Monte-Carlo errors."""
+    procs = list(dict.fromkeys(rates.procedure))
+    metrics = list(dict.fromkeys(rates.metric))
+    fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(procs) * len(metrics) + 1.4))
+    y = 0
+    ticks, labels = [], []
+    for m in metrics:
+        for j, p in enumerate(procs):
+            r = rates[(rates.metric == m) & (rates.procedure == p)].iloc[0]
+            ax.barh(y, 100 * r.false_positive_rate, color=f"C{j}", alpha=0.8)
+            ax.errorbar(100 * r.false_positive_rate, y, xerr=200 * r.mc_se, color="black", capsize=3)
+            ticks.append(y)
+            labels.append(f"{p} — {m}")
+            y += 1
+        y += 0.5
+    ax.axvline(5, color="tab:red", ls="--", label="nominal 5 %")
+    ax.set_yticks(ticks, labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlabel("false-positive rate on data where nothing differs (%), ± 2 Monte-Carlo errors", fontsize=9)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, loc="lower right")
+    fig.tight_layout()
+    return fig
