@@ -183,6 +183,8 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path) -> bool
     import matplotlib.pyplot as plt
 
     from .report.claims import order_claims
+    from .report.paper import paper_numbers
+    from .runs.layout import PREDICTIONS_TABLE
     from .report.plots import variant_bars
     from .variants import LABELS
 
@@ -204,14 +206,22 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path) -> bool
                        title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})")
     fig.savefig(out_dir / "headline.png", dpi=110)
     plt.close(fig)
-    claims = order_claims(found, "pooled_accuracy")
+    folders = {v: Path(results_dir) / f"{profile}-{v}" for v in found}
+    without = [v for v, f in folders.items() if not (f / PREDICTIONS_TABLE).is_file()]
+    if without:
+        md.write_text(f"*The claims table appears once the studies of profile **{profile}** have written their "
+                      f"per-clip predictions (missing for: {', '.join(without)}; `cmnet report` writes them).*\n")
+        return False
+    claims = order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"])
+    claims = claims[["claim", "metric", "paper", "Δ (pp)", "95% interval (pp)", "verdict"]]
     seeds = s0["n_seeds"]
     lines = ["```{figure} executed/headline.png", ":name: fig-headline", "",
              f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
              f"**{profile}**, {s0['protocol']}): mean over {seeds} seed(s), 95 % interval over seeds, each seed a dot; "
              "chance dashed. Grey: CMNet as printed. Chapter 9 gives the details.", "```", "",
-             f"**The paper's orderings, checked here** (paired difference over {seeds} seed(s), 95 % interval; "
-             "chapter 9):", "", _markdown_table(claims), ""]
+             f"**The paper's orderings, checked here** (better − worse on the same clips, {seeds} seed(s); 95 % "
+             "interval over subjects, Holm over the table; the verdicts' words are defined in chapter 9):", "",
+             _markdown_table(claims), ""]
     md.write_text("\n".join(lines))
     return True
 

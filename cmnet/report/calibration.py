@@ -127,7 +127,8 @@ def components(folds: dict[str, pd.DataFrame], metric: str = "accuracy") -> dict
     inter = cell.sub(cell.mean(1), axis=0).sub(cell.mean(0), axis=1) + cell.to_numpy().mean()
     ms_inter = float((inter.to_numpy() ** 2).sum() / ((v - 1) * (s - 1)))
     ms_subject = float(v * ((cell.mean(0) - cell.to_numpy().mean()) ** 2).sum() / (s - 1))
-    interaction = max(ms_inter - resid / n_seeds, 0.0)
+    # one seed: the residual cannot be told apart, the interaction term is its upper bound
+    interaction = ms_inter if n_seeds < 2 else max(ms_inter - resid / n_seeds, 0.0)
     return {"subject": max((ms_subject - ms_inter) / v, 0.0), "subject_x_variant": interaction, "residual": resid,
             "variants": v, "subjects": s, "seeds": n_seeds}
 

@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .paper import PAPER_DATASETS
-from .stats import seed_interval
 from .verdicts import compare, holm, verdict
 
 # (claim, better variant, worse variant, the paper's row of each: (table, method, variant) in
@@ -55,6 +54,8 @@ def paper_value(paper: pd.DataFrame, row: tuple, dataset: str, metric: str) -> f
 
 def _evidence(paper, better_row, worse_row, dataset: str, metric: str) -> tuple[str, float | None]:
     """The paper column's text and the paper's Δ (a fraction; None where it is not our metric)."""
+    if paper is None:
+        return "", None
     if better_row is None:
         return "not a claim of the paper: ours", None
     pm = PAPER_METRIC[metric]
@@ -71,14 +72,28 @@ def order_claims(runs: dict[str, str | Path], classes, paper: pd.DataFrame, data
     Δ = better − worse in points with its 95 % interval (subject-clustered), p and p after Holm
     over the table's rows, the smallest difference this design detects (80 % power), and the
     verdict. ``runs``: variant → its study folder (runs/<study>/ or results/<study>/)."""
+    specs = [c for c in ORDER_CLAIMS if c[1] in runs and c[2] in runs]
+    return judge(specs, runs, classes, paper, dataset if dataset in PAPER_DATASETS else "casme2", metrics, n_boot)
+
+
+def reference_claims(runs: dict[str, str | Path], reference: str, classes, labels: dict | None = None,
+                     metrics=("accuracy", "uf1"), n_boot: int = 4000) -> pd.DataFrame:
+    """"``reference`` is above every other variant" (the paper's place for CMNet), judged as
+    :func:`order_claims` judges (Holm over this table's rows)."""
+    labels = labels or {}
+    specs = [(f"{labels.get(reference, reference)} above {labels.get(v, v)}", reference, v, None, None)
+             for v in runs if v != reference]
+    return judge(specs, runs, classes, None, "casme2", metrics, n_boot)
+
+
+def judge(specs, runs, classes, paper, dataset: str, metrics, n_boot: int) -> pd.DataFrame:
+    """The claims ``specs`` = [(claim, better, worse, the paper's row of each or None)], each
+    metric a row, judged together (one Holm family)."""
     from .verdicts import clip_table
 
-    dataset = dataset if dataset in PAPER_DATASETS else "casme2"
-    tables = {v: clip_table(p) for v, p in runs.items()}
+    tables = {v: clip_table(runs[v]) for v in dict.fromkeys(x for c in specs for x in c[1:3])}
     rows = []
-    for claim, better, worse, brow, wrow in ORDER_CLAIMS:
-        if better not in tables or worse not in tables:
-            continue
+    for claim, better, worse, brow, wrow in specs:
         ev = {m: _evidence(paper, brow, wrow, dataset, m) for m in metrics}
         c = compare(tables[better], tables[worse], classes, metrics, n_boot=n_boot,
                     paper={m: d for m, (_, d) in ev.items() if d is not None})
@@ -96,33 +111,14 @@ def order_claims(runs: dict[str, str | Path], classes, paper: pd.DataFrame, data
                     for d, p, mde, pd_, pp in zip(t["Δ (pp)"], t["p (Holm)"], t["smallest detectable (pp)"],
                                                   t._paper_delta, p_paper)]
     t = t.drop(columns=["_paper_delta", "_p_paper"])
-    t.attrs["family"] = (f"Holm's correction over the {len(t)} rows of this table ({t.claim.nunique()} claims × "
-                         f"{t.metric.nunique()} metrics), for the test against 0 and, separately, for the test "
-                         "against the paper's difference")
-    return t.round({"Δ (pp)": 1, "p": 3, "p (Holm)": 3, "smallest detectable (pp)": 1})
-
-
-def rho_by_seed(agreement: pd.DataFrame, column: str = "rho_truth") -> list[float]:
-    """Per seed, the mean over test clips of a Spearman ρ column (NaN clips left out)."""
-    return [float(g[column].mean()) for _, g in agreement.groupby("seed")]
-
-
-def tendency_claim(agree: dict[str, pd.DataFrame], column: str = "rho_truth") -> pd.DataFrame:
-    """Figure 5's claim, that after calibration k follows the intensity tendency: per variant,
-    ρ(k, ·) mean over clips, per seed, its mean with a 95 % interval; the claim holds for a
-    variant when the interval is above 0."""
-    rows = []
-    for name, a in agree.items():
-        vals = [v for v in rho_by_seed(a, column) if np.isfinite(v)]
-        if not vals:
-            rows.append({"variant": name, f"mean {column}": np.nan, "95% interval": "k constant", "verdict":
-                         "does not hold here (k constant)"})
-            continue
-        s = seed_interval(vals)
-        rows.append({"variant": name, f"mean {column}": round(s["mean"], 3),
-                     "95% interval": f"[{s['ci_low']:.3f}, {s['ci_high']:.3f}]" if s["n"] > 1 else "—", "seeds": s["n"],
-                     "verdict": verdict(s["ci_low"], s["ci_high"]) if s["n"] > 1 else "one seed: no interval"})
-    return pd.DataFrame(rows)
+    if paper is None:
+        t = t.drop(columns=["paper"])
+    family = (f"Holm's correction over the {len(t)} rows of this table ({t.claim.nunique()} claims × "
+              f"{t.metric.nunique()} metrics)")
+    t = t.round({"Δ (pp)": 1, "p": 3, "p (Holm)": 3, "smallest detectable (pp)": 1})
+    t.attrs["family"] = family + (", for the test against 0 and, separately, for the test against the paper's "
+                                  "difference" if paper is not None else "")
+    return t
 
 
 def level_claim(summary: dict, dataset: str, paper: pd.DataFrame) -> pd.DataFrame:
