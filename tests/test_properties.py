@@ -130,49 +130,36 @@ SHEET_VALUES = st.one_of(st.none(), st.integers(-5, 10**9), st.floats(allow_nan=
                          st.sampled_from(["/", "-1", "8.5", "1e3", "=1/0", "sub01", "EP01_01"]))
 
 
-@settings(max_examples=40 if os.environ.get("HYPOTHESIS_PROFILE") != "long" else 1000)
-@given(row=st.integers(0, 8), col=st.sampled_from([0, 1, 3, 4, 5, 7, 8]), value=SHEET_VALUES,
-       damage=st.sampled_from(["none", "frame missing", "frame junk", "clip folder a file", "subject folder a file"]))
-def test_the_casme2_reader_over_mutated_sheets_and_trees(tmp_path_factory, row, col, value, damage):
-    """One cell of the coding sheet replaced by a hostile value and one damage to the frame tree:
-    the reader returns clips and a report (every excluded clip named, with why), or raises one
-    DatasetError line naming the sheet."""
-    import shutil as sh
-
+def _set_cell(sheet: Path, row: int, column: int, value) -> None:
+    """One cell of a coding sheet replaced (a non-finite float as its text: a sheet holds no NaN)."""
     from openpyxl import load_workbook
 
-    from _fixtures import casme2
-    from cmnet.data import DatasetError, read_casme2
-
-    root = tmp_path_factory.mktemp("casme2")
-    sheet = casme2(root)
     wb = load_workbook(sheet)
-    wb.active.cell(row=row + 2, column=col + 1, value=value if not isinstance(value, float) or math.isfinite(value)
+    wb.active.cell(row=row, column=column, value=value if not isinstance(value, float) or math.isfinite(value)
                    else str(value))
     wb.save(sheet)
-    base = root / "CASME2_RAW_selected"
+
+
+def _damage(damage: str, frame: Path, junk: Path, clip: Path, subject: Path) -> None:
+    """One damage to a frame tree: a frame missing or junk, a clip folder that is a file, a
+    subject folder that is a file, a leftover copy of a subject folder."""
+    import shutil as sh
+
     if damage == "frame missing":
-        (base / "sub01" / "EP01_01" / "img10.jpg").unlink()
+        frame.unlink()
     elif damage == "frame junk":
-        (base / "sub02" / "EP02_01" / "img22.jpg").write_bytes(b"junk")
+        junk.write_bytes(b"junk")
     elif damage == "clip folder a file":
-        sh.rmtree(base / "sub01" / "EP01_02")
-        (base / "sub01" / "EP01_02").write_text("a file")
+        sh.rmtree(clip)
+        clip.write_text("a file")
     elif damage == "subject folder a file":
-        sh.rmtree(base / "sub02")
-        (base / "sub02").write_text("a file")
-    try:
-        clips, report = read_casme2(root)
-    except DatasetError as e:
-        assert "\n" not in str(e) and sheet.name in str(e), str(e)
-        return
-    named = {f"{c.subject}/{c.clip_id}" for c in clips} | {r.clip for r in report.rows}
-    assert len(clips) <= 9 and all(r.reason for r in report.rows)
-    assert all(c.onset <= c.apex <= c.offset and len(c.frames) == c.offset - c.onset + 1 for c in clips)
-    assert named, "every row is a clip or a reported exclusion"
+        sh.rmtree(subject)
+        subject.write_text("a file")
+    elif damage == "subject copied":
+        sh.copytree(subject, subject.with_name(subject.name + "_backup"))
 
 
-def _check_read(read, root, named_file: str) -> None:
+def _check_read(read, root, named_file: str):
     """The reader returns clips and a report (every excluded clip named, with why) or one
     DatasetError line naming ``named_file`` (the sheet or the frame tree)."""
     from cmnet.data import DatasetError
@@ -181,42 +168,45 @@ def _check_read(read, root, named_file: str) -> None:
         clips, report = read(root)
     except DatasetError as e:
         assert "\n" not in str(e) and named_file in str(e), str(e)
-        return
+        return None
     assert all(r.reason and r.clip for r in report.rows)
     assert all(c.onset <= c.apex <= c.offset and len(c.frames) == c.offset - c.onset + 1 for c in clips)
     assert len({c.key for c in clips}) == len(clips), "a clip is listed twice"
+    assert clips or report.rows, "every row is a clip or a reported exclusion"
+    return clips
 
 
-@settings(max_examples=40 if os.environ.get("HYPOTHESIS_PROFILE") != "long" else 1000)
-@given(row=st.integers(0, 2), col=st.sampled_from([0, 1, 3, 4, 5, 10]), value=SHEET_VALUES,
-       damage=st.sampled_from(["none", "frame missing", "frame junk", "clip folder a file", "subject copied"]))
-def test_the_samm_reader_over_mutated_sheets_and_trees(tmp_path_factory, row, col, value, damage):
-    from openpyxl import load_workbook
+DAMAGES = st.sampled_from(["none", "frame missing", "frame junk", "clip folder a file", "subject folder a file",
+                           "subject copied"])
 
-    from _fixtures import samm
-    from cmnet.data import read_samm
 
-    root = tmp_path_factory.mktemp("samm")
-    sheet = samm(root)
-    wb = load_workbook(sheet)
-    wb.active.cell(row=row + 15, column=col + 1, value=value if not isinstance(value, float) or math.isfinite(value)
-                   else str(value))
-    wb.save(sheet)
-    base = root / "SAMM"
-    if damage == "frame missing":
-        (base / "006" / "006_1_2" / "006_05563.jpg").unlink()
-    elif damage == "frame junk":
-        (base / "007" / "007_3_1" / "007_00012.jpg").write_bytes(b"junk")
-    elif damage == "clip folder a file":
-        import shutil as sh
+# per dataset: its fixture, reader, the Excel row of the first clip, the clips (rows), the columns
+# to mutate, and the frame tree's places to damage (a frame, a junk frame, a clip, a subject)
+SHEETS = {
+    "casme2": ("casme2", "read_casme2", 2, 9, [0, 1, 3, 4, 5, 7, 8], "CASME2_RAW_selected",
+               ("sub01/EP01_01/img10.jpg", "sub02/EP02_01/img22.jpg", "sub01/EP01_02", "sub02")),
+    "samm": ("samm", "read_samm", 15, 3, [0, 1, 3, 4, 5, 10], "SAMM",
+             ("006/006_1_2/006_05563.jpg", "007/007_3_1/007_00012.jpg", "006/006_1_3", "007")),
+}
 
-        sh.rmtree(base / "006" / "006_1_3")
-        (base / "006" / "006_1_3").write_text("a file")
-    elif damage == "subject copied":
-        import shutil as sh
 
-        sh.copytree(base / "007", base / "007_backup")
-    _check_read(read_samm, root, sheet.name)
+@settings(max_examples=80 if os.environ.get("HYPOTHESIS_PROFILE") != "long" else 2000)
+@given(data=st.data(), dataset=st.sampled_from(sorted(SHEETS)), value=SHEET_VALUES, damage=DAMAGES)
+def test_the_sheet_readers_over_mutated_sheets_and_trees(tmp_path_factory, data, dataset, value, damage):
+    """CASME II and SAMM: one cell of the coding sheet replaced by a hostile value and one damage
+    to the frame tree: the reader returns clips and a report (every excluded clip named, with
+    why), or raises one DatasetError line naming the sheet."""
+    import _fixtures
+    import cmnet.data
+
+    fixture, reader, first, rows, cols, tree, (frame, junk, clip, subject) = SHEETS[dataset]
+    root = tmp_path_factory.mktemp(dataset)
+    sheet = getattr(_fixtures, fixture)(root)
+    _set_cell(sheet, first + data.draw(st.integers(0, rows - 1)), data.draw(st.sampled_from(cols)) + 1, value)
+    base = root / tree
+    _damage(damage, frame=base / frame, junk=base / junk, clip=base / clip, subject=base / subject)
+    clips = _check_read(getattr(cmnet.data, reader), root, sheet.name)
+    assert clips is None or len(clips) <= rows
 
 
 @settings(max_examples=40 if os.environ.get("HYPOTHESIS_PROFILE") != "long" else 1000)
