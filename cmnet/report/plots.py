@@ -252,6 +252,6 @@ def calibration_figure(rates, title: str = ""):
     ax.invert_yaxis()
     ax.set_xlabel("false-positive rate on data where nothing differs (%), ± 2 Monte-Carlo errors", fontsize=9)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig
