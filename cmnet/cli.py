@@ -204,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--size", type=int, help=f"frame side in pixels (key synth_size; default {d.synth_size})")
     s.add_argument("--difficulty", type=float, help=f">1 harder: weaker motion, more nuisance (key synth_difficulty; "
                                                     f"default {d.synth_difficulty:g})")
+    s.add_argument("--curves", help=f"intensity curves: varied per clip, or bump (one shape, the first edition) "
+                                    f"(key synth_curves; default {d.synth_curves})")
+    s.add_argument("--others", help=f"'others': varied (a random set of AUs per clip) or template (key synth_others; "
+                                    f"default {d.synth_others})")
+    s.add_argument("--proportions", help=f"class shares: balanced, casme2 or samm (key synth_proportions; "
+                                         f"default {d.synth_proportions})")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=_cmd_synth)
 

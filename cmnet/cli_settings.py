@@ -10,7 +10,8 @@ from pathlib import Path
 # flags of `cmnet synth` and `cmnet preprocess` → configuration keys (cmnet.config): the same
 # ranges and one-line errors as a params file, naming the flag
 SYNTH_FLAGS = {"out": "data_root", "subjects": "synth_subjects", "clips_per_subject": "synth_clips_per_subject",
-               "seed": "synth_seed", "size": "synth_size", "difficulty": "synth_difficulty"}
+               "seed": "synth_seed", "size": "synth_size", "difficulty": "synth_difficulty", "curves": "synth_curves",
+               "others": "synth_others", "proportions": "synth_proportions"}
 PREPROCESS_FLAGS = {"dataset": "dataset", "root": "data_root", "casme2_root": "casme2_root", "samm_root": "samm_root",
                     "smic_root": "smic_root", "layout": "layout", "cache_dir": "cache_dir", "size": "size",
                     "frames": "frames", "detector": "detector", "margin": "margin", "interpolation": "interpolation",

@@ -36,6 +36,9 @@ class DataConfig:
     synth_seed: int = 0  # SynthME: generator seed
     synth_size: int = 128  # SynthME: frame side on disk (px)
     synth_difficulty: float = 1.0  # SynthME: >1 harder
+    synth_curves: str = "varied"  # SynthME: intensity curves varied per clip, or "bump" (one shape: the first edition)
+    synth_others: str = "varied"  # SynthME: "others" a random set of AUs per clip, or "template" (the first edition)
+    synth_proportions: str = "balanced"  # SynthME: class shares: balanced, casme2 or samm (the 5-class protocols')
 
 
 @dataclass
@@ -228,6 +231,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "interpolation": ("flow", "linear"),
     "precision": ("auto", "bf16", "fp32"),
     "executor": ("local", "ray"),
+    "synth_curves": ("varied", "bump"),  # cmnet.data.synthme.CURVES
+    "synth_others": ("varied", "template"),  # cmnet.data.synthme.OTHERS
+    "synth_proportions": ("balanced", "casme2", "samm"),  # cmnet.data.synthme.PROPORTIONS
 }
 
 
@@ -286,6 +292,10 @@ RANGES: dict[str, tuple] = {
 # changing them never invalidates finished folds. Paths and names say where things go (the
 # cache is fingerprinted by its content instead), the study's plan picks which folds run,
 # monitoring does not touch the model.
+# keys added after folds were first recorded, with the value that reproduces those folds: a
+# fingerprint without the key is read as holding that value (cmnet.runs.fingerprint)
+ADDED_KEYS: dict[str, object] = {"synth_curves": "bump", "synth_others": "template", "synth_proportions": "balanced"}
+
 NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",
     "smic_root", "seeds", "folds", "workers", "eval_every", "tensorboard", "executor", "address", "cpus_per_fold",

@@ -143,3 +143,66 @@ def test_the_detectors_are_the_configurations_choices():
     from cmnet.preprocess.faces import DETECTORS
 
     assert tuple(DETECTORS) == CHOICES["detector"]
+
+
+# ------------------------------------------------------------------ the second edition's SynthME
+
+def test_varied_curves_keep_the_truths_rules():
+    """0 outside onset–offset and at both ends, 1 at the apex (inside), finite: over many draws,
+    every shape (late start, early end, plateau, second peak) included."""
+    from cmnet.data.synthme import varied_curve
+
+    rng = np.random.default_rng(0)
+    apexes = []
+    for _ in range(3000):
+        n, pre, post = int(rng.integers(9, 61)), int(rng.integers(2, 6)), int(rng.integers(2, 6))
+        c, a = varied_curve(pre + n + post, pre, pre + n - 1, rng)
+        assert np.isfinite(c).all() and c.max() == 1 and c[a] == 1 and pre < a < pre + n - 1
+        assert (c[: pre + 1] == 0).all() and (c[pre + n - 1:] == 0).all()
+        apexes.append((a - pre) / (n - 1))
+    assert min(apexes) < 0.1 and max(apexes) > 0.9  # the apex anywhere in the clip
+
+
+def test_heterogeneous_others_and_class_shares():
+    from cmnet.data.synthme import CLASS_AUS, CLASSES, PROPORTIONS, SynthConfig, class_aus, clip_labels
+
+    rng = np.random.default_rng(1)
+    sets = {class_aus("others", "varied", rng) for _ in range(300)}
+    assert len(sets) > 30  # a catch-all, not one movement
+    assert not any(set(CLASS_AUS[c]) <= set(s) for s in sets for c in CLASSES if c != "others")
+    assert class_aus("others", "template", rng) == CLASS_AUS["others"] == class_aus("others", "template", rng)
+    labels = [x for s in range(300) for x in clip_labels(SynthConfig(clips_per_subject=10, proportions="casme2"), s, rng)]
+    share = {c: labels.count(c) / len(labels) for c in CLASSES}
+    want = {c: v / sum(PROPORTIONS["casme2"].values()) for c, v in PROPORTIONS["casme2"].items()}
+    assert all(abs(share[c] - want[c]) < 0.03 for c in CLASSES), share  # 99 others against 25 surprise of 246
+    with pytest.raises(ValueError, match="proportions must be one of balanced, casme2, samm, got 'even'"):
+        SynthConfig(proportions="even")
+
+
+def test_the_fixed_bump_no_longer_follows_every_clip(tmp_path):
+    """The first edition's single shape lets a k that reads no image score ρ ≈ 0.95 against the
+    truth; on the default SynthME (varied curves) the same control falls to about 0.72."""
+    from cmnet.data import read_casme2
+    from cmnet.data.synthme import SynthConfig, generate
+    from cmnet.report.controls import fixed_bump_rho
+
+    rho = {}
+    for curves in ("varied", "bump"):
+        generate(tmp_path / curves, SynthConfig(subjects=6, clips_per_subject=10, size=64, curves=curves), progress=False)
+        clips, _ = read_casme2(tmp_path / curves, dataset="synthme")
+        rho[curves] = fixed_bump_rho(clips).rho_bump.mean()
+    assert rho["bump"] > 0.9 and rho["varied"] < 0.8, rho
+
+
+def test_the_first_editions_synthme_keeps_its_folder_and_stamp():
+    from cmnet.config import Config
+    from cmnet.data.synthme import SynthConfig
+    from cmnet.preprocess.prepare import synth_config, synthme_root
+
+    old = Config.from_flat({"synth_curves": "bump", "synth_others": "template", "synth_subjects": 8})
+    assert synthme_root(old).name == "synthme-s0-8x10-128px-d1"
+    assert set(synth_config(old).stamp()) == {"subjects", "clips_per_subject", "seed", "size", "min_len", "max_len",
+                                              "amplitude_px", "difficulty", "jpeg_quality"}
+    new = Config.from_flat({"synth_subjects": 8, "synth_proportions": "casme2"})
+    assert synthme_root(new).name == "synthme-s0-8x10-128px-d1-curves-varied-others-varied-classes-casme2"
+    assert SynthConfig().stamp()["curves"] == "varied"

@@ -10,7 +10,9 @@ the ``cpu`` profile's repaired CMNet. Then it digests, per fold folder, every pr
 probability (predictions.csv), every per-frame intensity array (intensity.npz), every
 epoch's losses and monitored metrics (metrics.jsonl without the times), the final metrics
 (done.json without the time) and the ICE diagnostic (diagnostics.json). Numbers are compared
-exactly: the same code on the same CPU gives the same bits.
+exactly: the same code on the same CPU gives the same bits. A tree whose SynthME has the newer
+settings (varied curves, heterogeneous "others", class shares) is run with the first edition's
+(`synth_curves=bump`, `synth_others=template`, `synth_proportions=balanced`): the same clips.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ TIMES = ("seconds",)
 def _run(root: Path, tmp: Path, profile: str, variant: str, extra: list[str]) -> None:
     sets = [f"runs_dir={tmp / 'runs'}", f"cache_dir={tmp / 'cache'}", f"data_dir={tmp / 'data'}",
             f"results_dir={tmp / 'results'}", "workers=1", "tensorboard=false", *extra]
+    if "synth_curves" in (root / "cmnet" / "config.py").read_text():  # a tree with the newer SynthME: the first's
+        sets += ["synth_curves=bump", "synth_others=template", "synth_proportions=balanced"]
     cmd = [sys.executable, "-m", "cmnet.cli", "study", f"params/{profile}.yaml", "--variant", variant, "--quiet"]
     for s in sets:
         cmd += ["--set", s]

@@ -13,7 +13,19 @@ Classes (CASME II's five; the AU combinations are CASME II-like, not copies of i
     disgust    AU9 + AU10  nose sides and upper lip up
     repression AU14 + AU17 lip corners in, chin and lower lip up
     surprise   AU1+2 + AU5 brows up, upper lids up
-    others     AU4 + AU7   brows down and together, lower lids up
+    others     ``others="varied"`` (default): a random set of 1–3 action units per clip that holds
+               no other class's combination (CASME II's "others" is a catch-all, not one
+               movement); ``others="template"`` (the first edition): AU4 + AU7 every time
+
+Intensity curves: ``curves="varied"`` (default) draws each clip's curve as real ones vary — the
+apex anywhere from 5 % to 95 % of the clip, rise and fall each fast or slow, sometimes a
+plateau at the apex, sometimes a second smaller peak, sometimes neutral frames inside
+onset–offset (a late start or an early end); ``curves="bump"`` (the first edition) is one sin²
+rise and cos² fall with the apex at 25–60 %. Class proportions: ``proportions="balanced"``
+(every class equally often, the first edition), ``"casme2"`` or ``"samm"`` (each clip's class
+drawn with the 5-class protocol's shares: CASME II happiness 32, disgust 63, repression 27,
+surprise 25, others 99 of 246; SAMM's 57, 26, 26, 15, 12 of 136 — anger, happiness, others,
+surprise, contempt — given to SynthME's classes largest to largest).
 
 On disk (``cmnet synth --out DIR``):
     DIR/CASME2-coding-synthme.xlsx                      CASME II's column names
@@ -42,8 +54,17 @@ CLASS_AUS = {
     "disgust": ("9", "10"),
     "repression": ("14", "17"),
     "surprise": ("1", "2", "5"),
-    "others": ("4", "7"),
+    "others": ("4", "7"),  # the template (others="template"); "varied" draws a set per clip
 }
+AU_POOL = ("1", "2", "4", "5", "6", "7", "9", "10", "12", "14", "17")
+CURVES, OTHERS = ("varied", "bump"), ("varied", "template")
+# each class's share of clips in the 5-class protocols (counts; SynthME's classes largest to largest)
+PROPORTIONS = {
+    "balanced": {c: 1 for c in CLASSES},
+    "casme2": {"happiness": 32, "disgust": 63, "repression": 27, "surprise": 25, "others": 99},
+    "samm": {"happiness": 26, "disgust": 26, "repression": 15, "surprise": 12, "others": 57},
+}
+LEGACY = {"curves": "bump", "others": "template", "proportions": "balanced"}  # the first edition's SynthME
 
 
 @dataclass
@@ -57,6 +78,9 @@ class SynthConfig:
     amplitude_px: tuple[float, float] = (0.4, 1.5)  # peak displacement at difficulty 1
     difficulty: float = 1.0  # > 1: weaker motion, stronger nuisances; < 1: easier
     jpeg_quality: int = 92
+    curves: str = "varied"  # or "bump" (the first edition)
+    others: str = "varied"  # or "template" (the first edition)
+    proportions: str = "balanced"  # or "casme2", "samm"
 
     def __post_init__(self):
         if self.subjects < 1 or self.clips_per_subject < 1:
@@ -67,6 +91,14 @@ class SynthConfig:
             raise ValueError(f"difficulty must be positive, got {self.difficulty}")
         if self.size < 64:
             raise ValueError(f"size must be at least 64 px, got {self.size}")
+        for name, allowed in (("curves", CURVES), ("others", OTHERS), ("proportions", tuple(PROPORTIONS))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+
+    def stamp(self) -> dict:
+        """The settings recorded beside a generated SynthME (synthme.json): the first edition's
+        values of the newer settings are left out, so its folders still match."""
+        return {k: v for k, v in asdict(self).items() if not (k in LEGACY and v == LEGACY[k])}
 
 
 def intensity_curve(n_total: int, onset_i: int, apex_i: int, offset_i: int) -> np.ndarray:
@@ -81,6 +113,65 @@ def intensity_curve(n_total: int, onset_i: int, apex_i: int, offset_i: int) -> n
     return c
 
 
+def varied_curve(n_total: int, onset_i: int, offset_i: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """A curve as real clips vary (0 outside [onset, offset] and at both ends, 1 at the apex):
+    the apex anywhere in 5–95 % of the clip; rise and fall each sin² raised to a power in
+    [0.5, 2] (fast or slow); with probability 0.3 each: a plateau at the apex (up to 20 % of the
+    clip), a second peak of 0.3–0.6 on the longer side, neutral frames after the onset or before
+    the offset (up to 20 %). Returns the curve and the apex index (the plateau's middle)."""
+    n = offset_i - onset_i + 1
+    t = np.arange(n_total, dtype=np.float64)
+    start, end = onset_i, offset_i
+    if n >= 8 and rng.uniform() < 0.3:  # neutral frames inside onset–offset
+        gap = int(rng.integers(1, max(2, int(0.2 * n)) + 1))
+        start, end = (start + gap, end) if rng.uniform() < 0.5 else (start, end - gap)
+    m = end - start + 1
+    peak = start + int(np.clip(round(rng.uniform(0.05, 0.95) * (m - 1)), 1, max(m - 2, 1)))
+    plateau = int(rng.integers(1, max(2, int(0.2 * n)) + 1)) if n >= 8 and rng.uniform() < 0.3 else 0
+    top0, top1 = peak, min(peak + plateau, end - 1)
+    rise, fall = rng.uniform(0.5, 2.0, 2)
+    c = np.zeros(n_total)
+    up = (t >= start) & (t <= top0)
+    # clipped at 0: (π/2)·k/k can round past π/2, and a negative base has no real power
+    c[up] = np.clip(np.sin(0.5 * np.pi * (t[up] - start) / max(top0 - start, 1)), 0, 1) ** (2 * rise)
+    c[(t > top0) & (t <= top1)] = 1.0
+    down = (t > top1) & (t <= end)
+    c[down] = np.clip(np.cos(0.5 * np.pi * (t[down] - top1) / max(end - top1, 1)), 0, 1) ** (2 * fall)
+    if m >= 8 and rng.uniform() < 0.3:  # a second, smaller peak on the longer side
+        left = top0 - start > end - top1
+        lo, hi = (start + 1, top0 - 2) if left else (top1 + 2, end - 1)
+        if hi > lo:
+            at, width = rng.uniform(lo, hi), max(1.0, 0.06 * m)
+            c = np.maximum(c, rng.uniform(0.3, 0.6) * np.exp(-0.5 * ((t - at) / width) ** 2) * (t > start) * (t < end))
+    c[: onset_i + 1] = 0.0
+    c[offset_i:] = 0.0
+    c[top0:top1 + 1] = 1.0
+    return c, (top0 + top1) // 2
+
+
+def class_aus(label: str, others: str, rng: np.random.Generator) -> tuple[str, ...]:
+    """The action units a clip of ``label`` moves: the class's combination, or for "others"
+    (``others="varied"``) 1–3 AUs of the pool drawn anew per clip, never holding another
+    class's whole combination."""
+    if label != "others" or others == "template":
+        return CLASS_AUS[label]
+    while True:
+        aus = tuple(sorted(rng.choice(AU_POOL, size=int(rng.integers(1, 4)), replace=False), key=int))
+        if not any(set(CLASS_AUS[c]) <= set(aus) for c in CLASSES if c != "others"):
+            return aus
+
+
+def clip_labels(cfg: "SynthConfig", subject: int, rng: np.random.Generator) -> list[str]:
+    """A subject's clip labels: balanced (each class in turn, shuffled: the first edition) or
+    drawn with the shares of ``cfg.proportions``."""
+    if cfg.proportions == "balanced":
+        labels = [CLASSES[(subject + i) % len(CLASSES)] for i in range(cfg.clips_per_subject)]
+        rng.shuffle(labels)
+        return labels
+    counts = np.array([PROPORTIONS[cfg.proportions][c] for c in CLASSES], float)
+    return [str(x) for x in rng.choice(CLASSES, size=cfg.clips_per_subject, p=counts / counts.sum())]
+
+
 def render_clip(cfg: SynthConfig, idt: Identity, base: np.ndarray, eyes: np.ndarray, label: str, rng: np.random.Generator):
     """All frames (uint8 BGR, size²), the clip's timing and its ground truth."""
     size, d = cfg.size, cfg.difficulty
@@ -88,11 +179,15 @@ def render_clip(cfg: SynthConfig, idt: Identity, base: np.ndarray, eyes: np.ndar
     pre, post = int(rng.integers(2, 6)), int(rng.integers(2, 6))
     n_total = pre + n_me + post
     onset_i, offset_i = pre, pre + n_me - 1
-    apex_i = onset_i + int(np.clip(round(rng.uniform(0.25, 0.6) * (n_me - 1)), 1, n_me - 2)) if n_me > 2 else onset_i + 1
-    curve = intensity_curve(n_total, onset_i, apex_i, offset_i)
+    if cfg.curves == "bump":
+        apex_i = onset_i + int(np.clip(round(rng.uniform(0.25, 0.6) * (n_me - 1)), 1, n_me - 2)) if n_me > 2 else onset_i + 1
+        curve = intensity_curve(n_total, onset_i, apex_i, offset_i)
+    else:
+        curve, apex_i = varied_curve(n_total, onset_i, offset_i, rng)
     lo, hi = cfg.amplitude_px
     amp = float(rng.uniform(lo, hi) / d)
-    bumps = au_bumps(idt, CLASS_AUS[label], rng)
+    aus = class_aus(label, cfg.others, rng)
+    bumps = au_bumps(idt, aus, rng)
     S = size * SS
     grid = (np.arange(S, dtype=np.float32) + 0.5) / SS - 0.5  # output-pixel coordinate of each SS pixel
     X, Y = np.meshgrid(grid, grid)
@@ -136,7 +231,7 @@ def render_clip(cfg: SynthConfig, idt: Identity, base: np.ndarray, eyes: np.ndar
         landmarks.append(np.stack([cth * lx - sth * ly + idt.cx + tx, sth * lx + cth * ly + idt.cy + ty], 1))
     return frames, dict(
         onset_i=onset_i, apex_i=apex_i, offset_i=offset_i, intensity=curve, amplitude_px=amp,
-        landmarks=np.asarray(landmarks, np.float32), aus="+".join(CLASS_AUS[label]),
+        landmarks=np.asarray(landmarks, np.float32), aus="+".join(aus),
     )
 
 
@@ -187,8 +282,7 @@ def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = T
         srng = np.random.default_rng(ss.spawn(1)[0])
         idt = make_identity(srng, cfg.size)
         base, eyes = draw_face(idt, cfg.size)
-        labels = [CLASSES[(s + i) % len(CLASSES)] for i in range(cfg.clips_per_subject)]
-        srng.shuffle(labels)
+        labels = clip_labels(cfg, s, srng)
         subject = f"sub{s + 1:02d}"
         for i, (label, cs) in enumerate(zip(labels, ss.spawn(cfg.clips_per_subject + 1)[1:])):
             crng = np.random.default_rng(cs)
@@ -213,5 +307,5 @@ def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = T
     bar.close()
     sheet = out / "CASME2-coding-synthme.xlsx"
     _write_sheet(sheet, rows)
-    (out / "synthme.json").write_text(__import__("json").dumps(asdict(cfg), indent=1))
+    (out / "synthme.json").write_text(__import__("json").dumps(cfg.stamp(), indent=1))
     return sheet

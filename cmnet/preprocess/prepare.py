@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
 from pathlib import Path
 
 from ..config import Config
@@ -30,8 +29,12 @@ def synthme_root(cfg: Config) -> Path:
     d = cfg.data
     if d.data_root:
         return Path(d.data_root)
+    # the first edition's settings keep its folder names; each newer setting adds its value
+    newer = "".join(f"-{k}-{v}" for k, v in (("curves", d.synth_curves), ("others", d.synth_others),
+                                             ("classes", d.synth_proportions))
+                    if v != {"curves": "bump", "others": "template", "classes": "balanced"}[k])
     return Path(d.data_dir) / (f"synthme-s{d.synth_seed}-{d.synth_subjects}x{d.synth_clips_per_subject}"
-                           f"-{d.synth_size}px-d{d.synth_difficulty:g}")
+                           f"-{d.synth_size}px-d{d.synth_difficulty:g}{newer}")
 
 
 def synth_config(cfg: Config):
@@ -40,7 +43,8 @@ def synth_config(cfg: Config):
 
     d = cfg.data
     return SynthConfig(subjects=d.synth_subjects, clips_per_subject=d.synth_clips_per_subject, seed=d.synth_seed,
-                       size=d.synth_size, difficulty=d.synth_difficulty)
+                       size=d.synth_size, difficulty=d.synth_difficulty, curves=d.synth_curves, others=d.synth_others,
+                       proportions=d.synth_proportions)
 
 
 def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
@@ -51,7 +55,7 @@ def ensure_synthme(cfg: Config, progress: bool = True) -> Path:
     sc = synth_config(cfg)
     stamp = root / "synthme.json"
     with exclusive(root.with_name(f".{root.name}{LOCK}")):  # studies started together: one generates
-        if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(asdict(sc))):
+        if stamp.is_file() and json.loads(stamp.read_text()) == json.loads(json.dumps(sc.stamp())):
             return root
         if stamp.is_file():
             raise FileExistsError(f"{root} holds a SynthME made with other settings ({stamp}); "

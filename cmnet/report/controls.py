@@ -105,3 +105,23 @@ def controls_summary(per_variant: dict[str, pd.DataFrame]) -> pd.DataFrame:
                      "subjects": g["subjects"],
                      "k follows the intensity": _word(g, "k reads the clip beyond the shape all clips share")})
     return pd.DataFrame(rows)
+
+
+def fixed_bump_rho(clips, frames: int = 16) -> pd.DataFrame:
+    """Before any training: how well the fixed bump (the mean truth curve of the other
+    subjects' clips, each normalised to ``frames`` positions as the clip cache does) follows each
+    clip's truth. ``clips``: a dataset's clips with their truth (SynthME, cmnet.data). One row per
+    clip: key, subject, ρ(fixed bump, truth)."""
+    from ..preprocess.temporal import positions
+
+    keys, subj, curves = [], [], []
+    for c in clips:
+        if c.intensity is None:
+            continue
+        keys.append(c.key)
+        subj.append(c.subject)
+        curves.append(np.interp(positions(len(c), frames), np.arange(len(c)), np.asarray(c.intensity, float)))
+    curves, subj = np.asarray(curves), np.asarray(subj)
+    rows = [{"key": k, "subject": s, "rho_bump": _rho(curves[subj != s].mean(0), curves[i])}
+            for i, (k, s) in enumerate(zip(keys, subj))]
+    return pd.DataFrame(rows)

@@ -50,8 +50,11 @@ def fingerprint_changes(old: dict, new: dict) -> list[str]:
     """What differs between two fingerprints in what decides results, as "key: old → new".
     The git commit is not compared (every commit, documentation ones too, would otherwise
     discard all runs); it is recorded in each fold's fingerprint.json and env.json."""
+    from ..config import ADDED_KEYS
+
     out = []
-    oc, nc = old.get("config", {}), new.get("config", {})
+    oc = {k: v for k, v in ADDED_KEYS.items() if "config" in old} | old.get("config", {})  # older folds: as they were
+    nc = new.get("config", {})
     for k in sorted(set(oc) | set(nc)):
         if k in nc and k in oc and oc[k] != nc[k]:
             out.append(f"{k}: {oc[k]!r} → {nc[k]!r}")
