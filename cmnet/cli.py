@@ -50,16 +50,18 @@ def _cmd_preprocess(args) -> int:
 
 
 def _cmd_train(args) -> int:
-    from .data.splits import loso_folds
+    from .data.splits import make_folds
     from .fold.run import run_fold
     from .preprocess.prepare import prepare_cache
     from .runs.layout import fold_dir, study_dir
 
     cfg = config_of(args)
     cache, classes = prepare_cache(cfg, progress=not args.quiet)
-    folds = {f.subject: f for f in loso_folds(list(cache.subjects))}
+    st = cfg.study
+    folds = {f.subject: f for f in make_folds(st.protocol, cache.subjects, cache.labels, st.kfold_k)}
     if args.fold not in folds:
-        print(f"error: fold {args.fold!r} is not a subject; subjects: {', '.join(folds)}", file=sys.stderr)
+        what = "a subject; subjects" if st.protocol == "loso" else f"a fold of the {st.kfold_k}-fold split; folds"
+        print(f"error: fold {args.fold!r} is not {what}: {', '.join(folds)}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else fold_dir(study_dir(cfg), cfg.train.seed, args.fold)
     r = run_fold(cfg, cache, classes, folds[args.fold], out, progress=not args.quiet)
@@ -235,15 +237,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(fn=_cmd_preprocess)
 
-    s = sub.add_parser("train", help="train and evaluate one LOSO fold",
+    s = sub.add_parser("train", help="train and evaluate one fold",
                        description="Train one fold (test subject --fold) of the configured experiment.")
     _add_params(s)
-    s.add_argument("--fold", required=True, help="the test subject, e.g. sub01")
+    s.add_argument("--fold", required=True, help="the fold: its test subject under LOSO (e.g. sub01), k1…kK under kfold")
     s.add_argument("--out", type=Path, help="fold folder (default runs/<name>/seed<k>/<fold>)")
     s.set_defaults(fn=_cmd_train)
 
     s = sub.add_parser("study", help="run every fold of an experiment",
-                       description="Run every LOSO fold for every seed; finished folds are skipped, "
+                       description="Run every fold (the protocol's: LOSO or subject-grouped k-fold) for every seed; "
+                                   "finished folds are skipped, "
                                    "interrupted ones resume; then write the tables. Fold folders made with other "
                                    "settings stop the study before anything is trained (the keys that differ are "
                                    "named), unless --discard-changed.")

@@ -117,7 +117,9 @@ class TrainConfig:
 class StudyConfig:
     name: str = "study"  # experiment name: runs/<name>/…, results/<name>/…
     seeds: list[int] = field(default_factory=lambda: [0])  # one run of every fold per seed
-    folds: list[str] = field(default_factory=list)  # test subjects to run ([] → all)
+    protocol: str = "loso"  # folds: loso (one per subject, the paper's) or kfold (subject-grouped, kfold_k groups)
+    kfold_k: int = 4  # kfold: the number of subject groups (folds k1…kK)
+    folds: list[str] = field(default_factory=list)  # folds to run: test subjects (loso) or k1…kK (kfold) ([] → all)
     workers: int = 1  # local executor: folds trained at once in separate processes (CPU: each gets cores/workers threads)
     executor: str = "local"  # where folds run: local (this machine) or ray (a Ray cluster: cores, GPUs, machines)
     address: str = ""  # ray: the cluster to join ("" → a local Ray instance started for the study; "auto"; host:port)
@@ -231,6 +233,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "interpolation": ("flow", "linear"),
     "precision": ("auto", "bf16", "fp32"),
     "executor": ("local", "ray"),
+    "protocol": ("loso", "kfold"),
     "synth_curves": ("varied", "bump"),  # cmnet.data.synthme.CURVES
     "synth_others": ("varied", "template"),  # cmnet.data.synthme.OTHERS
     "synth_proportions": ("balanced", "casme2", "samm"),  # cmnet.data.synthme.PROPORTIONS
@@ -262,6 +265,7 @@ _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 RANGES: dict[str, tuple] = {
     **{k: _at_least(1) for k in ("synth_subjects", "synth_clips_per_subject", "lstm_hidden", "ice_width", "embed_dim",
                                  "num_negatives", "epochs", "batch_size", "lr_step", "workers")},
+    "kfold_k": _between(2, 1000),
     **{k: _at_least(0) for k in ("synth_seed", "lr_decay_epochs", "eval_every", "seed", "blur_sigma",
                                  "affine_translate")},  # upper bounds from the frame side: Config.validate
     **{k: _between(0, 1) for k in ("grayscale_p", "blur_p", "pair_jitter", "weight_decay", "color_jitter")},
@@ -294,7 +298,8 @@ RANGES: dict[str, tuple] = {
 # monitoring does not touch the model.
 # keys added after folds were first recorded, with the value that reproduces those folds: a
 # fingerprint without the key is read as holding that value (cmnet.runs.fingerprint)
-ADDED_KEYS: dict[str, object] = {"synth_curves": "bump", "synth_others": "template", "synth_proportions": "balanced"}
+ADDED_KEYS: dict[str, object] = {"synth_curves": "bump", "synth_others": "template", "synth_proportions": "balanced",
+                                 "protocol": "loso", "kfold_k": 4}
 
 NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",

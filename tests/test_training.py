@@ -430,3 +430,31 @@ def test_a_yaml_syntax_error_is_one_line_naming_file_line_and_column(tmp_path, c
     assert main(["study", str(bad)]) != 0
     err = capsys.readouterr().err
     assert f"{bad}, line 3, column 3: YAML syntax error" in err and "Traceback" not in err
+
+
+def test_a_study_under_subject_grouped_kfold(tmp_path, capsys):
+    """protocol: kfold — folds k1…kK hold whole subjects; every clip tested once per seed; the
+    tables name the protocol; `cmnet train` names the folds it has."""
+    import json as _json
+
+    from cmnet.cli import main
+
+    cfg = tiny(tmp_path, synth_subjects=4, synth_clips_per_subject=3, epochs=1, protocol="kfold", kfold_k=2,
+               tensorboard=False)
+    s = run_study(cfg, progress=False)
+    assert sorted(d.name for d in (tmp_path / "runs" / "tiny" / "seed0").iterdir()) == ["k1", "k2"]
+    assert s["protocol"].startswith("subject-grouped 2-fold")
+    preds = pd.read_csv(tmp_path / "results" / "tiny" / "predictions.csv")
+    assert len(preds) == 12 and preds.key.is_unique and sorted(set(preds.subject)) == ["sub01", "sub02", "sub03", "sub04"]
+    for fold in ("k1", "k2"):
+        fp = _json.loads((tmp_path / "runs" / "tiny" / "seed0" / fold / "fingerprint.json").read_text())
+        assert fp["fold"] == fold and fp["config"]["protocol"] == "kfold" and fp["config"]["kfold_k"] == 2
+        subjects = set(pd.read_csv(tmp_path / "runs" / "tiny" / "seed0" / fold / "predictions.csv").subject)
+        assert len(subjects) == 2
+    params = tmp_path / "p.yaml"
+    params.write_text("\n".join(f"{k}: {_json.dumps(v)}" for k, v in cfg.to_flat().items()
+                                if k in {"synth_subjects", "synth_clips_per_subject", "synth_size", "size", "epochs",
+                                         "batch_size", "ice_width", "lstm_hidden", "embed_dim", "num_negatives", "name",
+                                         "data_root", "cache_dir", "runs_dir", "results_dir", "protocol", "kfold_k"}))
+    assert main(["train", str(params), "--fold", "sub01", "--quiet"]) == 2
+    assert "fold 'sub01' is not a fold of the 2-fold split; folds: k1, k2" in capsys.readouterr().err

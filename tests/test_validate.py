@@ -197,3 +197,30 @@ def test_loso_folds():
         loso_folds([])
     with pytest.raises(ValueError, match=r"^LOSO needs at least 2 subjects, got \['s1'\]$"):
         loso_folds(["s1", "s1"])
+
+
+def test_subject_grouped_kfold_folds():
+    """Every subject tested in exactly one fold, never trained on there; the groups' subject
+    counts differ by at most one and their class counts stay near an equal share."""
+    from cmnet.data.splits import kfold_folds, make_folds
+
+    rng = np.random.default_rng(0)
+    subjects = [f"s{i:02d}" for i in range(13) for _ in range(int(rng.integers(3, 9)))]
+    labels = [str(x) for x in rng.choice(["a", "b", "c"], size=len(subjects), p=[0.6, 0.3, 0.1])]
+    folds = kfold_folds(subjects, labels, 4)
+    assert [f.subject for f in folds] == ["k1", "k2", "k3", "k4"]
+    tested = [s for f in folds for s in f.test_subjects]
+    assert sorted(tested) == sorted(set(subjects))  # each subject in one test part
+    for f in folds:
+        assert {subjects[j] for j in f.test} == set(f.test_subjects)
+        assert not {subjects[j] for j in f.train} & set(f.test_subjects)
+        assert sorted(f.train + f.test) == list(range(len(subjects)))
+    sizes = [len(f.test_subjects) for f in folds]
+    assert max(sizes) - min(sizes) <= 1
+    for c in "abc":
+        per = [sum(labels[j] == c for j in f.test) for f in folds]
+        assert max(per) - min(per) <= max(4, 0.5 * np.mean(per)), (c, per)
+    assert kfold_folds(subjects, labels, 4) == folds  # no seed: the same split every time
+    with pytest.raises(ValueError, match=r"needs 2 ≤ K ≤ the number of subjects \(13\), got K = 14"):
+        kfold_folds(subjects, labels, 14)
+    assert [f.subject for f in make_folds("loso", subjects, labels)] == sorted(set(subjects))

@@ -133,16 +133,28 @@ def components(folds: dict[str, pd.DataFrame], metric: str = "accuracy") -> dict
             "variants": v, "subjects": s, "seeds": n_seeds}
 
 
+def _subject_table(folder, folds_table: str, predictions_table: str) -> pd.DataFrame:
+    """Per (seed, subject): n_test and accuracy — from the study's per-clip predictions when it
+    has them (any protocol), else from its LOSO folds table (a fold is a subject there)."""
+    p = folder / predictions_table
+    if not p.is_file():
+        return pd.read_csv(folder / folds_table)
+    c = pd.read_csv(p)
+    c["right"] = c.label == c.pred
+    return c.groupby(["seed", "subject"]).right.agg(n_test="size", accuracy="mean").reset_index().rename(
+        columns={"subject": "fold"})
+
+
 def edition_design(results: dict[str, str], metric: str = "accuracy") -> tuple[Design, dict]:
     """The design of an edition (its subjects, clips per subject, seeds, classes, mean accuracy)
-    with the variance components of its committed fold tables (``results``: variant → its
+    with the variance components of its committed per-subject accuracies (``results``: variant → its
     results/<study>/ folder): the A/A simulation run "with subject effects like the committed
     ones"."""
     from pathlib import Path
 
-    from ..runs.layout import FOLDS_TABLE, SUMMARY
+    from ..runs.layout import FOLDS_TABLE, PREDICTIONS_TABLE, SUMMARY
 
-    folds = {v: pd.read_csv(Path(p) / FOLDS_TABLE) for v, p in results.items()}
+    folds = {v: _subject_table(Path(p), FOLDS_TABLE, PREDICTIONS_TABLE) for v, p in results.items()}
     comp = components(folds, metric)
     any_folds = next(iter(folds.values()))
     import json

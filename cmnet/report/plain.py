@@ -1,12 +1,13 @@
 """A plain, non-deep classifier used to gauge how hard a dataset is: logistic regression
-on the apex − onset grey-level difference (downsampled to 32×32), under LOSO."""
+on the apex − onset grey-level difference (downsampled to 32×32), on the study's folds (LOSO or
+subject-grouped k-fold)."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from ..data.splits import loso_folds
+from ..data.splits import make_folds
 from ..metrics import all_metrics
 from ..preprocess.cache import ClipCache
 
@@ -20,8 +21,10 @@ def difference_features(cache: ClipCache, side: int = 32) -> np.ndarray:
     return np.asarray(feats)
 
 
-def plain_classifier_loso(cache: ClipCache, classes, C: float = 0.1) -> dict:
-    """LOSO predictions and pooled metrics of a standardised logistic regression."""
+def plain_classifier(cache: ClipCache, classes, C: float = 0.1, protocol: str = "loso", k: int = 4) -> dict:
+    """Predictions on the folds of ``protocol`` (LOSO by default; "kfold" with ``k`` groups, as
+    cmnet.data.splits makes them for a study) and pooled metrics of a standardised logistic
+    regression."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -29,7 +32,7 @@ def plain_classifier_loso(cache: ClipCache, classes, C: float = 0.1) -> dict:
     X = difference_features(cache)
     y = np.asarray(cache.labels)
     pred = np.empty_like(y)
-    for fold in loso_folds(list(cache.subjects)):
+    for fold in make_folds(protocol, cache.subjects, cache.labels, k):
         tr, te = list(fold.train), list(fold.test)
         model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000))
         model.fit(X[tr], y[tr])

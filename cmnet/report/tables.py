@@ -114,12 +114,18 @@ def read_diagnostics(run_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(L.read_diagnostics(run_dir))
 
 
+def protocol_name(cfg) -> str:
+    """How the folds were made, as tables name it: "LOSO" or "subject-grouped 4-fold"."""
+    return "LOSO" if cfg.study.protocol == "loso" else f"subject-grouped {cfg.study.kfold_k}-fold"
+
+
 def write_results(cfg, classes) -> dict:
     """Summaries of the study's finished folds into results/<name>/."""
     root = L.study_dir(cfg)
     summary = summarize(root, classes)
     summary |= {"name": cfg.study.name, "dataset": cfg.data.dataset, "model": cfg.model.model,
-                "protocol": f"LOSO, {cfg.train.epochs} epochs, last epoch evaluated", "config": cfg.to_flat()}
+                "protocol": f"{protocol_name(cfg)}, {cfg.train.epochs} epochs, last epoch evaluated",
+                "config": cfg.to_flat()}
     res = L.results_dir(cfg)
     kept = f"the trained folds in {root} are kept: `cmnet report` writes the tables once the folder is writable"
     try:

@@ -43,7 +43,10 @@ def fold_fingerprint(cfg, cache_content: str, fold: str | None = None) -> dict:
 def _fingerprinted(flat: dict) -> dict:
     from ..config import NOT_IN_FINGERPRINT
 
-    return {k: v for k, v in flat.items() if k not in NOT_IN_FINGERPRINT}
+    out = {k: v for k, v in flat.items() if k not in NOT_IN_FINGERPRINT}
+    if out.get("protocol", "loso") == "loso":  # K decides nothing under LOSO
+        out.pop("kfold_k", None)
+    return out
 
 
 def fingerprint_changes(old: dict, new: dict) -> list[str]:

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from ..config import Config
-from ..data.splits import loso_folds
+from ..data.splits import make_folds
 from ..preprocess.cache import ClipCache, cache_content
 from ..preprocess.prepare import prepare_cache
 from ..runs import layout as L
@@ -46,11 +46,15 @@ def plan_study(cfg: Config, progress: bool = True) -> StudyPlan:
     (``folds`` of the config, or every subject) and one task per seed and fold."""
     cfg.validate(f"study {cfg.study.name}")
     cache, classes = prepare_cache(cfg, progress)
-    folds = loso_folds(list(cache.subjects))
+    try:
+        folds = make_folds(cfg.study.protocol, cache.subjects, cache.labels, cfg.study.kfold_k)
+    except ValueError as e:
+        raise StudyError(f"study {cfg.study.name}: {e}") from None
     if cfg.study.folds:
         unknown = sorted(set(cfg.study.folds) - {f.subject for f in folds})
         if unknown:
-            raise StudyError(f"folds {unknown} are not subjects of {cfg.data.dataset}")
+            what = "subjects" if cfg.study.protocol == "loso" else f"folds (k1…k{cfg.study.kfold_k})"
+            raise StudyError(f"folds {unknown} are not {what} of {cfg.data.dataset}")
         folds = [f for f in folds if f.subject in cfg.study.folds]
     plan = StudyPlan(cfg, folds, cache, tuple(classes))
     for seed in cfg.study.seeds:
