@@ -255,3 +255,19 @@ def calibration_figure(rates, title: str = ""):
     ax.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig
+
+
+def curve_spread(curves: np.ndarray, title: str = ""):
+    """Truth curves normalised to N frames (clips × N), each a thin line, with their mean — the
+    fixed bump a k that reads no image could draw — thick and black."""
+    fig, ax = plt.subplots(figsize=(8.5, 3.4))
+    x = np.arange(curves.shape[1])
+    for c in curves:
+        ax.plot(x, c, color="tab:blue", alpha=0.35, lw=1)
+    ax.plot(x, curves.mean(0), color="black", lw=2.5, label="mean curve (the fixed bump)")
+    ax.set_xlabel("normalised frame (onset → offset)", fontsize=10)
+    ax.set_ylabel("true intensity", fontsize=10)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
