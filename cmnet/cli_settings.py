@@ -39,10 +39,11 @@ def config_of(args):
     over = parse_sets(args.set or [])
     variant = getattr(args, "variant", None)
     if variant:
-        from .variants import VARIANTS, variant_config
+        from .variants import ALL_VARIANTS, VARIANTS, variant_config
 
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}")
+        if variant not in ALL_VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; the book's variants: {', '.join(VARIANTS)}; the repairs "
+                             "one at a time: cmnet_without_<r>, cmnet_printed_with_<r>")
         if not args.params:
             raise ValueError("--variant needs a params file (the profile), e.g. params/synthme.yaml")
         return variant_config(Path(args.params).stem, variant, params_dir=Path(args.params).parent, sets=over)

@@ -23,6 +23,10 @@ Variants (Table 1, 2, 3 of the paper); every one keeps the paper's λ for the te
     mmnet                MMNet with its optimiser, batch size and augmentations (the profile's epochs)
     cmnet_spearman       ours, beyond the paper: repaired CMNet with the order-aware L_ρ in L_Wrst's
                          place (same λ2; cmnet.losses.tendency)
+Repairs one at a time (REPAIR_ABLATIONS, studies of their own; cmnet.report.claims.repairs_table):
+    cmnet_without_<r>          the repaired configuration with repair r undone
+    cmnet_printed_with_<r>     the printed configuration with repair r alone
+    r: onset_diff, augmented_negatives, clean_bn, k_in_range (k_init + rank_temperature), relative_blur
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ REPAIRS = {"input": "onset_diff", "negatives": "augmented", "ice_bn": "clean", "
            "rank_temperature": 0.2, "blur_relative": True}
 BASELINE = {"model": "resnet_lstm", "lambda_id": 0.0, "lambda_wrst": 0.0, "lambda_ce": 0.22}
 
+# the repairs one at a time (k inside the prototype's range and the soft-rank temperature are one
+# repair: the temperature matters only once k can leave the prototype's range)
+REPAIR_GROUPS = {"onset_diff": ("input",), "augmented_negatives": ("negatives",), "clean_bn": ("ice_bn",),
+                 "k_in_range": ("k_init", "rank_temperature"), "relative_blur": ("blur_relative",)}
+
 VARIANTS: dict[str, dict | str] = {
     "cmnet": REPAIRS,
     "cmnet_printed": PRINTED,
@@ -53,6 +62,14 @@ VARIANTS: dict[str, dict | str] = {
     "mmnet": "params/mmnet.yaml",  # its MMNET_KEYS, over the profile
     "cmnet_spearman": REPAIRS | {"tendency": "spearman"},
 }
+# each repair removed from the repaired configuration, and each added alone to the printed one:
+# not in VARIANTS (the chapters run those); studies of their own, e.g. on a held-out SynthME
+REPAIR_ABLATIONS: dict[str, dict] = {
+    **{f"cmnet_without_{r}": REPAIRS | {k: PRINTED[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
+    **{f"cmnet_printed_with_{r}": PRINTED | {k: REPAIRS[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
+}
+ALL_VARIANTS: dict[str, dict | str] = VARIANTS | REPAIR_ABLATIONS
+
 LABELS = {
     "cmnet": "CMNet, repaired (L_C + L_ID + L_Wrst, probabilistic)",
     "cmnet_printed": "CMNet as printed",
@@ -61,6 +78,8 @@ LABELS = {
     "cmnet_no_id": "L_C + L_Wrst", "cmnet_no_wrst": "L_C + L_ID", "baseline": "L_C (ResNet + LSTM, λ3 = 0.22)",
     "baseline_ce1": "L_C (ResNet + LSTM, λ3 = 1; not the paper's weight)",
     "mmnet": "MMNet",
+    **{f"cmnet_without_{r}": f"repaired without {r.replace('_', ' ')}" for r in REPAIR_GROUPS},
+    **{f"cmnet_printed_with_{r}": f"as printed with {r.replace('_', ' ')} only" for r in REPAIR_GROUPS},
 }
 
 
@@ -70,7 +89,7 @@ def variant_config(profile: str, variant: str, params_dir: str | Path = "params"
     cache_dir, data_root overrides (e.g. a temporary folder for tests); ``sets``: the command
     line's --set, applied last (the result is checked once)."""
     params_dir = Path(params_dir)
-    over = VARIANTS[variant]
+    over = ALL_VARIANTS[variant]
     if isinstance(over, str):
         mm = read_params(params_dir / Path(over).name)
         over = {k: v for k, v in mm.items() if k in MMNET_KEYS}

@@ -2,6 +2,7 @@
 shortcut that motivates one of them."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +10,7 @@ import torch
 import torch.nn.functional as F
 from scipy import stats
 
-from cmnet.config import blur_sigma_px
-from cmnet.config import Config, ConfigError
+from cmnet.config import Config, ConfigError, blur_sigma_px
 from cmnet.fold.diagnostics import shortcut_stats
 from cmnet.fold.batches import encoder_input
 from cmnet.losses import TendencyPrototype, intensity_distillation_loss, sample_negatives, wrst_loss
@@ -241,3 +241,19 @@ def test_variant_bars_draws_mean_interval_and_seeds():
     assert widths == [20.0, 45.0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b (printed)"]
     assert len(ax.get_legend().get_texts()) == 2
+
+
+def test_each_repair_one_at_a_time_differs_from_its_parent_in_its_keys_only():
+    from cmnet.variants import LABELS, REPAIR_ABLATIONS, REPAIR_GROUPS, variant_config
+
+    root = Path(__file__).resolve().parents[1] / "params"
+    rep, pri = variant_config("cpu", "cmnet", params_dir=root).to_flat(), variant_config("cpu", "cmnet_printed",
+                                                                                        params_dir=root).to_flat()
+    assert len(REPAIR_ABLATIONS) == 2 * len(REPAIR_GROUPS) == 10
+    for r, keys in REPAIR_GROUPS.items():
+        without = variant_config("cpu", f"cmnet_without_{r}", params_dir=root).to_flat()
+        alone = variant_config("cpu", f"cmnet_printed_with_{r}", params_dir=root).to_flat()
+        assert {k for k in rep if rep[k] != without[k]} == set(keys) | {"name"}
+        assert {k for k in pri if pri[k] != alone[k]} == set(keys) | {"name"}
+        assert all(without[k] == pri[k] and alone[k] == rep[k] for k in keys)
+        assert f"cmnet_without_{r}" in LABELS and f"cmnet_printed_with_{r}" in LABELS
