@@ -175,3 +175,10 @@ def test_variance_components_recover_a_generated_layout():
     assert c["residual"] == pytest.approx(resid, rel=0.15)
     assert c["subject_x_variant"] == pytest.approx(inter, rel=0.4)
     assert c["subject"] == pytest.approx(subj, rel=0.5)
+
+
+def test_the_power_calculation_shrinks_with_subjects_and_seeds(design):
+    t = cal.mde_table(design, subjects=(8, 32), seeds=(1, 3), reps=60, n_boot=500)
+    m = t.set_index(["subjects", "seeds"])["smallest detectable (pp)"]
+    assert m[(32, 1)] < m[(8, 1)] and m[(32, 3)] < m[(32, 1)] and m[(8, 3)] < m[(8, 1)]
+    assert (t.clips == t.subjects * design.clips).all()

@@ -167,3 +167,17 @@ def edition_design(results: dict[str, str], metric: str = "accuracy") -> tuple[D
     d = Design(subjects=comp["subjects"], clips=clips, seeds=comp["seeds"], classes=classes, base=base,
                subject_sd=float(np.sqrt(comp["subject"])), interaction_sd=float(np.sqrt(comp["subject_x_variant"])))
     return d, comp
+
+
+def mde_table(design: Design, subjects=(8, 16, 24, 32, 48), seeds=(1, 2, 3), reps: int = 300, n_boot: int = 1000,
+              seed: int = 0) -> pd.DataFrame:
+    """The power calculation: the book's smallest detectable accuracy difference (80 % power,
+    α = 0.05; the mean over A/A replicates) for ``design``'s variance components at other numbers
+    of subjects and seeds (the clips per subject as in ``design``), in points."""
+    rows = []
+    for s in subjects:
+        for r in seeds:
+            rates = false_positive_rates(replace(design, subjects=s, seeds=r), reps, n_boot, seed, ("accuracy",))
+            rows.append({"subjects": s, "seeds": r, "clips": s * design.clips,
+                         "smallest detectable (pp)": round(100 * float(rates.mean_mde.iloc[0]), 1)})
+    return pd.DataFrame(rows)
