@@ -149,6 +149,16 @@ def varied_curve(n_total: int, onset_i: int, offset_i: int, rng: np.random.Gener
     return c, (top0 + top1) // 2
 
 
+def clip_curve(curves: str, n_total: int, onset_i: int, offset_i: int, rng: np.random.Generator):
+    """The clip's intensity curve and apex index: the first edition's single bump (apex at
+    25–60 %) or a varied one."""
+    if curves == "varied":
+        return varied_curve(n_total, onset_i, offset_i, rng)
+    n_me = offset_i - onset_i + 1
+    apex_i = onset_i + int(np.clip(round(rng.uniform(0.25, 0.6) * (n_me - 1)), 1, n_me - 2)) if n_me > 2 else onset_i + 1
+    return intensity_curve(n_total, onset_i, apex_i, offset_i), apex_i
+
+
 def class_aus(label: str, others: str, rng: np.random.Generator) -> tuple[str, ...]:
     """The action units a clip of ``label`` moves: the class's combination, or for "others"
     (``others="varied"``) 1–3 AUs of the pool drawn anew per clip, never holding another
@@ -179,11 +189,7 @@ def render_clip(cfg: SynthConfig, idt: Identity, base: np.ndarray, eyes: np.ndar
     pre, post = int(rng.integers(2, 6)), int(rng.integers(2, 6))
     n_total = pre + n_me + post
     onset_i, offset_i = pre, pre + n_me - 1
-    if cfg.curves == "bump":
-        apex_i = onset_i + int(np.clip(round(rng.uniform(0.25, 0.6) * (n_me - 1)), 1, n_me - 2)) if n_me > 2 else onset_i + 1
-        curve = intensity_curve(n_total, onset_i, apex_i, offset_i)
-    else:
-        curve, apex_i = varied_curve(n_total, onset_i, offset_i, rng)
+    curve, apex_i = clip_curve(cfg.curves, n_total, onset_i, offset_i, rng)
     lo, hi = cfg.amplitude_px
     amp = float(rng.uniform(lo, hi) / d)
     aus = class_aus(label, cfg.others, rng)
