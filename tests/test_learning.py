@@ -53,3 +53,26 @@ def test_model_fits_its_training_clips(tiny_data, name):
     ev = evaluate(kit, cache, train_idx, classes, 0)
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5]), f"{name}: cross-entropy {losses[:3]} → {losses[-3:]}"
     assert ev["metrics"]["accuracy"] >= 0.9, f"{name} fits only {ev['metrics']['accuracy']:.2f} of its training clips"
+
+
+def test_the_plain_classifier_is_committed_like_a_study(tiny_data, tmp_path):
+    """results/<profile>-plain/: every clip's prediction under each of the study's seeds (the
+    same: it is deterministic), its metrics equal to cmnet.metrics on those predictions, and its
+    fit to the training clips."""
+    import json
+
+    import pandas as pd
+
+    from cmnet.metrics import all_metrics
+    from cmnet.report.plain import plain_classifier, write_plain
+
+    flat, cache, classes = tiny_data
+    cfg = Config.from_flat(flat | {"name": "tiny-cmnet", "results_dir": str(tmp_path), "seeds": [0, 2]}, "test")
+    s = write_plain(cfg, cache, classes)
+    p = pd.read_csv(tmp_path / "tiny-plain" / "predictions.csv")
+    assert list(p.columns) == ["seed", "key", "subject", "label", "pred"] and sorted(set(p.seed)) == [0, 2]
+    one = p[p.seed == 0].reset_index(drop=True)
+    assert one.equals(p[p.seed == 2].reset_index(drop=True).assign(seed=0)) and len(one) == len(cache.keys)
+    assert s["accuracy"] == all_metrics(one.label, one.pred, labels=list(classes))["accuracy"]
+    assert s == json.loads((tmp_path / "tiny-plain" / "summary.json").read_text())
+    assert 0 <= s["train_accuracy"] <= 1 and s["train_accuracy"] == plain_classifier(cache, classes)["train_accuracy"]

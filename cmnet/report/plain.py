@@ -4,6 +4,8 @@ subject-grouped k-fold)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 
@@ -32,9 +34,40 @@ def plain_classifier(cache: ClipCache, classes, C: float = 0.1, protocol: str = 
     X = difference_features(cache)
     y = np.asarray(cache.labels)
     pred = np.empty_like(y)
+    fits = []
     for fold in make_folds(protocol, cache.subjects, cache.labels, k):
         tr, te = list(fold.train), list(fold.test)
         model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000))
         model.fit(X[tr], y[tr])
         pred[te] = model.predict(X[te])
-    return {"pred": pred, "y": y, "chance": 1 / len(classes), **all_metrics(y, pred, labels=list(classes))}
+        fits.append(float(np.mean(model.predict(X[tr]) == y[tr])))
+    return {"pred": pred, "y": y, "chance": 1 / len(classes), "train_accuracy": float(np.mean(fits)),
+            **all_metrics(y, pred, labels=list(classes))}
+
+
+def write_plain(cfg, cache: ClipCache, classes, name: str | None = None) -> dict:
+    """The plain classifier committed like a study: results/<name>/ (default "<profile>-plain",
+    the profile being the study name's part before its first "-") with predictions.csv — the
+    same clips and folds as the study's, repeated under each of its seeds (the classifier is
+    deterministic, so every seed's row is the same; a paired comparison with any study then
+    uses every seed) — and summary.json (its pooled metrics and the training accuracy, the
+    mean over folds of each fold's fit to its own training clips)."""
+    import json
+
+    import pandas as pd
+
+    from .. import io as fio
+    from ..runs import layout as L
+
+    r = plain_classifier(cache, classes, protocol=cfg.study.protocol, k=cfg.study.kfold_k)
+    name = name or f"{cfg.study.name.split('-')[0]}-plain"
+    out = Path(cfg.study.results_dir) / name
+    out.mkdir(parents=True, exist_ok=True)
+    rows = pd.DataFrame({"key": cache.keys, "subject": cache.subjects, "label": r["y"], "pred": r["pred"]})
+    table = pd.concat([rows.assign(seed=int(s)) for s in cfg.study.seeds])[list(L.PREDICTION_COLUMNS)]
+    fio.atomic_write(out / L.PREDICTIONS_TABLE, table.to_csv(index=False).encode())
+    summary = {"name": name, "model": "logistic regression on apex − onset (32×32 grey)", "dataset": cfg.data.dataset,
+               "protocol": cfg.study.protocol, "classes": list(classes), "seeds": list(cfg.study.seeds),
+               **{m: r[m] for m in ("accuracy", "f1_paper", "uf1", "uar", "chance", "train_accuracy")}}
+    fio.atomic_write(out / L.SUMMARY, json.dumps(summary, indent=1).encode())
+    return summary
