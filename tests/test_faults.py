@@ -361,3 +361,21 @@ def test_an_error_nobody_foresaw_is_an_internal_error_with_its_traceback_on_file
     log = Path(err.rsplit("traceback in ", 1)[1])
     assert "Traceback" in log.read_text() and "no such column" in log.read_text()
     log.unlink()
+
+
+def test_keys_added_since_a_fold_was_recorded_read_as_the_value_that_reproduces_it():
+    """A fold recorded before synth_curves/protocol existed equals a config with the first
+    edition's values and differs from the new defaults; a LOSO fold never records kfold_k."""
+    from cmnet.runs.fingerprint import _fingerprinted, fingerprint_changes
+
+    legacy = Config.from_flat({"synth_curves": "bump", "synth_others": "template"})
+    now = {"config": _fingerprinted(legacy.to_flat())}
+    old = {"config": {k: v for k, v in now["config"].items()
+                      if k not in ("synth_curves", "synth_others", "synth_proportions", "protocol")}}
+    assert "kfold_k" not in now["config"] and fingerprint_changes(old, now) == []
+    assert fingerprint_changes(now, now) == []
+    new = {"config": _fingerprinted(Config().to_flat())}
+    assert fingerprint_changes(old, new) == ["synth_curves: 'bump' → 'varied'", "synth_others: 'template' → 'varied'"]
+    kf = {"config": _fingerprinted(Config.from_flat({"protocol": "kfold"}).to_flat())}
+    assert "kfold_k: (not recorded) → 4" not in fingerprint_changes(new, kf) and "protocol: 'loso' → 'kfold'" in \
+        fingerprint_changes(new, kf)

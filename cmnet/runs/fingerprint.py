@@ -56,8 +56,9 @@ def fingerprint_changes(old: dict, new: dict) -> list[str]:
     from ..config import ADDED_KEYS
 
     out = []
-    oc = {k: v for k, v in ADDED_KEYS.items() if "config" in old} | old.get("config", {})  # older folds: as they were
     nc = new.get("config", {})
+    # a key added since the old fold was recorded reads as the value that reproduces that fold
+    oc = {k: v for k, v in ADDED_KEYS.items() if k in nc and "config" in old} | old.get("config", {})
     for k in sorted(set(oc) | set(nc)):
         if k in nc and k in oc and oc[k] != nc[k]:
             out.append(f"{k}: {oc[k]!r} → {nc[k]!r}")
