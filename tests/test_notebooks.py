@@ -106,7 +106,8 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
     html = src / "_build" / "html"
     assert "Reproduced here" in (html / "book" / "executed" / "07_results.html").read_text()
     intro = (html / "book" / "intro.html").read_text()
-    assert "headline.png" in intro and "verdict" in intro and "one seed: no interval" in intro
+    assert "headline.png" in intro and "verdict" in intro and "smallest detectable difference" in intro
+    assert "63.82" in intro and "70.24" not in intro  # the paper's L_C row, from results/paper_numbers.csv
     # the Table 1 pivot in the paper's order: CASME II, SAMM, SMIC-HS
     t7 = (html / "book" / "executed" / "07_results.html").read_text()
     assert t7.index("CASME II") < t7.index("SAMM") < t7.index("SMIC-HS")
@@ -114,7 +115,8 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
     cells10 = json.loads((out / "10_beyond_the_paper.ipynb").read_text())["cells"]
     text10 = "".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
                      for c in cells10 if c["cell_type"] == "code" for o in c.get("outputs", []))
-    assert "ORACLE acc" in text10 and "ρ(k, truth)" in text10 and "Δ UF1 vs CMNet" in text10
+    assert "ORACLE acc" in text10 and "ρ(k, truth)" in text10 and "gain over the bump" in text10
+    assert "probabilistic) above MMNet" in text10 and "Holm's correction over the" in text10
     assert "CMNet, repaired, order-aware" in text10
     html10 = (html / "book" / "executed" / "10_beyond_the_paper.html").read_text()
     assert "ORACLE acc" in html10 and "Figure 5(b) again, with the order-aware loss" in html10
