@@ -61,8 +61,10 @@ def reference(tmp_path_factory):
     return tmp, _predictions(tmp / "runs" / "ref")
 
 
+# every signal on the local executor; on Ray the two paths that differ there: SIGTERM (ray.init installs a
+# handler of its own for it) and SIGINT (KeyboardInterrupt); SIGHUP takes SIGTERM's handler (a minute saved)
 @pytest.mark.parametrize("sig, executor", [(signal.SIGTERM, "local"), (signal.SIGHUP, "local"), (signal.SIGINT, "local"),
-                                           (signal.SIGTERM, "ray"), (signal.SIGHUP, "ray"), (signal.SIGINT, "ray")],
+                                           (signal.SIGTERM, "ray"), (signal.SIGINT, "ray")],
                          ids=lambda v: v.name if isinstance(v, signal.Signals) else v)
 def test_a_signal_stops_every_worker_and_the_rerun_finishes_equal(reference, tmp_path, sig, executor):
     """Local: two worker processes; Ray: a local Ray instance the study starts (its raylet,
