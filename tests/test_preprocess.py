@@ -97,7 +97,7 @@ def test_face_alignment_without_weights_is_a_clear_error(tmp_path, monkeypatch):
         make_detector("face_alignment")
 
 
-def test_cache_build_reuse_rebuild_and_failures(tmp_path, monkeypatch):
+def test_cache_build_reuse_rebuild_and_failures(tmp_path, monkeypatch, caplog):
     from cmnet.data.synthme import SynthConfig, generate
     import cmnet.preprocess.cache as cache_mod
 
@@ -111,6 +111,8 @@ def test_cache_build_reuse_rebuild_and_failures(tmp_path, monkeypatch):
     c1 = preprocess(clips, settings, tmp_path / "cache", progress=False)
     assert len(c1) == 3 and c1.frames.shape == (3, 16, 48, 48, 3) and c1.frames.dtype == np.uint8
     assert [f["clip"] for f in c1.failures] == [bad.key] and "no face found" in c1.failures[0]["reason"]
+    line = next(r.getMessage() for r in caplog.records if "failed preprocessing" in r.getMessage())
+    assert line.count(bad.key) == 1, line  # the clip named once, not "key: key: no face found"
     manifest = json.loads(c1.path.with_suffix(".json").read_text())
     assert manifest["failures"] and manifest["settings"]["size"] == 48 and "opencv" in manifest["versions"]
     good = [c for c in clips if c is not bad]

@@ -183,7 +183,8 @@ def preprocess(
     atomic_write(mpath, json.dumps(cache.manifest, indent=1, default=str).encode())
     if cache.failures:
         log.warning("%d clip(s) of %s failed preprocessing: %s", len(cache.failures), dataset,
-                    "; ".join(f"{f['clip']}: {f['reason']}" for f in cache.failures))
+                    "; ".join(f["reason"] if f["reason"].startswith(f["clip"]) else f"{f['clip']}: {f['reason']}"
+                              for f in cache.failures))  # a reason that names its clip is not prefixed twice
     return cache
 
 
