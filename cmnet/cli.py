@@ -14,12 +14,12 @@ from .cli_settings import PREPROCESS_FLAGS, SYNTH_FLAGS, config_of, flag_config
 
 def _cmd_synth(args) -> int:
     from .data.synthme import generate
-    from .preprocess.prepare import synth_config
+    from .preprocess.prepare import synth_config, synth_face_check
 
     cfg = flag_config(args, SYNTH_FLAGS, "synth")
     sc = synth_config(cfg)
     t0 = time.perf_counter()
-    sheet = generate(args.out, sc, progress=not args.quiet)
+    sheet = generate(args.out, sc, progress=not args.quiet, accept_face=synth_face_check(sc))
     print(f"SynthME: {sc.subjects} subjects × {sc.clips_per_subject} clips written to {args.out} "
           f"(sheet {sheet.name}) in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -206,3 +206,32 @@ def test_the_first_editions_synthme_keeps_its_folder_and_stamp():
     new = Config.from_flat({"synth_subjects": 8, "synth_proportions": "casme2"})
     assert synthme_root(new).name == "synthme-s0-8x10-128px-d1-curves-varied-others-varied-classes-casme2"
     assert SynthConfig().stamp()["curves"] == "varied"
+
+
+def test_an_identity_the_face_check_rejects_is_drawn_again(tmp_path):
+    """The second edition's SynthME redraws a subject whose neutral face the default detector
+    does not find (seed 0's subject 35 at 48 subjects); the first edition's keeps its identities."""
+    import cv2
+
+    from cmnet.data.synthface import draw_face, make_identity
+    from cmnet.data.synthme import LEGACY, SynthConfig, generate
+    from cmnet.preprocess.prepare import synth_face_check
+
+    assert synth_face_check(SynthConfig(**LEGACY)) is None
+    check = synth_face_check(SynthConfig())
+    ss = np.random.SeedSequence(0).spawn(48)[34]  # as generate draws subject 35
+    idt = make_identity(np.random.default_rng(ss.spawn(1)[0]), 128)
+    neutral = cv2.resize(draw_face(idt, 128)[0], (128, 128), interpolation=cv2.INTER_AREA)
+    assert not check(np.clip(neutral, 0, 255).round().astype(np.uint8))
+    calls = []
+
+    def reject_first(frame):
+        calls.append(frame.shape)
+        return len(calls) > 1
+
+    cfg = SynthConfig(subjects=1, clips_per_subject=1, size=64)
+    generate(tmp_path / "a", cfg, progress=False)
+    generate(tmp_path / "b", cfg, progress=False, accept_face=reject_first)
+    a = sorted((tmp_path / "a" / "CASME2_RAW_selected").rglob("*.jpg"))
+    b = sorted((tmp_path / "b" / "CASME2_RAW_selected").rglob("*.jpg"))
+    assert calls == [(64, 64, 3), (64, 64, 3)] and a[0].read_bytes() != b[0].read_bytes()  # another face

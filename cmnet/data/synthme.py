@@ -273,8 +273,25 @@ def clip_amplitudes(root: str | Path) -> dict[str, float]:
     return out
 
 
-def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = True) -> Path:
-    """Write SynthME under ``out`` in the CASME II layout; returns the sheet's path."""
+def _identity(cfg: SynthConfig, rng: np.random.Generator, accept_face, tries: int = 20):
+    """A subject's identity and its neutral face; with ``accept_face`` (a check of the neutral
+    frame, uint8 BGR at the output size), identities it rejects are drawn again (up to ``tries``)."""
+    for _ in range(tries):
+        idt = make_identity(rng, cfg.size)
+        base, eyes = draw_face(idt, cfg.size)
+        if accept_face is None:
+            return idt, base, eyes
+        small = cv2.resize(base, (cfg.size, cfg.size), interpolation=cv2.INTER_AREA)
+        if accept_face(np.clip(small, 0, 255).round().astype(np.uint8)):
+            return idt, base, eyes
+    raise RuntimeError(f"SynthME: no identity of {tries} drawn passed the face check")
+
+
+def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = True, accept_face=None) -> Path:
+    """Write SynthME under ``out`` in the CASME II layout; returns the sheet's path.
+    ``accept_face``: a check of each subject's neutral frame (e.g. that the default face
+    detector finds it: cmnet.preprocess.prepare.synth_face_check); a rejected identity is drawn
+    again, so no subject is lost to preprocessing."""
     from tqdm import tqdm  # plain text bars: no widget (and no IProgress warning) in notebooks
 
     cfg = cfg or SynthConfig()
@@ -286,8 +303,7 @@ def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = T
     bar = tqdm(total=cfg.subjects * cfg.clips_per_subject, desc="SynthME clips", disable=not progress, unit="clip")
     for s, ss in enumerate(seeds):
         srng = np.random.default_rng(ss.spawn(1)[0])
-        idt = make_identity(srng, cfg.size)
-        base, eyes = draw_face(idt, cfg.size)
+        idt, base, eyes = _identity(cfg, srng, accept_face)
         labels = clip_labels(cfg, s, srng)
         subject = f"sub{s + 1:02d}"
         for i, (label, cs) in enumerate(zip(labels, ss.spawn(cfg.clips_per_subject + 1)[1:])):
