@@ -64,8 +64,8 @@ def _decisions(ca: np.ndarray, cb: np.ndarray, metric: str, weights: np.ndarray,
     from scipy.stats import t as student_t
 
     s = ca.shape[0]
-    delta, se = delta_se(ca, cb, metric, weights)
-    reps = bootstrap_deltas(ca, cb, metric, weights)
+    reps = bootstrap_deltas(ca, cb, metric, weights)  # once: the book's SE and the percentile interval
+    delta, se = delta_se(ca, cb, metric, weights, reps)
     lo, hi = np.quantile(reps, [ALPHA / 2, 1 - ALPHA / 2])
     per_pair = (metric_of(ca[:, :, None], metric) - metric_of(cb[:, :, None], metric)).ravel()  # each (subject, seed)
     plo, phi = pair_bootstrap(per_pair, n_boot=weights.shape[0], level=1 - ALPHA, seed=pair_seed)

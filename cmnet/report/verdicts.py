@@ -117,14 +117,16 @@ def bootstrap_deltas(conf_a: np.ndarray, conf_b: np.ndarray, metric: str, weight
             - metric_of(np.einsum("bs,s...->b...", weights, conf_b), metric))
 
 
-def delta_se(conf_a: np.ndarray, conf_b: np.ndarray, metric: str, weights: np.ndarray) -> tuple[float, float]:
+def delta_se(conf_a: np.ndarray, conf_b: np.ndarray, metric: str, weights: np.ndarray,
+             reps: np.ndarray | None = None) -> tuple[float, float]:
     """Δ = metric(a) − metric(b) over every subject, and its subject-bootstrap standard error
-    (replicates from ``weights``, corrected by √(S/(S − 1)))."""
+    (replicates from ``weights``, or ``reps`` when the caller has them already; corrected by
+    √(S/(S − 1)))."""
     s = conf_a.shape[0]
     delta = float(metric_of(conf_a.sum(0), metric) - metric_of(conf_b.sum(0), metric))
     if s < 2:
         return delta, float("nan")
-    reps = bootstrap_deltas(conf_a, conf_b, metric, weights)
+    reps = bootstrap_deltas(conf_a, conf_b, metric, weights) if reps is None else reps
     return delta, float(reps.std(ddof=1) * np.sqrt(s / (s - 1)))
 
 
