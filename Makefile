@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 PROFILE ?= smoke
 
-.PHONY: setup test bench book publish pins mutation clean
+.PHONY: setup test bench book publish repairs pins mutation clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +36,13 @@ book: $(VENV)/.installed
 publish: $(VENV)/.installed
 	$(VENV)/bin/cmnet book --profile $(PROFILE) --publish
 	@echo "open _build/html/index.html; git add book/executed results && git commit"
+
+# the repairs one at a time on held-out SynthME (params/cpu_repairs.yaml; about an hour on 2 cores):
+# twelve studies whose tables under results/cpu_repairs-*/ chapter 10 reads; commit them
+REPAIR_VARIANTS := cmnet cmnet_printed $(shell $(PY) -c "from cmnet.variants import REPAIR_ABLATIONS as R; print(*R)" 2>/dev/null)
+repairs: $(VENV)/.installed
+	for v in $(REPAIR_VARIANTS); do $(VENV)/bin/cmnet study params/cpu_repairs.yaml --variant $$v || exit 1; done
+	@echo "git add results/cpu_repairs-* && git commit"
 
 # the pinned dependencies resolve to wheels for every supported Python (asks the package index)
 pins: $(VENV)/.installed

@@ -34,7 +34,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Config, load_config
-from .params import read_params
+from .params import ConfigError, read_params
 
 MMNET_KEYS = ("model", "lambda_id", "lambda_wrst", "lambda_ce", "optimizer", "lr", "weight_decay", "lr_gamma",
               "lr_decay_epochs", "hflip", "affine_rotate", "affine_translate", "pair_jitter", "batch_size")
@@ -95,6 +95,12 @@ def variant_config(profile: str, variant: str, params_dir: str | Path = "params"
         over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
     cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v},
                       f"--variant {variant}", more=(sets or {}, "--set"))
+    unknown = sorted(set(cfg.study.one_seed) - set(ALL_VARIANTS))
+    if unknown:
+        raise ConfigError(f"{params_dir / f'{profile}.yaml'}: 'one_seed' names no variant: {', '.join(unknown)} "
+                          f"(the variants: {', '.join(ALL_VARIANTS)})")
+    if variant in cfg.study.one_seed:  # the budget: this row gets the profile's first seed only
+        cfg.study.seeds = cfg.study.seeds[:1]
     if variant == "mmnet" and "affine_translate" not in (sets or {}):  # the padded crop scales with the frame
         cfg.train.affine_translate = cfg.train.affine_translate * cfg.preprocess.size / 224  # size (15 px at 224)
     cfg.study.name = f"{profile}-{variant}"

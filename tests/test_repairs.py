@@ -211,7 +211,9 @@ def test_variants_printed_and_repaired_and_fair_baseline():
     rep = variant_config("cpu", "cmnet", params_dir=root).to_flat()
     pri = variant_config("cpu", "cmnet_printed", params_dir=root).to_flat()
     assert all(rep[k] == v for k, v in REPAIRS.items()) and all(pri[k] == v for k, v in PRINTED.items())
-    assert {k for k in rep if rep[k] != pri[k]} == set(REPAIRS) | {"name"}  # only the repairs (and the study name)
+    # only the repairs, the study name and the seeds (the printed row runs the first seed only: one_seed)
+    assert {k for k in rep if rep[k] != pri[k]} == set(REPAIRS) | {"name", "seeds"}
+    assert rep["seeds"] == [0, 1] and pri["seeds"] == [0]
     for v in VARIANTS:  # every ablation keeps the paper's λ for the terms it keeps
         f = variant_config("cpu", v, params_dir=root).to_flat()
         if v not in ("mmnet", "baseline_ce1"):
@@ -254,6 +256,28 @@ def test_each_repair_one_at_a_time_differs_from_its_parent_in_its_keys_only():
         without = variant_config("cpu", f"cmnet_without_{r}", params_dir=root).to_flat()
         alone = variant_config("cpu", f"cmnet_printed_with_{r}", params_dir=root).to_flat()
         assert {k for k in rep if rep[k] != without[k]} == set(keys) | {"name"}
-        assert {k for k in pri if pri[k] != alone[k]} == set(keys) | {"name"}
+        # (the printed row of the cpu profile runs one seed, its ablations every seed: chapter 10 runs them apart)
+        assert {k for k in pri if pri[k] != alone[k]} == set(keys) | {"name", "seeds"}
         assert all(without[k] == pri[k] and alone[k] == rep[k] for k in keys)
         assert f"cmnet_without_{r}" in LABELS and f"cmnet_printed_with_{r}" in LABELS
+
+
+def test_one_seed_rows_and_the_repairs_profile_held_out(tmp_path):
+    from cmnet.params import ConfigError
+    from cmnet.variants import variant_config
+
+    root = Path(__file__).resolve().parents[1] / "params"
+    cpu = variant_config("cpu", "cmnet", params_dir=root)
+    for v in cpu.study.one_seed:
+        assert variant_config("cpu", v, params_dir=root).study.seeds == cpu.study.seeds[:1], v
+    for v in ("cmnet", "cmnet_no_id", "cmnet_no_wrst", "baseline"):  # Table 3 rows: every seed
+        assert variant_config("cpu", v, params_dir=root).study.seeds == [0, 1], v
+    # the repairs profile: the cpu settings on another SynthME (another generator seed), fewer subjects
+    a, b = variant_config("cpu", "cmnet", params_dir=root).to_flat(), variant_config(
+        "cpu_repairs", "cmnet", params_dir=root).to_flat()
+    assert {k for k in a if a[k] != b[k]} == {"name", "synth_seed", "synth_subjects", "seeds", "one_seed"}
+    assert b["synth_seed"] != a["synth_seed"]
+    (tmp_path / "p.yaml").write_text((root / "cpu.yaml").read_text().replace("one_seed: [cmnet_printed,",
+                                                                               "one_seed: [cmnet_best,"))
+    with pytest.raises(ConfigError, match="'one_seed' names no variant: cmnet_best"):
+        variant_config("p", "cmnet", params_dir=tmp_path)
