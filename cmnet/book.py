@@ -35,7 +35,7 @@ NOTEBOOKS = Path("notebooks")
 PUBLISHED = Path("book/executed")
 PUBLISHED_RESULTS = Path("results")
 # what a book source holds besides its executed chapters (copied from the repository)
-SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md")
+SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md", "book/references.md", "references.bib")
 # the chapters' files that --publish replaces in book/executed/
 CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline.md", "headline.png")
 

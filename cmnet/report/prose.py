@@ -1,0 +1,137 @@
+"""The book's sentences from the computation: numbers formatted one way (percent), and put
+into markdown with myst-nb's ``glue`` so that no number in a chapter's text is typed by hand.
+
+    glue_numbers(pct_acc=pct(0.412), n_subjects=48)   each value glued as text under its name;
+                                                      a chapter's markdown reads {glue:text}`pct_acc`
+    pct(0.412) → "41.2 %"      pp(0.045) → "+4.5 pp"      interval_pp(-0.01, 0.08) → "[−1.0, +8.0] pp"
+    verdict_sentence(row)      one sentence from a verdict row (cmnet.report.verdicts.compare + verdict)
+    relation(a, b, lo, hi)     "above" / "below" / "indistinguishable from", read from an interval
+
+Every value glued is text, already formatted: the page shows exactly the string computed
+(``{glue:text}`` strips the quotes); a sentence with emphasis is glued as markdown
+(``glue_markdown``, read with ``{glue:md}`name```).
+
+    typed_numbers(markdown, allowed)   the numbers typed by hand in a chapter's text: what the
+                                       book's test (tests/test_book_text.py) refuses
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MINUS = "−"  # typographic minus in the book's text
+
+
+def _signed(x: float, digits: int) -> str:
+    s = f"{x:+.{digits}f}"
+    return s.replace("-", MINUS)
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """A fraction as a percentage: 0.4125 → '41.2 %' ('n/a' for a missing value)."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{100 * float(x):.{digits}f} %"
+
+
+def pp(x: float, digits: int = 1) -> str:
+    """A difference of fractions in percentage points, signed: 0.045 → '+4.5 pp'."""
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{_signed(100 * float(x), digits)} pp"
+
+
+def interval_pp(lo: float, hi: float, digits: int = 1) -> str:
+    """An interval of differences in points: '[−1.0, +8.0] pp'."""
+    return f"[{_signed(100 * lo, digits)}, {_signed(100 * hi, digits)}] pp"
+
+
+def interval_pct(lo: float, hi: float, digits: int = 1) -> str:
+    """An interval of fractions in percent: '[30.0, 70.0] %'."""
+    return f"[{100 * lo:.{digits}f}, {100 * hi:.{digits}f}] %"
+
+
+def num(x: float, digits: int = 2) -> str:
+    """A plain number, fixed digits; integers as integers."""
+    if isinstance(x, (int,)) and not isinstance(x, bool):
+        return str(x)
+    return f"{float(x):.{digits}f}".replace("-", MINUS)
+
+
+def relation(lo: float, hi: float) -> str:
+    """Where a difference's interval lies: 'above' (all > 0), 'below' (all < 0), or
+    'indistinguishable from' (it holds 0)."""
+    if lo > 0:
+        return "above"
+    if hi < 0:
+        return "below"
+    return "indistinguishable from"
+
+
+WORDS = {"HOLDS": "holds here", "REVERSED": "is reversed here", "EXCLUDED": "is excluded here (the paper's difference "
+         "lies outside our interval)", "NOT_DISTINGUISHABLE": "cannot be told from noise here"}
+
+
+def verdict_sentence(row: dict, a: str, b: str) -> str:
+    """One sentence for a verdict row (keys delta, lo, hi, mde, verdict; fractions):
+    'A − B = +4.5 pp [−1.0, +8.0] pp; the paper's claim cannot be told from noise here
+    (smallest difference this design detects at 80 % power: 7.0 pp).'"""
+    words = WORDS.get(str(row["verdict"]), str(row["verdict"]).lower())
+    mde = f" (smallest difference this design detects at 80 % power: {pp(row['mde'])[1:]})" if "mde" in row else ""
+    return f"{a} − {b} = {pp(row['delta'])} {interval_pp(row['lo'], row['hi'])}; the claim {words}{mde}."
+
+
+def glue_numbers(**values) -> dict:
+    """Glue every value (already text, or made text with str) under its name, invisibly;
+    returns the strings glued (a chapter may show them in a table as well)."""
+    from myst_nb import glue
+
+    out = {}
+    for name, value in values.items():
+        text = value if isinstance(value, str) else str(value)
+        glue(name, text, display=False)
+        out[name] = text
+    return out
+
+
+def glue_markdown(**values) -> dict:
+    """Glue every value (markdown text) under its name, invisibly, to be read with {glue:md}."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    for name, value in values.items():
+        glue(name, Markdown(str(value)), display=False)
+    return {k: str(v) for k, v in values.items()}
+
+
+# what a number in the text may be without being glued: a reference to a part of a paper or
+# of the book, a year, the item number of a list
+_STRUCTURAL = re.compile(r"(Tables?|Figures?|Figs?\.|[Cc]hapters?|Eqs?\.|[Ee]quations?|Sections?|§|Algorithm|step|"
+                         r"Appendix|[Pp]rofile|issue|version)\s*$")
+_STRIP = [re.compile(p, re.S) for p in (r"```.*?```", r"<!--.*?-->", r"\{[a-z:]+\}`[^`]*`", r"`[^`]*`",
+                                         r"\$\$.*?\$\$", r"\$[^$\n]*\$", r"\]\([^)]*\)", r"https?://\S+")]
+_NUMBER = re.compile(r"(?<![\w.\-−/])[−-]?\d+(?:\.\d+)?(?![\w])")
+
+
+def typed_numbers(markdown: str, allowed: set[float] = frozenset()) -> list[str]:
+    """The numbers of a markdown text that were typed by hand: not in code, math, a role
+    (glue, cite), a link target; not a reference to a table, figure, chapter or equation,
+    not a year, not an item number; not one of ``allowed`` (the papers' numbers and settings).
+    Each as 'number (… context …)'."""
+    text = markdown
+    for pat in _STRIP:
+        text = pat.sub(" ", text)
+    text = "\n".join(re.sub(r"^\s*(\d+\.|\(?[ivx]+\))\s", " ", line) for line in text.splitlines())
+    out = []
+    for m in _NUMBER.finditer(text):
+        token = m.group(0).replace("−", "-")
+        value = float(token)
+        if 1900 <= value <= 2099 and token.isdigit():
+            continue
+        if _STRUCTURAL.search(text[max(0, m.start() - 14):m.start()]):
+            continue
+        if any(math.isclose(abs(value), a, abs_tol=1e-9) for a in allowed):
+            continue
+        out.append(f"{m.group(0)} (…{text[max(0, m.start() - 30):m.end() + 20].strip()}…)")
+    return out
