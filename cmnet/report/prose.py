@@ -111,7 +111,7 @@ _STRUCTURAL = re.compile(r"(Tables?|Figures?|Figs?\.|[Cc]hapters?|Eqs?\.|[Ee]qua
                          r"Appendix|[Pp]rofile|issue|version)\s*$")
 _STRIP = [re.compile(p, re.S) for p in (r"```.*?```", r"<!--.*?-->", r"\{[a-z:]+\}`[^`]*`", r"`[^`]*`",
                                          r"\$\$.*?\$\$", r"\$[^$\n]*\$", r"\]\([^)]*\)", r"https?://\S+")]
-_NUMBER = re.compile(r"(?<![\w.\-−/])[−-]?\d+(?:\.\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.\-−/])[−-]?\d+(?:\.\d+)?(?![^\W²³])")  # 32² is a number (² is a word character)
 
 
 def typed_numbers(markdown: str, allowed: set[float] = frozenset()) -> list[str]:
@@ -135,3 +135,27 @@ def typed_numbers(markdown: str, allowed: set[float] = frozenset()) -> list[str]
             continue
         out.append(f"{m.group(0)} (…{text[max(0, m.start() - 30):m.end() + 20].strip()}…)")
     return out
+
+
+def show(df, percent=(), digits: int = 1, index: bool = False, csv=None, rows: int | None = None):
+    """A table as the book shows it: fractions in ``percent`` columns as percent (one unit
+    throughout), other floats to ``digits``, no index column unless ``index``; ``rows``: only the
+    first rows on the page, the whole table written to ``csv`` beside it (a link in the caption).
+    Returns a pandas Styler (jupyter-book renders its HTML)."""
+    import pandas as pd
+
+    t = df.reset_index() if index else df.copy()
+    if csv is not None:
+        from pathlib import Path
+
+        Path(csv).parent.mkdir(parents=True, exist_ok=True)
+        t.to_csv(csv, index=False)
+    if rows is not None:
+        t = t.head(rows)
+    fmt = {}
+    for c in t.columns:
+        if c in percent:
+            fmt[c] = lambda v: pct(v, digits) if pd.notna(v) else ""
+        elif pd.api.types.is_float_dtype(t[c]):
+            fmt[c] = lambda v, d=digits: f"{v:.{d}f}" if pd.notna(v) else ""
+    return t.style.format(fmt).hide(axis="index")
