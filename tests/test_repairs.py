@@ -277,6 +277,12 @@ def test_one_seed_rows_and_the_repairs_profile_held_out(tmp_path):
         "cpu_repairs", "cmnet", params_dir=root).to_flat()
     assert {k for k in a if a[k] != b[k]} == {"name", "synth_seed", "synth_subjects", "seeds", "one_seed"}
     assert b["synth_seed"] != a["synth_seed"]
+    # the GPU profile carries the CPU book's design at the paper's size; its imbalanced twin only the class shares
+    g, i = (variant_config(p, "baseline", params_dir=root).to_flat() for p in ("synthme", "synthme_imbalanced"))
+    c = variant_config("cpu", "baseline", params_dir=root).to_flat()
+    assert all(g[k] == c[k] for k in ("synth_subjects", "synth_clips_per_subject", "protocol", "kfold_k", "seeds",
+                                      "one_seed")) and g["size"] == 224 and g["epochs"] == 100
+    assert {k for k in g if g[k] != i[k]} == {"name", "synth_proportions"} and i["synth_proportions"] == "casme2"
     (tmp_path / "p.yaml").write_text((root / "cpu.yaml").read_text().replace("one_seed: [cmnet_printed,",
                                                                                "one_seed: [cmnet_best,"))
     with pytest.raises(ConfigError, match="'one_seed' names no variant: cmnet_best"):
