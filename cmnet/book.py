@@ -29,7 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-from .runs.layout import FOLDS_TABLE, SUMMARY
+from .book_pages import write_departures, write_headline
+from .runs.layout import FOLDS_TABLE
 
 NOTEBOOKS = Path("notebooks")
 PUBLISHED = Path("book/executed")
@@ -37,7 +38,8 @@ PUBLISHED_RESULTS = Path("results")
 # what a book source holds besides its executed chapters (copied from the repository)
 SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md", "book/references.md", "references.bib")
 # the chapters' files that --publish replaces in book/executed/
-CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline.md", "headline.png")
+CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline.md", "headline.png",
+                    "departures.md")
 
 
 def check_profile(profile: str, params_dir: str | Path = "params") -> None:
@@ -98,6 +100,9 @@ def execute_notebooks(profile: str = "smoke", out_dir: str | Path | None = None,
             raise ValueError(f"--only {' '.join(only)} matches no notebook in {NOTEBOOKS}/")
     params = notebook_parameters(profile, runs_dir, results_dir, cache_dir, data_dir)
     timings = []
+    if not only:  # every study the chapters show, trained in one submission: the workers stay busy across them
+        timings.append(train_studies(profile, progress, runs_dir=runs_dir, results_dir=results_dir,
+                                     cache_dir=cache_dir, data_dir=data_dir))
     for k, nb in enumerate(nbs, 1):
         t0 = time.perf_counter()
         if progress:
@@ -119,8 +124,30 @@ def execute_notebooks(profile: str = "smoke", out_dir: str | Path | None = None,
             new = {t["notebook"]: t for t in timings}
             timings = [new.pop(t["notebook"], t) for t in old["timings"]] + list(new.values())
     write_status(out_dir / "status.md", profile, timings, results_dir)
-    write_headline(out_dir, profile, results_dir)
+    write_headline(out_dir, profile, results_dir)  # the introduction's findings, figure and claims
+    write_departures(out_dir, profile, results_dir)  # and its departures table (cmnet.book_pages)
     return timings
+
+
+STUDIES_ROW = "all studies, one submission"  # the timings row of the training before the chapters
+
+
+def train_studies(profile: str, progress: bool = True, **dirs) -> dict:
+    """Train every variant the chapters show (cmnet.variants.VARIANTS) in one submission to the
+    executor, before any chapter runs: with the folds of all studies pending at once the workers
+    never wait for a chapter's last fold; the chapters then find their folds finished. Its time
+    is a row of the status page."""
+    from .study.run import run_variants
+    from .variants import VARIANTS
+
+    t0 = time.perf_counter()
+    if progress:
+        print(f"training every study of profile {profile} ({len(VARIANTS)} variants) …", flush=True)
+    run_variants(profile, list(VARIANTS), progress=progress, **dirs)
+    dt = time.perf_counter() - t0
+    if progress:
+        print(f"  studies: {dt:.1f} s", flush=True)
+    return {"notebook": STUDIES_ROW, "seconds": round(dt, 1)}
 
 
 def training_times(results_dir: str | Path, profile: str) -> list[dict]:
@@ -148,7 +175,9 @@ def write_status(path: Path, profile: str, timings: list[dict], results_dir: str
     lines = ["# Status of this build", "",
              f"Every chapter was executed by papermill with the profile **{profile}** "
              f"(`params/{profile}.yaml` over `params/base.yaml`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-             "", "## Run time of every notebook", "", "| notebook | seconds |", "| --- | ---: |"]
+             "", "## Run time of every step", "",
+             "The studies every chapter shows are trained first, in one submission; then each notebook runs "
+             "(its folds already finished).", "", "| step | seconds |", "| --- | ---: |"]
     lines += [f"| {t['notebook']} | {t['seconds']:.1f} |" for t in timings]
     lines += [f"| **total** | **{sum(t['seconds'] for t in timings):.1f}** |", ""]
     studies = training_times(results_dir, profile) if results_dir is not None else []
@@ -165,72 +194,6 @@ def write_status(path: Path, profile: str, timings: list[dict], results_dir: str
     lines += [f"| torch threads | {torch.get_num_threads()} |", f"| host | {platform.node()} |", ""]
     path.write_text("\n".join(lines))
     (path.parent / "timings.json").write_text(json.dumps({"profile": profile, "timings": timings, "env": env}, indent=1))
-
-
-# the rows of the headline figure, in the claims chapter's order
-HEADLINE_VARIANTS = ["cmnet", "cmnet_printed", "cmnet_deterministic", "cmnet_random", "cmnet_no_id", "cmnet_no_wrst",
-                     "baseline", "mmnet"]
-
-
-def write_headline(out_dir: Path, profile: str, results_dir: str | Path) -> bool:
-    """The introduction's opening: ``headline.png`` (every row's pooled accuracy with its
-    interval over seeds) and ``headline.md`` (that figure, captioned, and the claims table),
-    from the study summaries in ``results_dir``. Where the studies are not all there yet,
-    ``headline.md`` says so and nothing else."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .report.claims import order_claims
-    from .report.paper import paper_numbers
-    from .runs.layout import PREDICTIONS_TABLE
-    from .report.plots import variant_bars
-    from .variants import LABELS
-
-    out_dir = Path(out_dir)
-    found = {}
-    for v in HEADLINE_VARIANTS:
-        f = Path(results_dir) / f"{profile}-{v}" / SUMMARY
-        if f.is_file():
-            found[v] = json.loads(f.read_text())
-    md = out_dir / "headline.md"
-    missing = [v for v in HEADLINE_VARIANTS if v not in found]
-    if missing:
-        md.write_text(f"*The headline figure and the claims table appear once chapters 4–9 have run for the "
-                      f"profile **{profile}** (missing studies: {', '.join(missing)}).*\n")
-        (out_dir / "headline.png").unlink(missing_ok=True)
-        return False
-    s0 = found["cmnet"]
-    fig = variant_bars({LABELS[v]: found[v] for v in HEADLINE_VARIANTS}, 1 / len(s0["classes"]),
-                       title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})")
-    fig.savefig(out_dir / "headline.png", dpi=110)
-    plt.close(fig)
-    folders = {v: Path(results_dir) / f"{profile}-{v}" for v in found}
-    without = [v for v, f in folders.items() if not (f / PREDICTIONS_TABLE).is_file()]
-    if without:
-        md.write_text(f"*The claims table appears once the studies of profile **{profile}** have written their "
-                      f"per-clip predictions (missing for: {', '.join(without)}; `cmnet report` writes them).*\n")
-        return False
-    claims = order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"])
-    claims = claims[["claim", "metric", "paper", "Δ (pp)", "95% interval (pp)", "verdict"]]
-    seeds = s0["n_seeds"]
-    lines = ["```{figure} executed/headline.png", ":name: fig-headline", "",
-             f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
-             f"**{profile}**, {s0['protocol']}): mean over {seeds} seed(s), 95 % interval over seeds, each seed a dot; "
-             "chance dashed. Grey: CMNet as printed. Chapter 9 gives the details.", "```", "",
-             f"**The paper's orderings, checked here** (better − worse on the same clips, {seeds} seed(s); 95 % "
-             "interval over subjects, Holm over the table; the verdicts' words are defined in chapter 9):", "",
-             _markdown_table(claims), ""]
-    md.write_text("\n".join(lines))
-    return True
-
-
-def _markdown_table(df) -> str:
-    cols = list(df.columns)
-    rows = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
-    rows += ["| " + " | ".join(str(v).replace("|", "/") for v in r) + " |" for r in df.itertuples(index=False)]
-    return "\n".join(rows)
 
 
 def prepare_source(src: str | Path, root: str | Path = ".") -> Path:

@@ -107,7 +107,9 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
     assert "Reproduced here" in (html / "book" / "executed" / "07_results.html").read_text()
     intro = (html / "book" / "intro.html").read_text()
     assert "headline.png" in intro and "verdict" in intro and "smallest detectable difference" in intro
-    assert "63.82" in intro and "70.24" not in intro  # the paper's L_C row, from results/paper_numbers.csv
+    assert "What this edition finds" in intro and "the GPU profile" in intro  # the findings, the departures table
+    # the paper's difference for CMNet against its L_C baseline (78.05 − 63.82), from results/paper_numbers.csv
+    assert "14.23" in intro and "70.24" not in intro
     # the Table 1 pivot in the paper's order: CASME II, SAMM, SMIC-HS
     t7 = (html / "book" / "executed" / "07_results.html").read_text()
     assert t7.index("CASME II") < t7.index("SAMM") < t7.index("SMIC-HS")
@@ -210,3 +212,18 @@ def test_the_published_book_builds_and_reads_cleanly(tmp_path, monkeypatch):
     assert index.is_file()
     intro = (src / "_build" / "html" / "book" / "intro.html").read_text()
     assert "headline.png" in intro and "holds here" in intro
+
+
+def test_the_book_trains_every_study_in_one_submission_first(monkeypatch):
+    """Before the chapters, `cmnet book` hands every variant the chapters show to the executor at once
+    (so two workers never wait on one chapter's last fold); its time is a row of the status page."""
+    import cmnet.study.run as run
+    from cmnet.book import STUDIES_ROW, train_studies
+    from cmnet.variants import VARIANTS
+
+    calls = []
+    monkeypatch.setattr(run, "run_variants", lambda profile, variants, progress=True, **dirs: calls.append(
+        (profile, variants, dirs)) or {})
+    row = train_studies("smoke", progress=False, runs_dir="r", results_dir="t", cache_dir="c", data_dir="d")
+    assert calls == [("smoke", list(VARIANTS), {"runs_dir": "r", "results_dir": "t", "cache_dir": "c", "data_dir": "d"})]
+    assert row["notebook"] == STUDIES_ROW and row["seconds"] >= 0

@@ -103,9 +103,18 @@ def repairs_table(runs: dict[str, str | Path], classes, metrics=("accuracy", "uf
 def judge(specs, runs, classes, paper, dataset: str, metrics, n_boot: int) -> pd.DataFrame:
     """The claims ``specs`` = [(claim, better, worse, the paper's row of each or None)], each
     metric a row, judged together (one Holm family)."""
-    from .verdicts import clip_table
+    from ..runs.layout import FOLDS_TABLE
+    from .verdicts import clip_table, folds_clip_table
 
-    tables = {v: clip_table(runs[v]) for v in dict.fromkeys(x for c in specs for x in c[1:3])}
+    tables, from_folds = {}, []
+    for v in dict.fromkeys(x for c in specs for x in c[1:3]):
+        try:
+            tables[v] = clip_table(runs[v])
+        except FileNotFoundError:  # no per-clip predictions (the first edition's results): accuracy only
+            if not (Path(runs[v]) / FOLDS_TABLE).is_file():
+                raise
+            tables[v], _ = folds_clip_table(runs[v], list(classes)), from_folds.append(v)
+    metrics = ("accuracy",) if from_folds else metrics
     rows = []
     for claim, better, worse, brow, wrow in specs:
         ev = {m: _evidence(paper, brow, wrow, dataset, m) for m in metrics}
@@ -124,12 +133,15 @@ def judge(specs, runs, classes, paper, dataset: str, metrics, n_boot: int) -> pd
     t["verdict"] = [verdict(d / 100, p, mde / 100, None if np.isnan(pd_) else pd_, pp)
                     for d, p, mde, pd_, pp in zip(t["Δ (pp)"], t["p (Holm)"], t["smallest detectable (pp)"],
                                                   t._paper_delta, p_paper)]
+    if paper is not None:  # the paper's own difference (accuracy; its F1 is not our UF1), in points
+        t.insert(t.columns.get_loc("Δ (pp)"), "paper Δ (pp)", (100 * t._paper_delta).round(2))
     t = t.drop(columns=["_paper_delta", "_p_paper"])
     if paper is None:
         t = t.drop(columns=["paper"])
     family = (f"Holm's correction over the {len(t)} rows of this table ({t.claim.nunique()} claims × "
               f"{t.metric.nunique()} metrics)")
     t = t.round({"Δ (pp)": 1, "p": 3, "p (Holm)": 3, "smallest detectable (pp)": 1})
+    t.attrs["accuracy_only"] = bool(from_folds)
     t.attrs["family"] = family + (", for the test against 0 and, separately, for the test against the paper's "
                                   "difference" if paper is not None else "")
     return t

@@ -34,14 +34,16 @@ def plain_classifier(cache: ClipCache, classes, C: float = 0.1, protocol: str = 
     X = difference_features(cache)
     y = np.asarray(cache.labels)
     pred = np.empty_like(y)
-    fits = []
+    fits, n_train = [], []
     for fold in make_folds(protocol, cache.subjects, cache.labels, k):
         tr, te = list(fold.train), list(fold.test)
         model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=3000))
         model.fit(X[tr], y[tr])
         pred[te] = model.predict(X[te])
         fits.append(float(np.mean(model.predict(X[tr]) == y[tr])))
+        n_train.append(len(tr))
     return {"pred": pred, "y": y, "chance": 1 / len(classes), "train_accuracy": float(np.mean(fits)),
+            "train_clips": float(np.mean(n_train)),
             **all_metrics(y, pred, labels=list(classes))}
 
 
@@ -51,7 +53,8 @@ def write_plain(cfg, cache: ClipCache, classes, name: str | None = None) -> dict
     same clips and folds as the study's, repeated under each of its seeds (the classifier is
     deterministic, so every seed's row is the same; a paired comparison with any study then
     uses every seed) — and summary.json (its pooled metrics and the training accuracy, the
-    mean over folds of each fold's fit to its own training clips)."""
+    mean over folds of each fold's fit to its own training clips, and the mean fold's number of
+    training clips)."""
     import json
 
     import pandas as pd
@@ -68,6 +71,6 @@ def write_plain(cfg, cache: ClipCache, classes, name: str | None = None) -> dict
     fio.atomic_write(out / L.PREDICTIONS_TABLE, table.to_csv(index=False).encode())
     summary = {"name": name, "model": "logistic regression on apex − onset (32×32 grey)", "dataset": cfg.data.dataset,
                "protocol": cfg.study.protocol, "classes": list(classes), "seeds": list(cfg.study.seeds),
-               **{m: r[m] for m in ("accuracy", "f1_paper", "uf1", "uar", "chance", "train_accuracy")}}
+               **{m: r[m] for m in ("accuracy", "f1_paper", "uf1", "uar", "chance", "train_accuracy", "train_clips")}}
     fio.atomic_write(out / L.SUMMARY, json.dumps(summary, indent=1).encode())
     return summary

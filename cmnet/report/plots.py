@@ -32,7 +32,7 @@ def intensity_curves(curves: dict[str, np.ndarray], marks: dict[str, tuple[int, 
     ax.set_xlabel("frame (onset ○, apex △, offset □)")
     ax.set_ylabel("intensity")
     ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, off their peaks
     fig.tight_layout()
     return fig
 
@@ -84,61 +84,93 @@ def wrst_readings(z: np.ndarray, density: np.ndarray, pvalue: np.ndarray, alpha=
     return fig
 
 
-def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_accuracy")):
+def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_accuracy"), title: str = ""):
     """Per finished fold of the study's plan, one line per metric over epochs (test metrics:
-    monitoring only)."""
+    monitoring only); ``title`` above the panels' own titles (room is made for it), the folds'
+    legend beside the last panel, off the curves."""
     from ..runs.layout import histories
 
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3))
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
     folds = histories(run_dir)
     for _, fold, rows in folds:
         for ax, k in zip(axes, keys):
             ep = [r["epoch"] for r in rows if k in r]
             ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.6, label=fold)
     for ax, k in zip(axes, keys):
-        ax.set_title(k + (" (monitoring only)" if k.startswith("test") else ""), fontsize=9)
+        ax.set_title(k.replace("_", " ") + (" (monitoring only)" if k.startswith("test") else ""), fontsize=10)
         ax.set_xlabel("epoch")
     if folds and len(folds) <= 12:
-        axes[-1].legend(fontsize=6, ncol=2)
-    fig.tight_layout()
+        axes[-1].legend(fontsize=8, ncol=1 + len(folds) // 7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                        title="fold", title_fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.93) if title else None)
     return fig
+
+
+def annotation_colours(values: np.ndarray, cmap: str = "Blues") -> np.ndarray:
+    """Per cell of an image drawn with ``cmap`` (scaled from its min to its max), the colour its
+    number is written in: white on a dark cell, black on a light one (relative luminance < 0.5)."""
+    v = np.asarray(values, float)
+    span = v.max() - v.min()
+    rgba = plt.get_cmap(cmap)((v - v.min()) / span if span > 0 else np.zeros_like(v))
+    luminance = 0.2126 * rgba[..., 0] + 0.7152 * rgba[..., 1] + 0.0722 * rgba[..., 2]
+    return np.where(luminance < 0.5, "white", "black")
 
 
 def confusion_figure(cm: np.ndarray, classes, title: str):
-    fig, ax = plt.subplots(figsize=(3.8, 3.4))
+    """Counts, rows true and columns predicted; each number in the colour its cell's brightness
+    needs (annotation_colours)."""
+    cm = np.asarray(cm)
+    fig, ax = plt.subplots(figsize=(4.2, 3.8))
     ax.imshow(cm, cmap="Blues")
+    colours = annotation_colours(cm)
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=8)
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=10, color=colours[i, j])
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=9)
+    ax.set_yticks(range(len(classes)), classes, fontsize=9)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
 
 
-def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, title: str = ""):
-    """Figure 5: the prototype (mean ± σ) and learned intensities k of one clip; k is
-    min–max scaled into the prototype's range for display (its scale is free)."""
-    fig, ax = plt.subplots(figsize=(8.5, 3.2))
+def _k_label(name: str, k: np.ndarray, mean: np.ndarray, scaled: bool) -> str:
+    """'k, name (range 0.011, ρ with the prototype 0.03)': what the panel must say of a k."""
+    from scipy.stats import spearmanr
+
+    from .narrative import small
+
+    rho = spearmanr(k, mean).statistic if np.ptp(k) > 0 and np.ptp(mean) > 0 else float("nan")
+    return f"k, {name}{' (scaled)' if scaled else ''}: range {small(float(np.ptp(k)))}, ρ(k, prototype) {rho:.2f}"
+
+
+def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, title: str = "", scaled: bool = True):
+    """Figure 5: the prototype (mean ± σ) and learned intensities k of one clip. ``scaled``: k
+    min–max scaled into the prototype's range (its scale is free: only its shape is compared);
+    else k as the model gives it, on the prototype's own axis, so that a k that hardly varies
+    looks flat. Either way each k's legend gives its range within the clip and its Spearman ρ
+    with the prototype, so that the picture cannot pass for more than it is."""
+    fig, ax = plt.subplots(figsize=(9, 3.4 + 0.3 * len(series)))
     n = np.arange(1, len(mean) + 1)
     ax.fill_between(n, mean - std, mean + std, color="tab:blue", alpha=0.2)
-    ax.plot(n, mean, "o-", color="tab:blue", label="prototype")
+    ax.plot(n, mean, "o-", color="tab:blue", label="prototype (mean ± σ)")
     lo, hi = float(mean.min()), float(mean.max())
     colours = [c for c in plt.rcParams["axes.prop_cycle"].by_key()["color"] if c not in ("#1f77b4", "tab:blue")]
     for j, (name, k) in enumerate(series.items()):  # the prototype's blue is not reused for any k
         k = np.asarray(k, float)
         span = k.max() - k.min()
-        ks = lo + (k - k.min()) / span * (hi - lo) if span > 0 else np.full_like(k, (lo + hi) / 2)
-        ax.plot(n, ks, ".-", color=colours[j % len(colours)], label=f"k, {name} (scaled)")
+        ks = k if not scaled else lo + (k - k.min()) / span * (hi - lo) if span > 0 else np.full_like(k, (lo + hi) / 2)
+        ax.plot(n, ks, ".-", color=colours[j % len(colours)], label=_k_label(name, k, mean, scaled))
     if truth is not None and np.isfinite(truth).all():
-        ax.plot(n, lo + np.asarray(truth) * (hi - lo), "k--", label="SynthME ground truth")
+        t = lo + np.asarray(truth) * (hi - lo) if scaled else np.asarray(truth)
+        ax.plot(n, t, "k--", label="SynthME ground truth" + (" (scaled)" if scaled else ""))
     ax.set_xlabel("frame n")
-    ax.set_ylabel("intensity")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, not over them
+    ax.set_ylabel("intensity" + (" (k min–max scaled)" if scaled else " (k as learned)"))
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(0.0, -0.2))  # below the curves, not over them
     fig.tight_layout()
     return fig
 
@@ -165,7 +197,7 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
     ax.invert_yaxis()
     ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots", fontsize=8)
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the bars
     fig.tight_layout()
     return fig
 
@@ -225,7 +257,7 @@ def epoch_selection_figure(metrics, selection, metric: str = "accuracy", seed: i
     ax.set_xlabel("epoch")
     ax.set_ylabel(f"test {metric} of the fold")
     ax.set_title(title or f"seed {seed}: every fold's test {metric} over epochs", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=9, loc="lower right")
     fig.tight_layout()
     return fig
 

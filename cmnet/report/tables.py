@@ -171,10 +171,59 @@ def per_seed_table(summary: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def learning_table(variants, profile: str, **dirs) -> pd.DataFrame:
-    """Per variant: did it learn its training data? (learning_summary)"""
-    rows = {LABELS.get(v, v): learning_summary(L.study_dir(variant_config(profile, v, **dirs))) for v in variants}
-    return pd.DataFrame(rows).T.round(3)
+def learned_word(train_acc: float, n_train: float, chance: float, first: float | None = None,
+                 last: float | None = None, alpha: float = 0.05) -> str:
+    """Did a row learn its training data? "yes" when its last-epoch training accuracy is above
+    chance (one-sided binomial test over its ``n_train`` training clips, at ``alpha``) and its
+    training loss fell (``first`` → ``last``, where the row has a loss); else what failed."""
+    from scipy.stats import binomtest
+
+    n = max(int(round(n_train)), 1)
+    p = binomtest(int(round(train_acc * n)), n, chance, alternative="greater").pvalue
+    fell = first is None or last is None or last < first
+    if p < alpha and fell:
+        return "yes"
+    if p >= alpha:
+        return "no: training accuracy not above chance"
+    return "no: its loss did not fall"
+
+
+def learning_row(run_dir: str | Path, n_classes: int) -> dict:
+    """One row of the learning table: training accuracy at the last epoch (mean over folds and
+    seeds, and the lowest fold), test accuracy (pooled over the test clips of every seed), the
+    loss and the cross-entropy "first → last", and whether it learned (:func:`learned_word`,
+    over the mean fold's training clips)."""
+    s = learning_summary(run_dir)
+    folds, preds = read_folds(run_dir), L.read_predictions(run_dir)
+    total = folds.groupby("seed")["n_test"].sum().mean()  # every clip is tested once per seed
+    key = "train_ce" if "train_ce first" in s else "train_loss"
+    row = {"train acc": s["train_acc last"], "lowest fold": s["train_acc last, lowest fold"],
+           "test acc": float((preds["label"] == preds["pred"]).mean())}
+    for name, k in (("loss", "train_loss"), ("CE", "train_ce")):
+        row[name] = f"{s[k + ' first']:.2f} → {s[k + ' last']:.2f}" if f"{k} first" in s else "—"
+    row["learned"] = learned_word(s["train_acc last"], total - folds["n_test"].mean(), 1 / n_classes,
+                                  s[f"{key} first"], s[f"{key} last"])
+    return row
+
+
+def learning_table(variants, profile: str, plain: dict | None = None, **dirs) -> pd.DataFrame:
+    """Per variant, did it learn its training data, and what did it score on its test clips
+    (:func:`learning_row`; accuracies as fractions, for prose.show's percent); ``plain``: the
+    plain classifier's summary (cmnet.report.plain.write_plain) as a last row."""
+    from ..preprocess.prepare import CLASSES
+
+    rows = []
+    for v in variants:
+        cfg = variant_config(profile, v, **dirs)
+        rows.append({"row": LABELS.get(v, v), **learning_row(L.study_dir(cfg), len(CLASSES[cfg.data.dataset]))})
+    if plain is not None:
+        rows.append({"row": "plain classifier (logistic regression)", "train acc": plain["train_accuracy"],
+                     "lowest fold": float("nan"), "test acc": plain["accuracy"], "loss": "—", "CE": "—",
+                     "learned": learned_word(plain["train_accuracy"], plain["train_clips"], plain["chance"])})
+    return pd.DataFrame(rows)
+
+
+LEARNING_PERCENT = ("train acc", "lowest fold", "test acc")
 
 
 def diagnostics_table(variants, profile: str, **dirs) -> pd.DataFrame:

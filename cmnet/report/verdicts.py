@@ -58,6 +58,21 @@ def clip_table(study: str | Path) -> pd.DataFrame:
     return p[["seed", "key", "subject", "label", "pred"]].sort_values(["seed", "key"], ignore_index=True)
 
 
+def folds_clip_table(study: str | Path, classes) -> pd.DataFrame:
+    """A clip table for **accuracy only**, from a LOSO study's folds table (results/<study>/folds.csv:
+    seed, fold, n_test, accuracy) where no per-clip predictions were kept (the first edition): per
+    (seed, fold) n_test clips of subject = fold, the first round(accuracy · n_test) right (label
+    and prediction ``classes[0]``), the others wrong (``classes[1]``). A subject's pooled accuracy,
+    and so every accuracy Δ and its subject bootstrap, equals the real clips'; UF1 does not."""
+    f = pd.read_csv(Path(study) / L.FOLDS_TABLE)
+    rows = []
+    for r in f.itertuples():
+        right = int(round(r.accuracy * r.n_test))
+        rows += [{"seed": int(r.seed), "key": f"{r.fold}/{i:04d}", "subject": str(r.fold), "label": classes[0],
+                  "pred": classes[0] if i < right else classes[1]} for i in range(int(r.n_test))]
+    return pd.DataFrame(rows).sort_values(["seed", "key"], ignore_index=True)
+
+
 def _matched(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
     m = a.merge(b[["seed", "key", "label", "pred"]], on=["seed", "key"], suffixes=("_a", "_b"))
     if m.empty:

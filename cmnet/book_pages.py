@@ -1,0 +1,167 @@
+"""The introduction's generated pages, written at publish time from the results.
+
+    write_headline(out_dir, profile, results_dir)   headline.md: the findings in a few sentences
+                                                    (the claims' verdicts, CMNet against the baseline
+                                                    and the plain classifier, the repairs), the
+                                                    headline figure with the plain classifier drawn,
+                                                    the claims table; headline.png
+    write_departures(out_dir, profile)              departures.md: the paper / this edition / the GPU
+                                                    profile, row by row, from params/
+
+Every number in them comes from the results or the parameters; the wording that depends on a
+result (holds / not distinguishable, above / below) from cmnet.report.verdicts and prose.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .runs.layout import SUMMARY
+
+# the rows of the headline figure, in the claims chapter's order
+HEADLINE_VARIANTS = ["cmnet", "cmnet_printed", "cmnet_deterministic", "cmnet_random", "cmnet_no_id", "cmnet_no_wrst",
+                     "baseline", "mmnet"]
+GPU_PROFILE = "synthme"
+# the departures table: (row, the flat key(s) it shows); the paper's column is params/base.yaml
+DEPARTURES = [("data", "dataset"), ("subjects × clips", ("synth_subjects", "synth_clips_per_subject")),
+              ("protocol", ("protocol", "kfold_k")), ("frame size", "size"), ("epochs", "epochs"), ("lr", "lr"),
+              ("batch", "batch_size"), ("seeds", "seeds"), ("pretraining", "pretrained"),
+              ("clip interpolation", "interpolation"), ("face detector", "detector"),
+              ("SynthME difficulty", "synth_difficulty"), ("ICE width", "ice_width")]
+# what the paper itself says for the keys params/base.yaml does not give as the paper's
+PAPER_SAYS = {"dataset": "CASME II, SAMM, SMIC-HS", "protocol": "LOSO", "seeds": "not given",
+              "pretrained": "not stated (a ResNet backbone)", "interpolation": "DAIN (learned)",
+              "detector": "face-alignment", "synth_subjects": "26 (CASME II), 32 (SAMM), 16 (SMIC-HS) subjects",
+              "synth_difficulty": "—", "ice_width": "not given"}
+
+WORDS = {"flow": "optical flow (Farnebäck)", "linear": "linear", "haar": "OpenCV Haar cascade",
+         "face_alignment": "face-alignment", "synthme": "SynthME (synthetic)"}
+
+
+def _cell(flat: dict, keys) -> str:
+    keys = (keys,) if isinstance(keys, str) else keys
+    if keys[0] == "protocol":
+        return "LOSO" if flat["protocol"] == "loso" else f"subject-grouped {flat['kfold_k']}-fold"
+    if keys[0] == "synth_subjects":
+        return f"{flat['synth_subjects']} × {flat['synth_clips_per_subject']}" if flat["dataset"] == "synthme" else "—"
+    v = flat.get(keys[0], "")
+    if keys[0] == "seeds":
+        one = flat.get("one_seed") or []
+        return f"{len(v)} (1 for {len(one)} rows)" if one else str(len(v))
+    if keys[0] == "pretrained":
+        return v or "none (from scratch)"
+    if keys[0] == "synth_difficulty" and flat["dataset"] != "synthme":
+        return "—"
+    return WORDS.get(str(v), str(v))
+
+
+def edition_settings(profile: str, results_dir: str | Path | None = None, params_dir: str | Path = "params") -> dict:
+    """The settings the edition ran with: the repaired CMNet study's config as its summary
+    recorded it (over the defaults, for keys added since), else the profile's."""
+    from .config import Config
+    from .variants import variant_config
+
+    f = Path(results_dir or "") / f"{profile}-cmnet" / SUMMARY
+    if results_dir is not None and f.is_file():
+        return Config().to_flat() | {"one_seed": []} | json.loads(f.read_text()).get("config", {})
+    return variant_config(profile, "cmnet", params_dir).to_flat()
+
+
+def departures_table(profile: str, params_dir: str | Path = "params", gpu: str = GPU_PROFILE,
+                     results_dir: str | Path | None = None) -> list[list[str]]:
+    """Rows [setting, the paper, this edition (profile), the GPU profile]; the paper's column
+    from params/base.yaml where it holds the paper's value, else what the paper says; this
+    edition's from its results where they are (:func:`edition_settings`)."""
+    from .params import read_params
+    from .variants import variant_config
+
+    base = read_params(Path(params_dir) / "base.yaml")
+    ours = edition_settings(profile, results_dir, params_dir)
+    gpu_flat = variant_config(gpu, "cmnet", params_dir).to_flat()
+    rows = []
+    for name, keys in DEPARTURES:
+        k = keys if isinstance(keys, str) else keys[0]
+        paper = PAPER_SAYS.get(k, str(base.get(k, "not given")))
+        if k in ("epochs", "batch_size"):
+            paper = f"not given ({base[k]}: our default)"
+        rows.append([name, paper, _cell(ours, keys), _cell(gpu_flat, keys)])
+    return rows
+
+
+def write_departures(out_dir: Path, profile: str, results_dir: str | Path | None = None,
+                     params_dir: str | Path = "params") -> Path:
+    rows = departures_table(profile, params_dir, results_dir=results_dir)
+    lines = [f"| setting | the paper | this edition (`{profile}`) | the GPU profile (`{GPU_PROFILE}`) |",
+             "| --- | --- | --- | --- |"] + ["| " + " | ".join(r) + " |" for r in rows]
+    path = Path(out_dir) / "departures.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _markdown_table(df) -> str:
+    cols = list(df.columns)
+    rows = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
+    rows += ["| " + " | ".join(str(v).replace("|", "/") for v in r) + " |" for r in df.itertuples(index=False)]
+    return "\n".join(rows)
+
+
+def _headline_figure(out_dir: Path, found: dict, plain: dict | None, profile: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .report.plots import variant_bars
+    from .variants import LABELS
+
+    s0 = found["cmnet"]
+    ref = {f"plain classifier ({100 * plain['accuracy']:.1f} %)": plain["accuracy"]} if plain else None
+    fig = variant_bars({LABELS[v]: found[v] for v in HEADLINE_VARIANTS}, 1 / len(s0["classes"]), reference=ref,
+                       title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})")
+    fig.savefig(out_dir / "headline.png", dpi=110)
+    plt.close(fig)
+
+
+def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs_dir: str | Path = "results") -> bool:
+    """The introduction's opening (headline.md, headline.png) from the study summaries in
+    ``results_dir``, the repairs from ``repairs_dir``. Where the studies are not all there yet,
+    headline.md says so and nothing else."""
+    from .report.claims import order_claims
+    from .report.findings import findings
+    from .report.paper import paper_numbers
+
+    out_dir, results_dir = Path(out_dir), Path(results_dir)
+    found = {v: json.loads((results_dir / f"{profile}-{v}" / SUMMARY).read_text()) for v in HEADLINE_VARIANTS
+             if (results_dir / f"{profile}-{v}" / SUMMARY).is_file()}
+    md = out_dir / "headline.md"
+    missing = [v for v in HEADLINE_VARIANTS if v not in found]
+    if missing:
+        md.write_text(f"*The findings, the headline figure and the claims table appear once chapters 4–9 have run "
+                      f"for the profile **{profile}** (missing studies: {', '.join(missing)}).*\n")
+        (out_dir / "headline.png").unlink(missing_ok=True)
+        return False
+    plain_file = results_dir / f"{profile}-plain" / SUMMARY
+    plain = json.loads(plain_file.read_text()) if plain_file.is_file() else None
+    _headline_figure(out_dir, found, plain, profile)
+    s0 = found["cmnet"]
+    folders = {v: results_dir / f"{profile}-{v}" for v in found}
+    claims = order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"])
+    text = findings(claims, found, results_dir / f"{profile}-plain" if plain else None, Path(repairs_dir),
+                    s0["classes"])
+    cols = ["claim", "metric", "paper Δ (pp)", "Δ (pp)", "95% interval (pp)", "smallest detectable (pp)", "verdict"]
+    view = claims[[c for c in cols if c in claims.columns]]
+    view = view.assign(verdict=view.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True))
+    drawn = ("; the plain classifier (logistic regression on apex − onset, the same folds) dotted" if plain else
+             "; the plain classifier's study is not in this edition's results")
+    only = " Accuracy only: this edition kept no per-clip predictions." if claims.attrs.get("accuracy_only") else ""
+    lines = ["**What this edition finds.** " + text, "",
+             "```{figure} executed/headline.png", ":name: fig-headline", "",
+             f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
+             f"**{profile}**, {s0['protocol']}): mean over seeds, 95 % interval over seeds, each seed a dot; chance "
+             f"dashed{drawn}. Grey: CMNet as printed. Chapter 9 gives the details.", "```", "",
+             f"**The paper's orderings, checked here** (better − worse on the same clips; 95 % interval over "
+             f"subjects, Holm over the table; each row's smallest detectable difference at 80 % power; the verdicts' "
+             f"words are defined in chapter 9).{only}", "", _markdown_table(view), ""]
+    md.write_text("\n".join(lines))
+    return True

@@ -1,0 +1,217 @@
+"""The findings in sentences, computed: the claims' verdicts counted, CMNet against its baseline
+and against the plain classifier, and the repairs one at a time (the introduction's opening and
+chapters 9–10 read them).
+
+    findings(claims, summaries, plain, repairs_root, classes)   the introduction's paragraph
+    repair_studies(root)                the held-out repairs studies committed under root/ (results/)
+    missing_repairs(root)               those not there yet
+    carried_by(table)                   which repairs carry the gap, from claims.repairs_table
+    repairs_sentence(table, gap)        that in words, with the gap itself
+
+The repairs studies are run apart from the book (params/cpu_repairs.yaml, ``make repairs``) on a
+SynthME drawn with another generator seed than the one the repairs were chosen on, and committed
+under the repository's results/cpu_repairs-<variant>/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
+from .prose import interval_pp, pct, pp, relation
+from .verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
+
+REPAIRS_PROFILE = "cpu_repairs"
+REPAIRS_COMMAND = "make repairs"
+MDE = "smallest detectable (pp)"
+REPAIRED_VS_PRINTED = "Our repairs help CMNet (repaired vs as printed)"
+BASELINE_CLAIM = "Table 3: CMNet beats its ResNet + LSTM baseline (L_C alone)"
+
+
+def repair_variants() -> list[str]:
+    from ..variants import REPAIR_ABLATIONS
+
+    return ["cmnet", "cmnet_printed", *REPAIR_ABLATIONS]
+
+
+def repair_studies(root: str | Path = "results", profile: str = REPAIRS_PROFILE) -> dict[str, Path]:
+    """variant → root/<profile>-<variant>/ for the repairs studies whose tables are committed
+    (summary and per-clip predictions)."""
+    out = {}
+    for v in repair_variants():
+        f = Path(root) / f"{profile}-{v}"
+        if (f / SUMMARY).is_file() and (f / PREDICTIONS_TABLE).is_file():
+            out[v] = f
+    return out
+
+
+def missing_repairs(root: str | Path = "results", profile: str = REPAIRS_PROFILE) -> list[str]:
+    have = repair_studies(root, profile)
+    return [v for v in repair_variants() if v not in have]
+
+
+def _verdict_word(v: str) -> str:
+    for w in (REVERSED, HOLDS, EXCLUDED, NOT_DISTINGUISHABLE):
+        if str(v).startswith(w):
+            return w
+    return str(v)
+
+
+def carried_by(table: pd.DataFrame, metric: str = "accuracy") -> dict[str, list[str]]:
+    """From the repairs table (cmnet.report.claims.repairs_table): the repairs whose removal
+    from the repaired configuration costs distinguishably ("removing"), whose addition alone to
+    the printed one gains distinguishably ("adding"), either reversed ("reversed"), and the rest."""
+    t = table[table.metric == metric]
+    out = {"removing": [], "adding": [], "reversed": [], "neither": []}
+    for repair, g in t.groupby(t.claim.str.split(":").str[0], sort=False):
+        words = {("removing" if "removing" in c else "adding"): _verdict_word(v) for c, v in zip(g.claim, g.verdict)}
+        name = repair.replace("_", " ")
+        for side in ("removing", "adding"):
+            if words.get(side) == HOLDS:
+                out[side].append(name)
+        if REVERSED in words.values():
+            out["reversed"].append(name)
+        if HOLDS not in words.values() and REVERSED not in words.values():
+            out["neither"].append(name)
+    return out
+
+
+def _names(xs: list[str]) -> str:
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+
+def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str = "accuracy") -> str:
+    """Which repairs carry the repaired-vs-printed gap, in words from the verdicts; ``gap``: the
+    gap's own row (delta, ci_low, ci_high as fractions, verdict) on the same data."""
+    c = carried_by(table, metric)
+    t = table[table.metric == metric]
+    parts = []
+    if gap is not None:
+        parts.append(f"on the held-out SynthME the repaired configuration is {pp(gap['delta'])} "
+                     f"{interval_pp(gap['ci_low'], gap['ci_high'])} in {metric} from the printed one "
+                     f"({_verdict_word(gap['verdict'])})")
+    if c["removing"]:
+        parts.append(f"removing {_names(c['removing'])} from the repaired configuration costs distinguishably")
+    if c["adding"]:
+        parts.append(f"adding {_names(c['adding'])} alone to the printed one gains distinguishably")
+    if c["reversed"]:
+        parts.append(f"{_names(c['reversed'])} goes the other way (a distinguishable loss)")
+    if not (c["removing"] or c["adding"] or c["reversed"]):
+        parts.append("no single repair's removal or addition can be told from noise, so the gap is carried jointly "
+                     "or by effects below the design's reach")
+    elif c["neither"]:
+        parts.append(f"{_names(c['neither'])}: not distinguishable either way")
+    if len(t):
+        parts.append(f"smallest detectable differences {t[MDE].min():.1f}–{t[MDE].max():.1f} pp")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+def repairs_gap(runs: dict[str, Path], classes, metric: str = "accuracy") -> dict | None:
+    """Repaired − printed on the repairs studies (None unless both are there), judged alone."""
+    from .verdicts import clip_table, compare, verdict
+
+    if not {"cmnet", "cmnet_printed"} <= set(runs):
+        return None
+    c = compare(clip_table(runs["cmnet"]), clip_table(runs["cmnet_printed"]), classes, (metric,)).iloc[0]
+    return {"delta": c.delta, "ci_low": c.ci_low, "ci_high": c.ci_high, "mde": c.mde,
+            "verdict": verdict(c.delta, c.p, c.mde)}
+
+
+def repairs_status(root: str | Path, classes, profile: str = REPAIRS_PROFILE,
+                   short: bool = False) -> tuple[pd.DataFrame, str]:
+    """The repairs table of the committed studies (empty when fewer than two) and one sentence:
+    what carries the gap, and which studies are still missing (named unless ``short``) with the
+    command that makes them."""
+    from .claims import repairs_table
+
+    runs = repair_studies(root, profile)
+    missing = missing_repairs(root, profile)
+    table = repairs_table(runs, classes) if len(runs) >= 2 else pd.DataFrame()
+    text = repairs_sentence(table, repairs_gap(runs, classes)) if len(table) else ""
+    if missing and short:
+        text += (f" {len(repair_variants()) - len(missing)} of the {len(repair_variants())} held-out repairs studies "
+                 f"are committed so far (`{REPAIRS_COMMAND}` runs the others).")
+    elif missing:
+        have = len(repair_variants()) - len(missing)
+        text += (f" {have} of the {len(repair_variants())} held-out repairs studies are committed so far; missing: "
+                 f"{', '.join(missing)} (`{REPAIRS_COMMAND}` runs them, then commit results/{profile}-*).")
+    return table, text.strip()
+
+
+def _iv(row) -> str:
+    return str(row["95% interval (pp)"]).replace("-", "−") + " pp"
+
+
+def _claim_row(claims: pd.DataFrame, claim: str, metric: str = "accuracy"):
+    sel = claims[(claims.claim == claim) & (claims.metric == metric)]
+    return sel.iloc[0] if len(sel) else None
+
+
+def verdict_counts(claims: pd.DataFrame, metric: str = "accuracy") -> str:
+    """'of the N orderings …, k hold here (…), r are reversed …' from the claims table."""
+    t = claims[(claims.metric == metric) & (claims.claim != REPAIRED_VS_PRINTED)]
+    words = t.verdict.map(_verdict_word)
+    held = list(t.claim[words == HOLDS])
+    out = [f"of the paper's {len(t)} orderings tested in {metric}, {len(held)} hold here"
+           + (f" ({'; '.join(held)})" if held else "")]
+    for w, name in ((REVERSED, "are reversed"), (EXCLUDED, "have the paper's effect excluded")):
+        if (words == w).any():
+            out.append(f"{int((words == w).sum())} {name}")
+    nd = t[words == NOT_DISTINGUISHABLE]
+    if len(nd):
+        out.append(f"{len(nd)} cannot be told from noise at their smallest detectable differences "
+                   f"({nd[MDE].min():.1f}–{nd[MDE].max():.1f} pp)")
+    return ", ".join(out)
+
+
+def _against_plain(study: Path, plain: Path, classes) -> str:
+    from .verdicts import clip_table, compare
+
+    c = compare(clip_table(study), clip_table(plain), classes, ("accuracy",)).iloc[0]
+    return f"{relation(c.ci_low, c.ci_high)} it ({pp(c.delta)} {interval_pp(c.ci_low, c.ci_high)})"
+
+
+def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_root: Path, classes) -> str:
+    """The introduction's findings paragraph (markdown), every number computed."""
+    s = {v: summaries[v]["summary"]["pooled_accuracy"] for v in ("cmnet", "baseline", "cmnet_printed")}
+    cfg = summaries["cmnet"]
+    dataset = {"synthme": "SynthME", "casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}.get(cfg["dataset"],
+                                                                                                 cfg["dataset"])
+    words = [f"On {dataset} ({int(claims.subjects.max())} subjects, {cfg['protocol']}, {cfg['n_seeds']} "
+             f"seed(s)), {verdict_counts(claims)}."]
+    b = _claim_row(claims, BASELINE_CLAIM)
+    words.append(f"Repaired CMNet reaches {pct(s['cmnet']['mean'])} pooled accuracy and its ResNet + LSTM baseline "
+                 f"{pct(s['baseline']['mean'])}" + (f": CMNet − baseline = {pp(b['Δ (pp)'] / 100)} "
+                                                    f"{_iv(b)} ({_verdict_word(b.verdict)})."
+                                                    if b is not None else "."))
+    if plain is not None:
+        import json
+
+        acc = json.loads((plain / SUMMARY).read_text())["accuracy"]
+        folder = plain.parent / plain.name.replace("-plain", "-cmnet")  # the studies beside it
+        base = plain.parent / plain.name.replace("-plain", "-baseline")
+        words.append(f"A plain classifier (logistic regression on apex − onset, the same folds) reaches {pct(acc)}: "
+                     f"CMNet is {_against_plain(folder, plain, classes)}, the baseline "
+                     f"{_against_plain(base, plain, classes)}.")
+    else:
+        words.append("The plain classifier's study is not among this edition's results (chapter 7 computes it).")
+    r = _claim_row(claims, REPAIRED_VS_PRINTED)
+    if r is not None:
+        words.append(f"Repaired against as printed: {pp(r['Δ (pp)'] / 100)} {_iv(r)} "
+                     f"({_verdict_word(r.verdict)}).")
+    _, rep = repairs_status(repairs_root, classes, short=True)
+    words.append(f"The repairs one at a time (chapter 10): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
+    return " ".join(words)
+
+
+def claim_sentence(claims: pd.DataFrame, claim: str, label: str, metric: str = "accuracy") -> str:
+    """One claim row in words: '<label>: Δ +4.5 pp [−1.0, +10.0] pp (smallest detectable 7.0 pp):
+    <verdict>.' ('' where the claim was not tested)."""
+    r = _claim_row(claims, claim, metric)
+    if r is None:
+        return ""
+    return (f"{label}: Δ {pp(r['Δ (pp)'] / 100)} {_iv(r)} in {metric} (smallest detectable {r[MDE]:.1f} pp, "
+            f"{int(r.seeds)} seed(s)): {_verdict_word(r.verdict)}.")
