@@ -75,6 +75,8 @@ def test_prose_formats_and_sentences(monkeypatch):
     monkeypatch.setattr("myst_nb.glue", lambda name, value, display=True: glued.append((name, value, display)))
     assert glue_numbers(acc=pct(0.5), n=48) == {"acc": "50.0 %", "n": "48"}
     assert glued == [("acc", "50.0 %", False), ("n", "48", False)]
+    # ending a cell, the returned strings show nothing (IPython calls _ipython_display_ instead of the repr)
+    assert glue_numbers(acc="x")._ipython_display_() is None
 
 
 def test_show_gives_percent_no_index_and_writes_the_whole_table(tmp_path):

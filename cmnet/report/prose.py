@@ -82,12 +82,20 @@ def verdict_sentence(row: dict, a: str, b: str) -> str:
     return f"{a} − {b} = {pp(row['delta'])} {interval_pp(row['lo'], row['hi'])}; the claim {words}{mde}."
 
 
+class Glued(dict):
+    """The strings glued, by name: a dict that shows nothing when it ends a notebook cell (the
+    values appear where the text reads them, not as a dict under the code)."""
+
+    def _ipython_display_(self):
+        return None
+
+
 def glue_numbers(**values) -> dict:
     """Glue every value (already text, or made text with str) under its name, invisibly;
     returns the strings glued (a chapter may show them in a table as well)."""
     from myst_nb import glue
 
-    out = {}
+    out = Glued()
     for name, value in values.items():
         text = value if isinstance(value, str) else str(value)
         glue(name, text, display=False)
@@ -102,7 +110,7 @@ def glue_markdown(**values) -> dict:
 
     for name, value in values.items():
         glue(name, Markdown(str(value)), display=False)
-    return {k: str(v) for k, v in values.items()}
+    return Glued({k: str(v) for k, v in values.items()})
 
 
 # what a number in the text may be without being glued: a reference to a part of a paper or
