@@ -15,6 +15,7 @@ result (holds / not distinguishable, above / below) from cmnet.report.verdicts a
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .runs.layout import SUMMARY
@@ -102,7 +103,11 @@ def write_departures(out_dir: Path, profile: str, results_dir: str | Path | None
 def _markdown_table(df) -> str:
     cols = list(df.columns)
     rows = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
-    rows += ["| " + " | ".join(str(v).replace("|", "/") for v in r) + " |" for r in df.itertuples(index=False)]
+    def cell(v) -> str:
+        missing = v is None or (isinstance(v, float) and not math.isfinite(v))
+        return "—" if missing else str(v).replace("|", "/")
+
+    rows += ["| " + " | ".join(cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
     return "\n".join(rows)
 
 

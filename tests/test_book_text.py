@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cmnet.params import read_params
-from cmnet.report.prose import glue_numbers, interval_pp, pct, pp, show, typed_numbers, verdict_sentence
+from cmnet.report.prose import count, glue_numbers, interval_pp, pct, pp, show, typed_numbers, verdict_sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -66,6 +66,7 @@ def test_the_typed_number_finder():
 
 def test_prose_formats_and_sentences(monkeypatch):
     assert pct(0.4125) == "41.2 %" and pct(float("nan")) == "n/a" and pp(-0.045) == "−4.5 pp"
+    assert count(1, "seed") == "1 seed" and count(2, "seed") == "2 seeds" and count(3, "clip", "clips") == "3 clips"
     assert pp(0.07) == "+7.0 pp" and interval_pp(-0.01, 0.08) == "[−1.0, +8.0] pp"
     row = {"delta": 0.045, "lo": -0.01, "hi": 0.10, "mde": 0.07, "verdict": "NOT_DISTINGUISHABLE"}
     s = verdict_sentence(row, "CMNet", "L_C")
@@ -85,3 +86,4 @@ def test_show_gives_percent_no_index_and_writes_the_whole_table(tmp_path):
     assert "41.25 %" in html and "50.00 %" in html and "0.12" in html and ">c<" not in html
     assert "<th class=\"blank level0\"" not in html  # no index column
     assert len(pd.read_csv(tmp_path / "t.csv")) == 3
+    assert "white-space: nowrap" in html and 'class="dataframe"' in html and "padding" in html

@@ -74,7 +74,7 @@ def test_standing_says_above_and_below_from_the_subject_clustered_interval(pair)
     assert N.standing_summary(flipped, "deep row") == "Every deep row is below good."
     page = N.standing_page(flipped)
     assert list(page.columns) == ["row", "accuracy", "interval over seeds", "Δ acc, row − good", "vs good"]
-    assert page.iloc[0]["Δ acc, row − good"] == "—" and page.iloc[1]["vs good"] == "below"
+    assert page.iloc[0]["Δ acc, row − good"] == "—" and page.iloc[1]["vs good"] == "below good" and page.iloc[0]["vs good"] == "—"
 
 
 def test_k_spread_compares_k_with_the_prototypes_step(tmp_path):

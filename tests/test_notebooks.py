@@ -100,6 +100,8 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
             if captioned:
                 assert not any("text/html" in o.get("data", {}) for o in outs), \
                     f"{nb.name}: a table inside a captioned figure cell: {''.join(c['source'])[:80]}"
+                assert any("image/png" in o.get("data", {}) for o in outs), \
+                    f"{nb.name}: a captioned figure cell shows no figure: {''.join(c['source'])[:80]}"
     # the study tables went to the build folder, not to the repository's results/
     assert any((src / "results").glob("smoke-*")) and not any((clone / "results").glob("smoke-*"))
     assert (out / "headline.png").is_file() and "fig-headline" in (out / "headline.md").read_text()

@@ -116,7 +116,7 @@ def test_holm_against_its_definition():
     ((-0.05, 0.01, 0.1, 0.14, 0.001), REVERSED + " (the paper's effect excluded)"),
     ((-0.03, 0.3, 0.1, 0.14, 0.01), EXCLUDED),
     ((0.02, 0.3, 0.175, 0.14, 0.3), NOT_DISTINGUISHABLE + " — smallest detectable difference 17.5 pp"),
-    ((0.0, 1.0, 0.0), NOT_DISTINGUISHABLE + " — the same result on every subject")])
+    ((0.0, 1.0, 0.0), NOT_DISTINGUISHABLE + " — the same accuracy on every subject")])
 def test_the_defined_words(args, word):
     assert verdict(*args) == word
 

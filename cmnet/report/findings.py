@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
-from .prose import interval_pp, pct, pp, relation
+from .prose import count, interval_pp, pct, pp, relation
 from .verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
 
 REPAIRS_PROFILE = "cpu_repairs"
@@ -180,8 +180,8 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
     cfg = summaries["cmnet"]
     dataset = {"synthme": "SynthME", "casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}.get(cfg["dataset"],
                                                                                                  cfg["dataset"])
-    words = [f"On {dataset} ({int(claims.subjects.max())} subjects, {cfg['protocol']}, {cfg['n_seeds']} "
-             f"seed(s)), {verdict_counts(claims)}."]
+    words = [f"On {dataset} ({int(claims.subjects.max())} subjects, {cfg['protocol']}, "
+             f"{count(int(cfg['n_seeds']), 'seed')}), {verdict_counts(claims)}."]
     b = _claim_row(claims, BASELINE_CLAIM)
     words.append(f"Repaired CMNet reaches {pct(s['cmnet']['mean'])} pooled accuracy and its ResNet + LSTM baseline "
                  f"{pct(s['baseline']['mean'])}" + (f": CMNet − baseline = {pp(b['Δ (pp)'] / 100)} "
@@ -214,4 +214,4 @@ def claim_sentence(claims: pd.DataFrame, claim: str, label: str, metric: str = "
     if r is None:
         return ""
     return (f"{label}: Δ {pp(r['Δ (pp)'] / 100)} {_iv(r)} in {metric} (smallest detectable {r[MDE]:.1f} pp, "
-            f"{int(r.seeds)} seed(s)): {_verdict_word(r.verdict)}.")
+            f"{count(int(r.seeds), 'seed')}): {_verdict_word(r.verdict)}.")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import layout as L
-from .prose import interval_pct, interval_pp, num, pct, pp, relation, show, styled
+from .prose import count, interval_pct, interval_pp, num, pct, pp, relation, show, styled
 
 RARE_SHARE = 0.25  # "almost never predicts": fewer predictions than a quarter of the class's clips
 
@@ -83,7 +83,8 @@ def standing_page(table: pd.DataFrame) -> pd.DataFrame:
     t = table[["row", "accuracy", "interval over seeds"]].copy()
     t[f"Δ acc, row − {ref}"] = [("—" if not math.isfinite(r.get("delta", math.nan)) else
                                  f"{pp(r['delta'])} {interval_pp(r['lo'], r['hi'])}") for r in table.to_dict("records")]
-    t[f"vs {ref}"] = table.get("relation", pd.Series(["—"] * len(table))).fillna("—")
+    rel = table.get("relation", pd.Series([None] * len(table), index=table.index))
+    t[f"vs {ref}"] = [f"{r} {ref}" if isinstance(r, str) and r != "—" else "—" for r in rel]
     return t
 
 
@@ -96,8 +97,9 @@ def standing_sentences(table: pd.DataFrame) -> str:
     for r in table.to_dict("records"):
         if r["row"] == ref:
             continue
-        if r["delta"] == 0 and r["mde"] == 0:  # no subject differs: the same call on every clip
-            lines.append(f"- **{r['row']}** ({pct(r['accuracy'])}) makes the same call as {name} on every test clip.")
+        if r["delta"] == 0 and r["mde"] == 0:  # every subject's accuracy is the same in both (not every call)
+            lines.append(f"- **{r['row']}** ({pct(r['accuracy'])}) has the same accuracy as {name} on every "
+                         f"test subject (Δ = 0 on each; their predictions may still differ).")
             continue
         mde = (f"; smallest difference this design detects at 80 % power: {pp(r['mde'])[1:]}"
                if r["relation"].startswith("indistinguishable") and math.isfinite(r["mde"]) else "")
@@ -247,7 +249,7 @@ def study_protocol(cfg, summary: dict) -> str:
             f"{d.synth_difficulty:g})" if d.dataset == "synthme" else d.dataset)
     return (f"{data}, profile {cfg.study.name.split('-')[0]}: {protocol_name(cfg)} ({summary['seeds'][0]['folds']} "
             f"folds), {cfg.preprocess.size}² frames, {cfg.train.epochs} epochs, last epoch evaluated, "
-            f"{summary['n_seeds']} seed(s)")
+            f"{count(int(summary['n_seeds']), 'seed')}")
 
 
 def repair_settings() -> pd.DataFrame:

@@ -1,29 +1,24 @@
-"""Figures from data and artifacts; each function returns a matplotlib Figure."""
+"""Figures from data and artifacts; each function returns a matplotlib Figure, at most ``WIDTH``
+inches wide with text of at least 10–11 pt (``STYLE``, set by ``styled`` on each figure's texts,
+never globally), so that scaled to the page's column (about 740 px) its text reads at the page's size."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
+
+from .figstyle import STYLE, WIDTH, styled  # noqa: F401  (STYLE: the sizes, for the tests)
 
 
-def frame_strip(images, titles, suptitle: str = ""):
-    """A row of RGB (or BGR→given as RGB) uint8 images."""
-    fig, axes = plt.subplots(1, len(images), figsize=(2.2 * len(images), 2.6))
-    for ax, img, t in zip(np.atleast_1d(axes), images, titles):
-        ax.imshow(img)
-        ax.set_title(t, fontsize=9)
-        ax.axis("off")
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
+@styled
 def intensity_curves(curves: dict[str, np.ndarray], marks: dict[str, tuple[int, int, int]] | None = None,
                      title: str = "ground-truth intensity"):
-    fig, ax = plt.subplots(figsize=(6.5, 3))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
     for name, c in curves.items():
         line, = ax.plot(c, label=name)
         if marks and name in marks:
@@ -32,79 +27,96 @@ def intensity_curves(curves: dict[str, np.ndarray], marks: dict[str, tuple[int, 
     ax.set_xlabel("frame (onset ○, apex △, offset □)")
     ax.set_ylabel("intensity")
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, off their peaks
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, off their peaks
     fig.tight_layout()
     return fig
 
 
+@styled
 def prototype_figure(mean: np.ndarray, std: np.ndarray, draws: np.ndarray | None = None, title: str = ""):
-    """Figure 4(a): per-frame Gaussian means ± 3σ, with a few draws q."""
-    fig, ax = plt.subplots(figsize=(6, 3))
+    """Figure 4(a): per-frame Gaussian means ± 3σ, with a few draws q, each draw's dots just to
+    the right of the mean (x offset 0.15–0.4 of a frame) and above it, so that none hides."""
+    fig, ax = plt.subplots(figsize=(7, 3.4))
     n = np.arange(1, len(mean) + 1)
-    ax.errorbar(n, mean, yerr=3 * std, fmt="o", color="tab:blue", capsize=3, label="mean ± 3σ")
+    ax.errorbar(n, mean, yerr=3 * std, fmt="o", color="tab:blue", capsize=3, zorder=2, label="mean ± 3σ")
     if draws is not None:
-        for q in draws:
-            ax.plot(n, q, ".", color="tab:orange", alpha=0.5)
-        ax.plot([], [], ".", color="tab:orange", label="draws q")
+        offsets = np.linspace(0.15, 0.4, len(draws)) if len(draws) > 1 else [0.25]
+        for q, dx in zip(draws, offsets):
+            ax.plot(n + dx, q, "o", color="tab:orange", ms=3.5, alpha=0.85, zorder=3)
+        ax.plot([], [], "o", color="tab:orange", ms=3.5, label=f"{len(draws)} draws q (right of each mean)")
     ax.set_xlabel("frame n")
     ax.set_ylabel("intensity")
     ax.set_title(title or "intensity tendency prototype (Eqs. 2–4)")
-    ax.legend(fontsize=8)
+    ax.legend()
     fig.tight_layout()
     return fig
 
 
+@styled
 def sampler_frequencies(freqs: dict[str, np.ndarray], anchor: int):
-    """Figure 3: how often each frame is drawn as a negative of one anchor, per sampler."""
-    fig, axes = plt.subplots(1, len(freqs), figsize=(3.3 * len(freqs), 2.8), sharey=True)
-    for ax, (name, f) in zip(np.atleast_1d(axes), freqs.items()):
+    """Figure 3: how often each frame is drawn as a negative of one anchor, per sampler (one x
+    label for all panels)."""
+    fig, axes = plt.subplots(1, len(freqs), figsize=(WIDTH, 3.1), sharey=True, squeeze=False)
+    for ax, (name, f) in zip(axes.ravel(), freqs.items()):
         colors = ["tab:red" if i == anchor else "tab:blue" for i in range(len(f))]
         ax.bar(np.arange(1, len(f) + 1), f, color=colors)
         ax.axvline(anchor + 1, color="tab:red", ls=":")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("frame (anchor: red dotted line)")
-    np.atleast_1d(axes)[0].set_ylabel("negatives per anchor")
+        ax.set_title(name)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
+    axes[0, 0].set_ylabel("negatives per anchor")
+    fig.supxlabel(f"frame (the anchor, frame {anchor + 1}: red, dotted line)", fontsize=STYLE["axes.labelsize"])
     fig.tight_layout()
     return fig
 
 
+@styled
 def wrst_readings(z: np.ndarray, density: np.ndarray, pvalue: np.ndarray, alpha=0.05, xi=0.01):
-    """Eq. 8 as printed (density) against the p-value reading, and their losses (Eq. 9)."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3))
-    axes[0].plot(z, density, label="Eq. 8: φ(Z) (as printed)")
-    axes[0].plot(z, pvalue, label="two-sided p-value")
+    """Eq. 8 as printed (density) against the p-value reading (left: p against |Z|), and their
+    losses L_Wrst (Eq. 9, right), each zero below its bound (dotted: the first |Z| with a loss)."""
+    z = np.abs(np.asarray(z, float))
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.4))
+    axes[0].plot(z, density, label="Eq. 8 as printed: φ(|Z|)")
+    axes[0].plot(z, pvalue, label="p-value: 2(1 − Φ(|Z|))")
     axes[0].axhline(alpha + xi, color="grey", ls=":", label="α + ξ")
-    axes[0].set_xlabel("Z")
-    axes[0].legend(fontsize=8)
-    axes[1].plot(z, np.maximum(0, xi - (density - alpha)), label="L_Wrst, density")
-    axes[1].plot(z, np.maximum(0, xi - (pvalue - alpha)), label="L_Wrst, p-value")
-    axes[1].set_xlabel("Z")
-    axes[1].legend(fontsize=8)
+    for j, (name, p) in enumerate((("density", density), ("p-value", pvalue))):
+        loss = np.maximum(0, xi - (np.asarray(p) - alpha))
+        axes[1].plot(z, loss, color=f"C{j}", label=f"L_Wrst, {name}")
+        if (loss > 0).any():
+            axes[1].axvline(z[np.argmax(loss > 0)], color=f"C{j}", ls=":", lw=1)
+    for ax, ylabel in zip(axes, ("p", "L_Wrst")):
+        ax.set_xlabel("|Z|"), ax.set_ylabel(ylabel)
+        ax.legend(loc="center right" if ax is axes[0] else "upper left", fontsize=9.5)
     fig.tight_layout()
     return fig
 
 
+@styled
 def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_accuracy"), title: str = ""):
     """Per finished fold of the study's plan, one line per metric over epochs (test metrics:
-    monitoring only); ``title`` above the panels' own titles (room is made for it), the folds'
-    legend beside the last panel, off the curves."""
+    monitoring only), two panels a row; ``title`` above the panels' own titles, the folds' legend
+    in the free cell after the last panel (or beside it when none is free), off the curves."""
     from ..runs.layout import histories
 
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2))
+    nrows = -(-len(keys) // 2)
+    fig, grid = plt.subplots(nrows, 2, figsize=(WIDTH, 2.9 * nrows + (0.3 if title else 0)), squeeze=False)
+    axes, spare = grid.ravel()[:len(keys)], grid.ravel()[len(keys):]
     folds = histories(run_dir)
     for _, fold, rows in folds:
         for ax, k in zip(axes, keys):
             ep = [r["epoch"] for r in rows if k in r]
-            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.6, label=fold)
+            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.7, label=fold)
     for ax, k in zip(axes, keys):
-        ax.set_title(k.replace("_", " ") + (" (monitoring only)" if k.startswith("test") else ""), fontsize=10)
+        ax.set_title(k.replace("_", " ") + (" (monitoring only)" if k.startswith("test") else ""))
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs at 1, 2, …, not 1.0, 1.2
+    [ax.axis("off") for ax in spare]
     if folds and len(folds) <= 12:
-        axes[-1].legend(fontsize=8, ncol=1 + len(folds) // 7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
-                        title="fold", title_fontsize=8)
+        handles, labels = axes[-1].get_legend_handles_labels()
+        where = {"loc": "center"} if len(spare) else {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0)}
+        (spare[0] if len(spare) else axes[-1]).legend(handles, labels, ncol=1 + len(folds) // 7, title="fold", **where)
     if title:
-        fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0, 1, 0.93) if title else None)
+        fig.suptitle(title)
+    fig.tight_layout()  # makes room for the suptitle itself
     return fig
 
 
@@ -118,6 +130,7 @@ def annotation_colours(values: np.ndarray, cmap: str = "Blues") -> np.ndarray:
     return np.where(luminance < 0.5, "white", "black")
 
 
+@styled
 def confusion_figure(cm: np.ndarray, classes, title: str):
     """Counts, rows true and columns predicted; each number in the colour its cell's brightness
     needs (annotation_colours)."""
@@ -125,14 +138,13 @@ def confusion_figure(cm: np.ndarray, classes, title: str):
     fig, ax = plt.subplots(figsize=(4.2, 3.8))
     ax.imshow(cm, cmap="Blues")
     colours = annotation_colours(cm)
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=10, color=colours[i, j])
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=9)
-    ax.set_yticks(range(len(classes)), classes, fontsize=9)
+    for i, j in np.ndindex(cm.shape):
+        ax.text(j, i, int(cm[i, j]), ha="center", va="center", fontsize=11, color=colours[i, j])
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9, wrap=True)
+    ax.set_title(title, fontsize=10.5, wrap=True)
     fig.tight_layout()
     return fig
 
@@ -147,13 +159,13 @@ def _k_label(name: str, k: np.ndarray, mean: np.ndarray, scaled: bool) -> str:
     return f"k, {name}{' (scaled)' if scaled else ''}: range {small(float(np.ptp(k)))}, ρ(k, prototype) {rho:.2f}"
 
 
+@styled
 def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, title: str = "", scaled: bool = True):
     """Figure 5: the prototype (mean ± σ) and learned intensities k of one clip. ``scaled``: k
-    min–max scaled into the prototype's range (its scale is free: only its shape is compared);
-    else k as the model gives it, on the prototype's own axis, so that a k that hardly varies
-    looks flat. Either way each k's legend gives its range within the clip and its Spearman ρ
-    with the prototype, so that the picture cannot pass for more than it is."""
-    fig, ax = plt.subplots(figsize=(9, 3.4 + 0.3 * len(series)))
+    min–max scaled into the prototype's range (only its shape is compared); else k as the model
+    gives it, so that a k that hardly varies looks flat. Each k's legend gives its range within
+    the clip and its Spearman ρ with the prototype: the picture cannot pass for more than it is."""
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.4 + 0.3 * len(series)))
     n = np.arange(1, len(mean) + 1)
     ax.fill_between(n, mean - std, mean + std, color="tab:blue", alpha=0.2)
     ax.plot(n, mean, "o-", color="tab:blue", label="prototype (mean ± σ)")
@@ -169,19 +181,33 @@ def intensity_comparison(mean, std, series: dict[str, np.ndarray], truth=None, t
         ax.plot(n, t, "k--", label="SynthME ground truth" + (" (scaled)" if scaled else ""))
     ax.set_xlabel("frame n")
     ax.set_ylabel("intensity" + (" (k min–max scaled)" if scaled else " (k as learned)"))
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(0.0, -0.2))  # below the curves, not over them
+    ax.set_title(title)
+    ax.legend(fontsize=9.5, loc="upper left", bbox_to_anchor=(0.0, -0.2))  # below the curves, not over them
     fig.tight_layout()
     return fig
 
 
+def line_labels(chance: float, reference: dict[str, float] | None) -> dict[str, float]:
+    """``variant_bars``' line labels, each value as ``pct`` writes it (added where a label has no
+    %); a reference within 0.05 pp of chance says that it lies on the chance line."""
+    from .prose import pct
+
+    out = {f"chance ({pct(chance)})": chance}
+    for label, v in (reference or {}).items():
+        label = label if "%" in label else f"{label} ({pct(v)})"
+        out[label + (", on the chance line" if abs(v - chance) < 5e-4 else "")] = v
+    return out
+
+
+@styled
 def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, float] | None = None,
                  key: str = "pooled_accuracy", title: str = ""):
-    """One bar per row: the mean over seeds of ``key`` (a study summary's entry, with
-    ci_low/ci_high), its 95 % interval over seeds as an error bar, every seed's value as a
-    dot; chance and reference values (e.g. the plain classifier) as horizontal lines."""
-    fig, ax = plt.subplots(figsize=(8.5, 0.45 * len(rows) + 1.4))
+    """One bar per (wrapped) row name: the mean over seeds of ``key`` (a study summary's entry),
+    its 95 % interval over seeds, every seed a dot; chance (wide, light red dashes) and references (e.g.
+    the plain classifier: dark dots over it) as lines, labelled by ``line_labels``."""
     names = list(rows)
+    wrapped = [textwrap.fill(n, 36) for n in names]
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.28 * sum(w.count("\n") + 1 for w in wrapped) + 0.2 * len(names) + 2.2))
     for i, name in enumerate(names):
         s = rows[name]["summary"][key]
         ax.barh(i, 100 * s["mean"], color="tab:blue" if "printed" not in name else "tab:gray", alpha=0.7)
@@ -190,39 +216,40 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
                         color="black", capsize=3)
         vals = [100 * x[key] for x in rows[name]["seeds"]]
         ax.plot(vals, [i] * len(vals), "k.", alpha=0.6)
-    ax.axvline(100 * chance, color="tab:red", ls="--", label=f"chance ({100 * chance:.0f} %)")
-    for j, (label, v) in enumerate((reference or {}).items()):
-        ax.axvline(100 * v, color=f"C{j + 2}", ls=":", label=label)
-    ax.set_yticks(range(len(names)), names, fontsize=8)
+    for j, (label, v) in enumerate(line_labels(chance, reference).items()):
+        style = {"color": "tab:red", "ls": "--", "lw": 4, "alpha": 0.5, "zorder": 3} if j == 0 else \
+            {"color": ("darkgreen", "indigo", "saddlebrown")[(j - 1) % 3], "ls": ":", "lw": 2.2, "zorder": 4}
+        ax.axvline(100 * v, label=label, **style)
+    ax.set_yticks(range(len(names)), wrapped, fontsize=10)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots", fontsize=8)
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # off the bars
+    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots")
+    ax.set_title(title)
+    below = offset_copy(ax.transAxes, fig=fig, y=-44, units="points")  # under the x label, off the bars
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=2)
     fig.tight_layout()
     return fig
 
 
+@styled
 def prediction_figure(result: dict, title: str = ""):
     """What ``cmnet predict`` saw and said: the frames the model read (the normalised clip,
     or MMNet's onset and apex), the per-frame intensity k (CMNet), and the class
     probabilities with the predicted class marked."""
     frames = np.asarray(result["frames"])
-    probs = result["probs"]
-    k = result.get("k")
-    fig = plt.figure(figsize=(9, 4.6))
+    probs, k = result["probs"], result.get("k")
+    fig = plt.figure(figsize=(WIDTH, 4.8))
     grid = fig.add_gridspec(2, 2, height_ratios=[1, 2.2], width_ratios=[1.6, 1])
     ax = fig.add_subplot(grid[0, :])
     ax.imshow(np.concatenate(list(frames), axis=1))
     ax.set_axis_off()
-    ax.set_title("frames read by the model" + (" (onset, apex)" if len(frames) == 2 else f" ({len(frames)}, normalised)"),
-                 fontsize=9)
+    ax.set_title("frames read by the model" + (" (onset, apex)" if len(frames) == 2 else f" ({len(frames)}, normalised)"))
     ax = fig.add_subplot(grid[1, 0])
     if k is not None:
         ax.plot(np.arange(1, len(k) + 1), k, "o-", color="tab:blue")
         ax.set_xlabel("normalised frame")
         ax.set_ylabel("intensity k")
         ax.ticklabel_format(axis="y", useOffset=False)
-        ax.set_title("per-frame intensity k (its scale is the model's own)", fontsize=9)
+        ax.set_title("per-frame intensity k\n(its scale is the model's own)")
     else:
         ax.text(0.5, 0.5, f"{result.get('model', 'this model')} has no per-frame intensity", ha="center", va="center")
         ax.set_axis_off()
@@ -233,73 +260,91 @@ def prediction_figure(result: dict, title: str = ""):
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("probability (%)")
-    ax.set_title(f"predicted: {best} ({100 * probs[best]:.1f} %)", fontsize=9)
-    fig.suptitle(title, fontsize=10)
+    ax.set_title(f"predicted: {best} ({100 * probs[best]:.1f} %)")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
+def overlapping(curves: dict[str, dict[int, float]], share: float = 0.5) -> list[tuple[str, str]]:
+    """The pairs of curves (name → {epoch: value}) equal at ``share`` or more of the epochs both
+    have: lines that would hide each other."""
+    def same(a, b):
+        both = set(curves[a]) & set(curves[b])
+        return bool(both) and sum(abs(curves[a][e] - curves[b][e]) < 1e-9 for e in both) >= share * len(both)
+    names = list(curves)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:] if same(a, b)]
+
+
+@styled
 def epoch_selection_figure(metrics, selection, metric: str = "accuracy", seed: int | None = None, title: str = ""):
     """Per fold, the test ``metric`` over epochs (monitoring, cmnet.report.tables.read_metrics), the
     last epoch (reported: ●) and the best one (chosen on the test subject, an oracle: ★)
-    marked (cmnet.report.analyses.epoch_selection). ``seed``: one seed (default the first)."""
+    marked (cmnet.report.analyses.epoch_selection). ``seed``: one seed (default the first). Folds
+    thick to thin, each its own dashes (a line over another leaves it visible); up to 8 named in the
+    legend, which says which lines overlap."""
     seed = int(metrics["seed"].min()) if seed is None else seed
     m, s = metrics[metrics.seed == seed], selection[selection.seed == seed]
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    for fold, g in m.groupby("fold"):
-        g = g.dropna(subset=[f"test_{metric}"]).sort_values("epoch")
-        (line,) = ax.plot(g["epoch"], g[f"test_{metric}"], alpha=0.55, lw=1)
+    fig, ax = plt.subplots(figsize=(WIDTH, 4.2))
+    groups = [(fold, g.dropna(subset=[f"test_{metric}"]).sort_values("epoch")) for fold, g in m.groupby("fold")]
+    for i, (fold, g) in enumerate(groups):
+        lw = 1.2 + 2.4 * (len(groups) - 1 - i) / max(len(groups) - 1, 1)
+        (line,) = ax.plot(g["epoch"], g[f"test_{metric}"], alpha=0.75, lw=lw, ls=("-", "--", "-.", ":")[i % 4],
+                          label=str(fold) if len(groups) <= 8 else None)
         row = s[s.fold == fold].iloc[0]
-        ax.plot(row["epochs"], row[f"last_{metric}"], "o", color=line.get_color(), ms=6)
-        ax.plot(row["best_epoch"], row[f"best_{metric}"], "*", color=line.get_color(), ms=11, mec="k", mew=0.4)
+        ax.plot(row["epochs"], row[f"last_{metric}"], "o", color=line.get_color(), ms=7)
+        ax.plot(row["best_epoch"], row[f"best_{metric}"], "*", color=line.get_color(), ms=12, mec="k", mew=0.4)
     ax.plot([], [], "ok", label="last epoch (reported)")
     ax.plot([], [], "*k", ms=10, label="best epoch on the test subject (oracle)")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"test {metric} of the fold")
-    ax.set_title(title or f"seed {seed}: every fold's test {metric} over epochs", fontsize=9)
-    ax.legend(fontsize=9, loc="lower right")
+    pairs = overlapping({str(f): dict(zip(g["epoch"], g[f"test_{metric}"])) for f, g in groups})[:3]
+    note = "lines overlap: " + ", ".join(f"{a} = {b}" for a, b in pairs) if pairs else None
+    ax.set(xlabel="epoch", ylabel=f"test {metric} of the fold")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title or f"seed {seed}: every fold's test {metric} over epochs")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=offset_copy(ax.transAxes, fig=fig, y=-40,
+              units="points"), ncol=3, title=note, fontsize=9.5)  # below the x label
     fig.tight_layout()
     return fig
 
 
+@styled
 def calibration_figure(rates, title: str = ""):
     """The A/A simulation (cmnet.report.calibration.false_positive_rates): per procedure and
     metric the false-positive rate at a nominal 5 % (dashed), with ± 2 Monte-Carlo errors."""
     procs = list(dict.fromkeys(rates.procedure))
     metrics = list(dict.fromkeys(rates.metric))
-    fig, ax = plt.subplots(figsize=(8.5, 0.5 * len(procs) * len(metrics) + 1.4))
-    y = 0
-    ticks, labels = [], []
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.5 * len(procs) * len(metrics) + 1.6))
+    y, ticks, labels = 0, [], []
     for m in metrics:
         for j, p in enumerate(procs):
             r = rates[(rates.metric == m) & (rates.procedure == p)].iloc[0]
             ax.barh(y, 100 * r.false_positive_rate, color=f"C{j}", alpha=0.8)
             ax.errorbar(100 * r.false_positive_rate, y, xerr=200 * r.mc_se, color="black", capsize=3)
-            ticks.append(y)
-            labels.append(f"{p} — {m}")
+            ticks.append(y), labels.append(f"{p} — {m}")
             y += 1
         y += 0.5
     ax.axvline(5, color="tab:red", ls="--", label="nominal 5 %")
-    ax.set_yticks(ticks, labels, fontsize=9)
+    ax.set_yticks(ticks, [textwrap.fill(t, 34) for t in labels])
     ax.invert_yaxis()
-    ax.set_xlabel("false-positive rate on data where nothing differs (%), ± 2 Monte-Carlo errors", fontsize=9)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, loc="upper right")
+    ax.set_xlabel("false-positive rate where nothing differs (%), ± 2 Monte-Carlo errors")
+    ax.set_title(textwrap.fill(title, 70))
+    ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
 
 
+@styled
 def curve_spread(curves: np.ndarray, title: str = ""):
     """Truth curves normalised to N frames (clips × N), each a thin line, with their mean — the
     fixed bump a k that reads no image could draw — thick and black."""
-    fig, ax = plt.subplots(figsize=(8.5, 3.4))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
     x = np.arange(curves.shape[1])
     for c in curves:
         ax.plot(x, c, color="tab:blue", alpha=0.35, lw=1)
     ax.plot(x, curves.mean(0), color="black", lw=2.5, label="mean curve (the fixed bump)")
-    ax.set_xlabel("normalised frame (onset → offset)", fontsize=10)
-    ax.set_ylabel("true intensity", fontsize=10)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_xlabel("normalised frame (onset → offset)")
+    ax.set_ylabel("true intensity")
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig

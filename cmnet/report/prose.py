@@ -59,6 +59,11 @@ def num(x: float, digits: int = 2) -> str:
     return f"{float(x):.{digits}f}".replace("-", MINUS)
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 seed', '2 seeds' (``plural`` where the noun's plural is not noun + 's')."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
+
+
 def relation(lo: float, hi: float) -> str:
     """Where a difference's interval lies: 'above' (all > 0), 'below' (all < 0), or
     'indistinguishable from' (it holds 0)."""
@@ -166,7 +171,15 @@ def show(df, percent=(), digits: int = 1, index: bool = False, csv=None, rows: i
             fmt[c] = lambda v: pct(v, digits) if pd.notna(v) else ""
         elif pd.api.types.is_float_dtype(t[c]):
             fmt[c] = lambda v, d=digits: f"{v:.{d}f}" if pd.notna(v) else ""
-    return styled(t.style.format(fmt).hide(axis="index"))
+    # short cells (numbers, "21.7 %", "0.75 → 0.73") never break over lines; long text wraps
+    short = [c for c in t.columns if c in fmt or t[c].astype(str).str.len().max() <= SHORT_CELL]
+    styler = t.style.format(fmt).hide(axis="index")
+    if short and len(t):
+        styler = styler.set_properties(subset=short, **{"white-space": "nowrap"})
+    return styled(styler)
+
+
+SHORT_CELL = 16  # characters: a cell this short is kept on one line
 
 
 # the book theme styles tables of class "dataframe"; a Styler has none, and its cells then touch

@@ -205,8 +205,8 @@ def verdict(delta: float, p: float, mde: float, paper_delta: float | None = None
     even though ours is not distinguishable from 0); else *not distinguishable here* with the
     smallest difference the design could have detected. ``delta`` is oriented so that the
     paper's ordering is Δ > 0."""
-    if delta == 0 and mde == 0:  # no subject differs: the two made the same calls on every subject's clips
-        return f"{NOT_DISTINGUISHABLE} — the same result on every subject"
+    if delta == 0 and mde == 0:  # no subject differs: the same accuracy on every subject (not necessarily the same calls)
+        return f"{NOT_DISTINGUISHABLE} — the same accuracy on every subject"
     if np.isfinite(p) and p < alpha:
         word = HOLDS if delta > 0 else REVERSED
         if word == REVERSED and p_vs_paper is not None and np.isfinite(p_vs_paper) and p_vs_paper < alpha:
