@@ -37,7 +37,7 @@ publish: $(VENV)/.installed
 	$(VENV)/bin/cmnet book --profile $(PROFILE) --publish
 	@echo "open _build/html/index.html; git add book/executed results && git commit"
 
-# the repairs one at a time on held-out SynthME (params/cpu_repairs.yaml; about 45 minutes on 2 cores):
+# the repairs one at a time on held-out SynthME (params/cpu_repairs.yaml; 84 min measured on 2 shared cores):
 # twelve studies in one submission (both workers busy throughout), their tables under
 # results/cpu_repairs-*/, which chapter 10 reads; commit them
 repairs: $(VENV)/.installed

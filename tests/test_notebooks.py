@@ -79,7 +79,9 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
     src = clone / "_build" / "profiles" / "smoke"
     out = src / "book" / "executed"
     timings = json.loads((out / "timings.json").read_text())
-    assert [t["notebook"] for t in timings["timings"]] == [n.name for n in NOTEBOOKS]
+    from cmnet.book import STUDIES_ROW
+
+    assert [t["notebook"] for t in timings["timings"]] == [STUDIES_ROW] + [n.name for n in NOTEBOOKS]
     for nb in NOTEBOOKS:
         cells = json.loads((out / nb.name).read_text())["cells"]
         code = [c for c in cells if c["cell_type"] == "code"]

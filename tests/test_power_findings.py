@@ -210,3 +210,23 @@ def test_claims_power_puts_the_papers_difference_beside_ours():
     v = claims_power(t)
     assert v.columns[:3].tolist() == ["claim", "paper Δ (pp)", "Δ (pp)"] and v["paper Δ (pp)"].iloc[0] == 7.81
     assert "paper Δ (pp)" not in claims_power(_claims([HOLDS], [5.0]))
+
+
+def test_near_chance_rows_get_their_reason(tmp_path):
+    import json
+
+    from cmnet.report.findings import near_chance_sentence
+
+    def study(name, acc):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "summary.json").write_text(json.dumps({"summary": {"pooled_accuracy": {"mean": acc}}}))
+        return d
+
+    runs = {"a": study("a", 0.19), "b": study("b", 0.21), "c": study("c", 0.55)}
+    classes = ["x", "y", "z", "u", "v"]  # chance 20 %: near chance below 30 %
+    s = near_chance_sentence(runs, classes, {"a": "frames", "b": "frames", "c": "onset_diff"})
+    assert "a (19.0 %), b (21.0 %)" in s and "c: 55.0 %" in s and "not a bug" in s
+    s = near_chance_sentence(runs, classes, {"a": "frames", "b": "onset_diff", "c": "onset_diff"})
+    assert "not established" in s
+    assert near_chance_sentence({"c": runs["c"]}, classes, {"c": "onset_diff"}).startswith("No row stays near chance")

@@ -215,3 +215,29 @@ def claim_sentence(claims: pd.DataFrame, claim: str, label: str, metric: str = "
         return ""
     return (f"{label}: Δ {pp(r['Δ (pp)'] / 100)} {_iv(r)} in {metric} (smallest detectable {r[MDE]:.1f} pp, "
             f"{count(int(r.seeds), 'seed')}): {_verdict_word(r.verdict)}.")
+
+
+NEAR_CHANCE = 1.5  # a row below this multiple of chance needs its reason said beside it
+
+
+def near_chance_sentence(runs: dict[str, Path], classes, inputs: dict[str, str]) -> str:
+    """The rows of a table of studies (variant → results folder) that stay near chance (pooled
+    accuracy below NEAR_CHANCE × chance) and their reason, read from what their encoders see
+    (``inputs``: variant → the config's ``input``): when every such row sees raw frames and a
+    row with the onset difference learns, the input holds them there, not a bug."""
+    import json
+
+    chance = 1 / len(classes)
+    acc = {v: json.loads((f / SUMMARY).read_text())["summary"]["pooled_accuracy"]["mean"] for v, f in runs.items()}
+    near = [v for v in acc if acc[v] < NEAR_CHANCE * chance]
+    if not near:
+        return f"No row stays near chance (every one above {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)})."
+    names = ", ".join(f"{v.replace('_', ' ')} ({pct(acc[v])})" for v in near)
+    if all(inputs[v] == "frames" for v in near) and any(inputs[v] == "onset_diff" for v in acc if v not in near):
+        best = max((v for v in acc if inputs[v] == "onset_diff"), key=acc.get)
+        return (f"Near chance (below {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)}): {names}. Every one "
+                f"feeds raw frames to the encoders (`input: frames`), and the rows that feed the onset difference "
+                f"learn ({best.replace('_', ' ')}: {pct(acc[best])}), so the input holds them at chance, not a bug "
+                f"(chapter 4 measures why raw frames carry the motion too weakly at this size).")
+    return (f"Near chance (below {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)}): {names}; their input does "
+            f"not explain it (some see the onset difference): a reason is not established here.")
