@@ -87,6 +87,7 @@ def _cmd_study(args) -> int:
 
 def _cmd_report(args) -> int:
     from .preprocess.prepare import CLASSES
+    from .report.prose import count
     from .report.tables import confusion_table, summary_table, write_results
     from .runs.layout import results_dir, study_dir
     from .study.plan import refuse_other_settings
@@ -95,7 +96,7 @@ def _cmd_report(args) -> int:
     refuse_other_settings(cfg)
     s = write_results(cfg, CLASSES[cfg.data.dataset])
     print(f"{s['name']}: {s['dataset']}, {s['model']}, {s['protocol']}; "
-          f"{s['seeds'][0]['folds']} folds, {s['n_seeds']} seed(s)")
+          f"{count(s['seeds'][0]['folds'], 'fold')}, {count(s['n_seeds'], 'seed')}")
     print(summary_table(s).to_string(index=False))
     print(confusion_table(s).to_string())
     print(f"tables: {results_dir(cfg)}/ (from {study_dir(cfg)})")

@@ -218,3 +218,30 @@ def test_outcome_sentence_hides_the_temporary_folder(tmp_path):
     report.excluded("sheet row 3", "sub01/EP01_02", f"frame missing in {tmp_path}/d/sub01")
     s = od.outcome_sentence([1, 2], [1], report, {tmp_path: "$TMP"})
     assert str(tmp_path) not in s and "$TMP/d/sub01" in s and "repaired 0 rows (none)" in s
+
+
+def test_chapter_one_builds_its_text_on_a_real_dataset(monkeypatch):
+    """Every name chapter 1's text reads is glued on every dataset: those glued only under
+    `if synthetic:` are the SynthME-only names, which a real dataset glues as a dash."""
+    import json
+    import re
+    from pathlib import Path
+
+    import myst_nb
+
+    cells = json.loads((Path(__file__).parents[1] / "notebooks" / "01_explore_data.ipynb").read_text())["cells"]
+    read = {n for c in cells if c["cell_type"] == "markdown"
+            for n in re.findall(r"\{glue:\w+\}`(\w+)`", "".join(c["source"]))}
+    always, synth_only = set(), set()
+    for c in cells:
+        if c["cell_type"] != "code":
+            continue
+        src = "".join(c["source"])
+        names = set(re.findall(r"\b(c1_\w+)=", src))
+        (synth_only if src.startswith("if synthetic:") else always).update(names)
+    assert read <= always | synth_only and synth_only, "a name chapter 1 reads is glued nowhere"
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.setdefault(name, value))
+    ch.glue_synthme_absent()
+    assert set(glued) == (read & synth_only) and set(glued) == set(ch.SYNTHME_ONLY) | set(ch.SYNTHME_ONLY_MD)
+    assert {glued[n] for n in ch.SYNTHME_ONLY} == {"—"}

@@ -169,6 +169,23 @@ def bump_sentence(rho_varied: float, rho_bump: float) -> str:
     return "so the fixed bump still follows the truth about as well: ρ(k, truth) alone says little here"
 
 
+# chapter 1's numbers that only SynthME has (its stored truth, curve shapes and AU sets): on a real
+# dataset they are glued as a dash, so that the chapter's text builds and says what is absent
+SYNTHME_ONLY = ("c1_landmarks", "c1_amp_min", "c1_amp_max", "c1_amp_median", "c1_frames", "c1_apex_p10",
+                "c1_apex_p90", "c1_share_plateau", "c1_share_second", "c1_share_neutral", "c1_sim_n",
+                "c1_rho_varied", "c1_rho_bump", "c1_rho_profile")
+SYNTHME_ONLY_MD = ("c1_bump_sentence", "c1_others_sentence")
+
+
+def glue_synthme_absent() -> None:
+    """Glue chapter 1's SynthME-only names for a real dataset: a dash for each number, a sentence for each
+    SynthME-only sentence."""
+    from .prose import glue_markdown, glue_numbers
+
+    glue_numbers(**{n: "—" for n in SYNTHME_ONLY})
+    glue_markdown(**{n: "not measured (this dataset is not SynthME and stores no truth)" for n in SYNTHME_ONLY_MD})
+
+
 def others_sentence(mode: str, n_sets: int, n_clips: int) -> str:
     """What the "others" clips' action units mean for a model, in words from what was drawn."""
     if n_sets > 1:
