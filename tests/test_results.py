@@ -39,7 +39,8 @@ def _fold_data(seed: int, fold: str):
     else:
         truth[2] = 0.5  # constant truth: ρ(k, truth) undefined
     epochs = [{"epoch": e, "train_loss": 2.0 / e + seed + (fold == "subB"), "train_ce": 1.0 / e + 0.1 * seed,
-               "train_acc": 0.2 * e + 0.01 * seed + 0.02 * (fold == "subB")} for e in (1, 2, 3)]
+               "train_acc": 0.2 * e + 0.01 * seed + 0.02 * (fold == "subB"),
+               "train_id": 0.0 if (fold, e) == ("subB", 3) else 0.5 / e + seed, "train_wrst": 0.0} for e in (1, 2, 3)]
     diag = {"cos_own": 0.1 * seed + 0.5, "cos_other": 0.3 + (fold == "subB"), "clips": n}
     return {"labels": labels, "preds": preds, "k": k, "truth": truth, "q_mean": rng.random((n, N_FRAMES)),
             "q": rng.random((n, N_FRAMES)), "q_std": rng.random((n, N_FRAMES)), "apex": rng.integers(0, N_FRAMES, n),
@@ -182,6 +183,30 @@ def test_read_metrics_and_learning_summary_against_a_loop(study):
     assert got.keys() == want.keys()
     for key, v in want.items():
         assert got[key] == pytest.approx(v), key
+
+
+def test_loss_terms_against_a_loop(study):
+    """Each term's first- and last-epoch means and its share of epochs above zero, as a loop over
+    the fold data counts them; a term absent from the records (skipped, weight 0) has no row."""
+    from cmnet.report.narrative import terms_sentence
+
+    root, data = study
+    got = {r["term"]: r for r in tables.loss_terms(root)}
+    assert list(got) == ["L_C", "L_ID", "L_Wrst"]  # no train_spearman recorded
+    for key, term in (("train_ce", "L_C"), ("train_id", "L_ID"), ("train_wrst", "L_Wrst")):
+        recs = [r for o in data for r in data[o]["epochs"]]
+        assert got[term]["first epoch"] == pytest.approx(np.mean([data[o]["epochs"][0][key] for o in data]))
+        assert got[term]["last epoch"] == pytest.approx(np.mean([data[o]["epochs"][-1][key] for o in data]))
+        assert got[term]["epochs above zero"] == pytest.approx(sum(r[key] > 0 for r in recs) / len(recs))
+    assert got["L_ID"]["epochs above zero"] == pytest.approx(10 / 12) and got["L_Wrst"]["epochs above zero"] == 0
+    t = pd.DataFrame([{"row": "X", **r} for r in got.values()] + [{"row": "Y", **got["L_Wrst"]}])
+    said = terms_sentence(t, 1.946)
+    assert said.startswith("**L_Wrst was exactly zero in every epoch of every fold** of X and Y: its hinge")
+    assert "1.946" in said and "these rows trained as without it" in said and "L_ID" not in said
+    alive = terms_sentence(t[t.term != "L_Wrst"], 1.946)
+    assert alive.startswith("Every loss term was above zero")
+    with pytest.raises(FileNotFoundError, match="no finished folds"):
+        tables.loss_terms(root / "nothing")
 
 
 def test_learning_summary_without_train_ce_and_of_an_empty_folder(study, tmp_path_factory):

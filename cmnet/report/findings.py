@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
-from .prose import count, interval_pp, pct, pp, relation
+from .prose import count, interval_pp, listing, pct, pp, relation
 from .verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
 
 REPAIRS_PROFILE = "cpu_repairs"
@@ -78,10 +78,6 @@ def carried_by(table: pd.DataFrame, metric: str = "accuracy") -> dict[str, list[
     return out
 
 
-def _names(xs: list[str]) -> str:
-    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
-
-
 def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str = "accuracy") -> str:
     """Which repairs carry the repaired-vs-printed gap, in words from the verdicts; ``gap``: the
     gap's own row (delta, ci_low, ci_high as fractions, verdict) on the same data."""
@@ -93,16 +89,16 @@ def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str =
                      f"{interval_pp(gap['ci_low'], gap['ci_high'])} in {metric} from the printed one "
                      f"({_verdict_word(gap['verdict'])})")
     if c["removing"]:
-        parts.append(f"removing {_names(c['removing'])} from the repaired configuration costs distinguishably")
+        parts.append(f"removing {listing(c['removing'])} from the repaired configuration costs distinguishably")
     if c["adding"]:
-        parts.append(f"adding {_names(c['adding'])} alone to the printed one gains distinguishably")
+        parts.append(f"adding {listing(c['adding'])} alone to the printed one gains distinguishably")
     if c["reversed"]:
-        parts.append(f"{_names(c['reversed'])} goes the other way (a distinguishable loss)")
+        parts.append(f"{listing(c['reversed'])} goes the other way (a distinguishable loss)")
     if not (c["removing"] or c["adding"] or c["reversed"]):
         parts.append("no single repair's removal or addition can be told from noise, so the gap is carried jointly "
                      "or by effects below the design's reach")
     elif c["neither"]:
-        parts.append(f"{_names(c['neither'])}: not distinguishable either way")
+        parts.append(f"{listing(c['neither'])}: not distinguishable either way")
     if len(t):
         parts.append(f"smallest detectable differences {t[MDE].min():.1f}–{t[MDE].max():.1f} pp")
     text = "; ".join(parts) + "."

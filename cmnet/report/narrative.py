@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import layout as L
-from .prose import count, interval_pct, interval_pp, num, pct, pp, relation, show, styled
+from .prose import count, interval_pct, interval_pp, listing, num, pct, pp, relation, show, styled
 
 RARE_SHARE = 0.25  # "almost never predicts": fewer predictions than a quarter of the class's clips
 
@@ -287,3 +287,20 @@ def tables_folder(results_dir: str | Path, profile: str) -> Path:
     out = Path(results_dir) / f"{profile}-tables"
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def terms_sentence(terms: pd.DataFrame, bound: float) -> str:
+    """What the loss-terms table (cmnet.report.tables.loss_terms_table) says in words: which terms were
+    zero in every epoch of every fold, and so trained nothing; ``bound``: the |Z| below which L_Wrst
+    is zero (chapters_data.zero_loss_bound)."""
+    dead = terms[terms["epochs above zero"] == 0]
+    if dead.empty:
+        return "Every loss term was above zero in some epoch of every row that trains with it: each gave a gradient."
+    out = []
+    for term, rows in dead.groupby("term", sort=False)["row"]:
+        why = (f": its hinge max(0, ξ − (p − α)) opens only where |Z| exceeds {num(bound, 3)} (chapter 3), and the "
+               f"rank sums of k and the prototype never got that far apart" if term == "L_Wrst" else "")
+        out.append(f"**{term} was exactly zero in every epoch of every fold** of {listing(list(rows))}{why}. "
+                   f"It gave no gradient: {'this row' if len(rows) == 1 else 'these rows'} trained as without it, up to the "
+                   f"random numbers its draws used.")
+    return " ".join(out)

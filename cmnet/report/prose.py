@@ -64,6 +64,12 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
 
 
+def listing(xs) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    xs = list(xs)
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+
 def relation(lo: float, hi: float) -> str:
     """Where a difference's interval lies: 'above' (all > 0), 'below' (all < 0), or
     'indistinguishable from' (it holds 0)."""

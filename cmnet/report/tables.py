@@ -224,6 +224,26 @@ def learning_table(variants, profile: str, plain: dict | None = None, **dirs) ->
 
 
 LEARNING_PERCENT = ("train acc", "lowest fold", "test acc")
+LOSS_TERMS = {"train_ce": "L_C", "train_id": "L_ID", "train_wrst": "L_Wrst", "train_spearman": "L_ρ"}
+
+
+def loss_terms(run_dir: str | Path) -> list[dict]:
+    """Per loss term the study trained with (a term of weight 0 is skipped, so absent): its mean
+    over folds and seeds at the first and at the last epoch, unweighted, and the share of
+    fold-epochs where it was above zero. A term at zero in every epoch gave no gradient."""
+    m = read_metrics(run_dir)
+    if m.empty:
+        raise FileNotFoundError(f"no finished folds under {run_dir} to read the loss terms of")
+    return [{"term": term, "first epoch": float(m.loc[m.epoch == m.epoch.min(), key].mean()),
+             "last epoch": float(m.loc[m.epoch == m.epoch.max(), key].mean()),
+             "epochs above zero": float((m[key] > 0).mean())}
+            for key, term in LOSS_TERMS.items() if key in m and m[key].notna().any()]
+
+
+def loss_terms_table(variants, profile: str, **dirs) -> pd.DataFrame:
+    """:func:`loss_terms` of every variant, a row per variant and term."""
+    return pd.DataFrame([{"row": LABELS.get(v, v), **r} for v in variants
+                         for r in loss_terms(L.study_dir(variant_config(profile, v, **dirs)))])
 
 
 def diagnostics_table(variants, profile: str, **dirs) -> pd.DataFrame:
