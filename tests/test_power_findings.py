@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cmnet.report.paper import paper_numbers
-from cmnet.report.verdicts import HOLDS, NOT_DISTINGUISHABLE, compare, folds_clip_table
+from cmnet.report.verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED, compare, folds_clip_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ["a", "b", "c"]
@@ -121,8 +121,12 @@ def test_claims_power_and_the_counts():
     v = claims_power(t)
     assert v.verdict.tolist() == [HOLDS, NOT_DISTINGUISHABLE, NOT_DISTINGUISHABLE]
     assert v["smallest detectable (pp)"].tolist() == [5.0, 7.0, 9.5]
-    assert verdict_counts(t) == ("of the paper's 3 orderings tested in accuracy, 1 hold here (c0), 2 cannot be told "
+    assert verdict_counts(t) == ("of the paper's 3 orderings tested in accuracy, 1 holds here (c0), 2 cannot be told "
                                  "from noise at their smallest detectable differences (7.0–9.5 pp)")
+    two = _claims([HOLDS, HOLDS, REVERSED, EXCLUDED, EXCLUDED, f"{NOT_DISTINGUISHABLE} — x"], [1, 2, 3, 4, 5, 6.0])
+    assert verdict_counts(two) == ("of the paper's 6 orderings tested in accuracy, 2 hold here (c0; c1), 1 is reversed, "
+                                   "2 have the paper's effect excluded, 1 cannot be told from noise at its smallest "
+                                   "detectable difference (6.0 pp)")
 
 
 def test_which_repairs_carry_the_gap(tmp_path):

@@ -151,13 +151,17 @@ def verdict_counts(claims: pd.DataFrame, metric: str = "accuracy") -> str:
     t = claims[(claims.metric == metric) & (claims.claim != REPAIRED_VS_PRINTED)]
     words = t.verdict.map(_verdict_word)
     held = list(t.claim[words == HOLDS])
-    out = [f"of the paper's {len(t)} orderings tested in {metric}, {len(held)} hold here"
-           + (f" ({'; '.join(held)})" if held else "")]
-    for w, name in ((REVERSED, "are reversed"), (EXCLUDED, "have the paper's effect excluded")):
-        if (words == w).any():
-            out.append(f"{int((words == w).sum())} {name}")
+    out = [f"of the paper's {len(t)} orderings tested in {metric}, {len(held)} {'holds' if len(held) == 1 else 'hold'} "
+           "here" + (f" ({'; '.join(held)})" if held else "")]
+    for w, one, many in ((REVERSED, "is reversed", "are reversed"),
+                         (EXCLUDED, "has the paper's effect excluded", "have the paper's effect excluded")):
+        n = int((words == w).sum())
+        if n:
+            out.append(f"{n} {one if n == 1 else many}")
     nd = t[words == NOT_DISTINGUISHABLE]
-    if len(nd):
+    if len(nd) == 1:
+        out.append(f"1 cannot be told from noise at its smallest detectable difference ({nd[MDE].iloc[0]:.1f} pp)")
+    elif len(nd):
         out.append(f"{len(nd)} cannot be told from noise at their smallest detectable differences "
                    f"({nd[MDE].min():.1f}–{nd[MDE].max():.1f} pp)")
     return ", ".join(out)
