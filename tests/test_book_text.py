@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from cmnet.params import read_params
-from cmnet.report.prose import count, glue_numbers, interval_pp, pct, pp, show, typed_numbers, verdict_sentence
+from cmnet.report.prose import count, glue_numbers, interval_pp, p_value, pct, pp, show, typed_numbers, verdict_sentence
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -68,6 +68,8 @@ def test_prose_formats_and_sentences(monkeypatch):
     assert pct(0.4125) == "41.2 %" and pct(float("nan")) == "n/a" and pp(-0.045) == "−4.5 pp"
     assert count(1, "seed") == "1 seed" and count(2, "seed") == "2 seeds" and count(3, "clip", "clips") == "3 clips"
     assert pp(0.07) == "+7.0 pp" and interval_pp(-0.01, 0.08) == "[−1.0, +8.0] pp"
+    assert [p_value(x) for x in (0.0, 0.00049, 0.0005, 0.042, 1.0)] == ["p < 0.001", "p < 0.001", "p = 0.001",
+                                                                        "p = 0.042", "p = 1.000"]
     row = {"delta": 0.045, "lo": -0.01, "hi": 0.10, "mde": 0.07, "verdict": "NOT_DISTINGUISHABLE"}
     s = verdict_sentence(row, "CMNet", "L_C")
     assert s == ("CMNet − L_C = +4.5 pp [−1.0, +10.0] pp; the claim cannot be told from noise here (smallest "

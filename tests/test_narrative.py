@@ -67,7 +67,7 @@ def test_standing_says_above_and_below_from_the_subject_clustered_interval(pair)
     assert good.delta == pytest.approx(2 / 3) and good.delta == pytest.approx(ref.delta)
     assert good.lo == pytest.approx(ref.ci_low) and good.relation == "above"
     assert t.set_index("row").loc["weak", "interval over seeds"] == "deterministic"
-    assert N.standing_sentences(t) == f"- **good** (100.0 %) is above weak: +66.7 pp [+66.7, +66.7] pp, p = 0.000."
+    assert N.standing_sentences(t) == f"- **good** (100.0 %) is above weak: +66.7 pp [+66.7, +66.7] pp, p < 0.001."
     assert N.standing_summary(t) == "Every row is above weak."
     flipped = N.standing(pair, "good", CLASSES, n_boot=500)
     assert flipped.set_index("row").loc["weak", "relation"] == "below"

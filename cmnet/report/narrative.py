@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import layout as L
-from .prose import count, interval_pct, interval_pp, listing, num, pct, pp, relation, show, styled
+from .prose import count, interval_pct, interval_pp, listing, num, p_value, pct, pp, relation, show, styled
 
 RARE_SHARE = 0.25  # "almost never predicts": fewer predictions than a quarter of the class's clips
 
@@ -103,7 +103,7 @@ def standing_sentences(table: pd.DataFrame) -> str:
             continue
         mde = (f"; smallest difference this design detects at 80 % power: {pp(r['mde'])[1:]}"
                if r["relation"].startswith("indistinguishable") and math.isfinite(r["mde"]) else "")
-        p = f", p = {num(r['p'], 3)}" if math.isfinite(r["p"]) else ""
+        p = f", {p_value(r['p'])}" if math.isfinite(r["p"]) else ""
         lines.append(f"- **{r['row']}** ({pct(r['accuracy'])}) is {r['relation']} {name}: {pp(r['delta'])} "
                      f"{interval_pp(r['lo'], r['hi'])}{p}{mde}.")
     return "\n".join(lines)

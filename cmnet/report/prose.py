@@ -59,6 +59,12 @@ def num(x: float, digits: int = 2) -> str:
     return f"{float(x):.{digits}f}".replace("-", MINUS)
 
 
+def p_value(p: float, digits: int = 3) -> str:
+    """'p = 0.042'; below what ``digits`` can show, 'p < 0.001' (never 'p = 0.000')."""
+    floor = 10.0 ** -digits
+    return f"p < {floor:.{digits}f}" if p < floor / 2 else f"p = {num(p, digits)}"
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """'1 seed', '2 seeds' (``plural`` where the noun's plural is not noun + 's')."""
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
