@@ -234,3 +234,25 @@ def test_near_chance_rows_get_their_reason(tmp_path):
     s = near_chance_sentence(runs, classes, {"a": "frames", "b": "onset_diff", "c": "onset_diff"})
     assert "not established" in s
     assert near_chance_sentence({"c": runs["c"]}, classes, {"c": "onset_diff"}).startswith("No row stays near chance")
+
+
+def test_book_numbers_prints_the_committed_editions_claims():
+    """tools/book_numbers.py on the committed results: every section from results/ alone, the
+    claims as the claims table judges them, and no learning table without fold artifacts."""
+    import subprocess
+    import sys
+
+    from cmnet.preprocess.prepare import CLASSES
+    from cmnet.report.claims import order_claims
+    from cmnet.report.power import claims_power
+
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "book_numbers.py")], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    for title in ("design", "power table", "claims, accuracy", "claims, uf1", "pooled", "plain classifier",
+                  "ρ(k, truth) and the controls", "the repairs one at a time"):
+        assert f"\n## {title}\n" in out, title
+    built = any((ROOT / "runs").glob("cpu-*/seed*/*/done.json"))  # a checkout that built the cpu book
+    assert ("## learning" in out) == built and ("no fold artifacts under runs/" in out) != built
+    runs = {v: ROOT / "results" / f"cpu-{v}" for v in ("cmnet", "baseline")}
+    row = claims_power(order_claims(runs, CLASSES["synthme"], paper_numbers(), "synthme"), "accuracy").iloc[0]
+    assert f"{row['95 % interval (pp)']}" in out and row["verdict"] in out
