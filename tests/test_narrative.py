@@ -72,6 +72,11 @@ def test_standing_says_above_and_below_from_the_subject_clustered_interval(pair)
     flipped = N.standing(pair, "good", CLASSES, n_boot=500)
     assert flipped.set_index("row").loc["weak", "relation"] == "below"
     assert N.standing_summary(flipped, "deep row") == "Every deep row is below good."
+    for rel, want in ((["above", "below", "indistinguishable from"], "1 of 3 deep rows is above good, 1 below it and 1 "),
+                      (["above", "above", "below"], "2 of 3 deep rows are above good, 1 below it and 0 ")):
+        mixed = pd.DataFrame({"relation": [None] + rel})  # the reference row has no relation
+        mixed.attrs["name"] = "good"
+        assert N.standing_summary(mixed, "deep row").startswith(want)
     page = N.standing_page(flipped)
     assert list(page.columns) == ["row", "accuracy", "interval over seeds", "Δ acc, row − good", "vs good"]
     assert page.iloc[0]["Δ acc, row − good"] == "—" and page.iloc[1]["vs good"] == "below good" and page.iloc[0]["vs good"] == "—"

@@ -123,7 +123,7 @@ def standing_summary(table: pd.DataFrame, what: str = "row") -> str:
     if counts["above"] == 0:
         return (f"No {what} is above {ref}: {counts['below']} of {n} below it, {counts['indistinguishable from']} "
                 "not distinguishable from it at this design's power.")
-    return (f"{counts['above']} of {n} {what}s are above {ref}, {counts['below']} below it and "
+    return (f"{counts['above']} of {n} {what}s {'is' if counts['above'] == 1 else 'are'} above {ref}, {counts['below']} below it and "
             f"{counts['indistinguishable from']} not distinguishable from it.")
 
 
