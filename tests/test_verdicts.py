@@ -3,6 +3,9 @@ calibration (cmnet.report.calibration): the A/A false-positive rate of the book'
 most 5 % plus its Monte-Carlo error, the first edition's (seed, fold) bootstrap fails the same
 test, and the smallest detectable difference has the power it claims."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +15,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from cmnet.report import calibration as cal
 from cmnet.report.verdicts import (EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED, bootstrap_deltas, compare,
                                    confusions, delta_se, holm, metric_of, subject_weights, verdict)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CLASSES = ["a", "b", "c", "d"]
 
@@ -129,12 +134,21 @@ LIMIT = 0.05 + 2 * np.sqrt(0.05 * 0.95 / 1000)
 
 @pytest.fixture(scope="module")
 def design():
-    """The committed CPU edition's design and variance components (results/cpu-*/folds.csv)."""
-    from pathlib import Path
+    """The first CPU edition's design and variance components (8 subjects × 10 clips, 3 seeds), as
+    results/power/first_edition.json records them from its results/cpu-*/folds.csv: the edition these
+    calibration tests were written against (the power edition replaced its tables)."""
+    doc = json.loads((ROOT / "results" / "power" / "first_edition.json").read_text())
+    return cal.Design(**doc["design"])
 
-    root = Path(__file__).resolve().parents[1] / "results"
-    d, _ = cal.edition_design({p.name: p for p in sorted(root.glob("cpu-*"))})
-    return d
+
+def test_the_committed_editions_design_from_its_study_folders():
+    """edition_design on the committed power edition: its study folders only (cpu-plain and
+    cpu-tables hold no folds), 48 subjects in 3 folds of 10 clips each, 2 seeds."""
+    studies = {p.name: p for p in sorted((ROOT / "results").glob("cpu-*")) if (p / "folds.csv").is_file()}
+    assert "cpu-plain" not in studies and "cpu-tables" not in studies and len(studies) == 10
+    d, comp = cal.edition_design({k: v for k, v in studies.items() if k in ("cpu-cmnet", "cpu-baseline")})
+    assert (d.subjects, d.clips, d.seeds, d.classes) == (48, 10, 2, 5) and 0.6 < d.base < 0.8
+    assert comp["subject"] >= 0 and comp["subject_x_variant"] >= 0
 
 
 @pytest.fixture(scope="module")
