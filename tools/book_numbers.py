@@ -37,14 +37,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="cpu")
     profile = ap.parse_args().profile
-    pd.set_option("display.width", 250), pd.set_option("display.max_colwidth", 70)
-    cls = CLASSES["synthme"]
+    pd.set_option("display.width", 250)
+    pd.set_option("display.max_colwidth", 70)
     cfgs = {v: variant_config(profile, v) for v in VARIANTS}
+    dataset = cfgs["cmnet"].data.dataset
+    cls, root = CLASSES[dataset], results_dir(cfgs["cmnet"]).parent
     runs = {v: results_dir(c) for v, c in cfgs.items() if (results_dir(c) / "summary.json").is_file()}
     doc, chosen = read_first_edition(), design_of(cfgs["cmnet"])
     section("design", f"{chosen}\n{design_numbers(doc, chosen, chosen)}")
     section("power table", power_table(doc, (chosen["subjects"], chosen["seeds"])))
-    claims = order_claims(runs, cls, paper_numbers(), "synthme")
+    claims = order_claims(runs, cls, paper_numbers(), dataset)
     for m in ("accuracy", "uf1"):
         section(f"claims, {m}", claims_power(claims, m))
     if {"cmnet", "cmnet_spearman"} <= set(runs):
@@ -52,12 +54,12 @@ def main() -> None:
             {v: runs[v] for v in ("cmnet_spearman", "cmnet")}, "cmnet_spearman", cls, LABELS), "accuracy"))
     rows = {v: json.loads((d / "summary.json").read_text())["summary"] for v, d in runs.items()}
     section("pooled", pd.DataFrame({v: {m: s[f"pooled_{m}"]["mean"] for m in ("accuracy", "uf1")} for v, s in rows.items()}).T)
-    plain = Path("results") / f"{profile}-plain" / "summary.json"
+    plain = root / f"{profile}-plain" / "summary.json"
     if plain.is_file():
         section("plain classifier", str({k: v for k, v in json.loads(plain.read_text()).items() if isinstance(v, (int, float, str))}))
     section("ρ(k, truth) and the controls", controls_summary(
         {LABELS[v]: intensity_controls(runs[v]) for v in K_VARIANTS if v in runs}))
-    rep, text = repairs_status(Path("results"), cls)
+    rep, text = repairs_status(root, cls)
     if len(rep):
         section("the repairs one at a time", f"{claims_power(rep, 'accuracy').to_string()}\n{text}")
     built = [v for v, c in cfgs.items() if any(study_dir(c).glob("seed*/*/done.json"))]
