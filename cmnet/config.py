@@ -65,6 +65,7 @@ class ModelConfig:
     diff_gain: float = 4.0  # onset_diff: 0.5 + gain·(x_n − x_onset), clamped to [0, 1]
     ice_bn: str = "mixed"  # ICE BatchNorm: mixed (clean + views in one batch, as built) or clean (running stats of clean frames only)
     k_init: str = "default"  # squeeze init: default (PyTorch) or prototype (k starts at the prototype's mean level)
+    k_source: str = "ice"  # CMNet's k: ice (squeeze of the ICE, the paper's), oracle (the clip's true intensity, SynthME only: a positive control) or prototype (the prototype's mean from the annotated apex)
 
 
 @dataclass
@@ -81,7 +82,7 @@ class LossConfig:
     xi: float = 0.01  # margin ξ
     rank_temperature: float = 0.05  # soft-rank temperature of L_Wrst
     p_reading: str = "density"  # Eq. 8: density (as printed) or two-sided (p-value)
-    tendency: str = "wrst"  # the λ2 term: wrst (L_Wrst, as printed; blind to frame order) or spearman (ours: order-aware)
+    tendency: str = "wrst"  # the λ2 term: wrst (L_Wrst, as printed; blind to frame order), spearman (ours: order-aware) or truth (k taught SynthME's true intensity: a control)
     eta_init: float = 0.5  # initial η of the prototype
 
 
@@ -197,6 +198,10 @@ class Config:
         if m.model != "cmnet" and (lo.lambda_id or lo.lambda_wrst):
             raise ConfigError(f"{source}: model {m.model!r} has no intensity branch: lambda_id and lambda_wrst must be 0 "
                               f"(got {lo.lambda_id}, {lo.lambda_wrst})")
+        if m.k_source != "ice" and (m.model != "cmnet" or lo.lambda_id or lo.lambda_wrst):
+            raise ConfigError(f"{source}: k_source {m.k_source!r} gives CMNet its k from outside (the ICE is not used): "
+                              f"it needs model 'cmnet' and lambda_id = lambda_wrst = 0 (got {m.model!r}, "
+                              f"{lo.lambda_id}, {lo.lambda_wrst})")
         if m.model == "mmnet" and pre.size % 16:
             raise ConfigError(f"{source}: model 'mmnet' needs 'size' divisible by 16 (its ViT patches), got {pre.size}")
         if m.model == "cmnet" and pre.size < 2 ** m.ice_depth:
@@ -223,10 +228,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "input": ("frames", "onset_diff"),
     "ice_bn": ("mixed", "clean"),
     "k_init": ("default", "prototype"),
+    "k_source": ("ice", "oracle", "prototype"),
     "negatives": ("clean", "augmented"),
     "sampler": ("deterministic", "random", "probabilistic"),
     "p_reading": ("density", "two-sided"),
-    "tendency": ("wrst", "spearman"),
+    "tendency": ("wrst", "spearman", "truth"),
     "optimizer": ("sgd", "adamw"),
     "dataset": ("synthme", "casme2", "samm", "smic_hs", "megc2019"),
     "layout": ("auto", "raw", "cropped"),
@@ -300,7 +306,7 @@ RANGES: dict[str, tuple] = {
 # keys added after folds were first recorded, with the value that reproduces those folds: a
 # fingerprint without the key is read as holding that value (cmnet.runs.fingerprint)
 ADDED_KEYS: dict[str, object] = {"synth_curves": "bump", "synth_others": "template", "synth_proportions": "balanced",
-                                 "protocol": "loso", "kfold_k": 4}
+                                 "protocol": "loso", "kfold_k": 4, "k_source": "ice"}
 
 NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",

@@ -50,17 +50,38 @@ BASELINE = {"model": "resnet_lstm", "lambda_id": 0.0, "lambda_wrst": 0.0, "lambd
 REPAIR_GROUPS = {"onset_diff": ("input",), "augmented_negatives": ("negatives",), "clean_bn": ("ice_bn",),
                  "k_in_range": ("k_init", "rank_temperature"), "relative_blur": ("blur_relative",)}
 
+# The main configuration follows the held-out ablation (cpu_repairs, synth_seed 1; chapter 10): undoing
+# augmented negatives *gained* accuracy there (+10.0 pp [+4.3, +15.7]), so the main rows keep L_ID's
+# negatives clean, as printed; every other repair stays. REPAIRS (all five) remains a named variant.
+MAIN = REPAIRS | {"negatives": "clean"}
+# the positive controls (chapter 8): k given from outside (no ICE, λ1 = λ2 = 0), or the ICE taught the truth
+GIVEN_K = {"lambda_id": 0.0, "lambda_wrst": 0.0}
+
 VARIANTS: dict[str, dict | str] = {
-    "cmnet": REPAIRS,
+    "cmnet": MAIN,
     "cmnet_printed": PRINTED,
-    "cmnet_deterministic": REPAIRS | {"sampler": "deterministic"},
-    "cmnet_random": REPAIRS | {"sampler": "random"},
-    "cmnet_no_id": REPAIRS | {"lambda_id": 0.0},
-    "cmnet_no_wrst": REPAIRS | {"lambda_wrst": 0.0},
-    "baseline": REPAIRS | BASELINE,
-    "baseline_ce1": REPAIRS | BASELINE | {"lambda_ce": 1.0},
+    "cmnet_deterministic": MAIN | {"sampler": "deterministic"},
+    "cmnet_random": MAIN | {"sampler": "random"},
+    "cmnet_no_id": MAIN | {"lambda_id": 0.0},
+    "cmnet_no_wrst": MAIN | {"lambda_wrst": 0.0},
+    "baseline": MAIN | BASELINE,
+    "baseline_ce1": MAIN | BASELINE | {"lambda_ce": 1.0},
     "mmnet": "params/mmnet.yaml",  # its MMNET_KEYS, over the profile
-    "cmnet_spearman": REPAIRS | {"tendency": "spearman"},
+    "cmnet_spearman": MAIN | {"tendency": "spearman"},
+    "oracle_k": MAIN | GIVEN_K | {"k_source": "oracle"},
+    "prototype_k": MAIN | GIVEN_K | {"k_source": "prototype"},
+    "supervised_k": MAIN | {"tendency": "truth"},
+    "cmnet_wrst_outside": MAIN | {"k_init": "default"},
+}
+# the positive controls and the L_Wrst test: run by the controls profiles (params/cpu_dose*.yaml), not every book
+CONTROLS = ("oracle_k", "prototype_k", "supervised_k", "cmnet_wrst_outside")
+# the arms tuned on held-out data (params/cpu_tuning.yaml): three learning rates each, around the book's
+TUNED_ARMS = ("baseline", "cmnet", "mmnet", "oracle_k")
+TUNING_LRS = {"sgd": (0.005, 0.02, 0.08), "adamw": (0.0002, 0.0008, 0.0032)}
+TUNING: dict[str, dict] = {
+    **{f"{arm}_lr{lr:g}": {"tuned_arm": arm, "lr": lr} for arm in TUNED_ARMS if arm != "mmnet"
+       for lr in TUNING_LRS["sgd"]},
+    **{f"mmnet_lr{lr:g}": {"tuned_arm": "mmnet", "lr": lr} for lr in TUNING_LRS["adamw"]},
 }
 # each repair removed from the repaired configuration, and each added alone to the printed one:
 # not in VARIANTS (the chapters run those); studies of their own, e.g. on a held-out SynthME
@@ -68,7 +89,8 @@ REPAIR_ABLATIONS: dict[str, dict] = {
     **{f"cmnet_without_{r}": REPAIRS | {k: PRINTED[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
     **{f"cmnet_printed_with_{r}": PRINTED | {k: REPAIRS[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
 }
-ALL_VARIANTS: dict[str, dict | str] = VARIANTS | REPAIR_ABLATIONS
+REPAIR_ABLATIONS["cmnet_all_repairs"] = REPAIRS  # all five repairs (the held-out ablation's reference row)
+ALL_VARIANTS: dict[str, dict | str] = VARIANTS | REPAIR_ABLATIONS | TUNING
 
 LABELS = {
     "cmnet": "CMNet, repaired (L_C + L_ID + L_Wrst, probabilistic)",
@@ -78,6 +100,12 @@ LABELS = {
     "cmnet_no_id": "L_C + L_Wrst", "cmnet_no_wrst": "L_C + L_ID", "baseline": "L_C (ResNet + LSTM, λ3 = 0.22)",
     "baseline_ce1": "L_C (ResNet + LSTM, λ3 = 1; not the paper's weight)",
     "mmnet": "MMNet",
+    "oracle_k": "oracle k: the true intensity as k (an oracle; no ICE)",
+    "prototype_k": "prototype k: the prototype's mean from the annotated apex (no ICE)",
+    "supervised_k": "supervised k: the ICE taught the true intensity (a control)",
+    "cmnet_wrst_outside": "CMNet, k starting outside the prototype's range (L_Wrst acts)",
+    "cmnet_all_repairs": "CMNet with all five repairs (augmented negatives too)",
+    **{name: f"{t['tuned_arm']} at lr {t['lr']:g}" for name, t in TUNING.items()},
     **{f"cmnet_without_{r}": f"repaired without {r.replace('_', ' ')}" for r in REPAIR_GROUPS},
     **{f"cmnet_printed_with_{r}": f"as printed with {r.replace('_', ' ')} only" for r in REPAIR_GROUPS},
 }
@@ -90,7 +118,16 @@ def variant_config(profile: str, variant: str, params_dir: str | Path = "params"
     line's --set, applied last (the result is checked once)."""
     params_dir = Path(params_dir)
     over = ALL_VARIANTS[variant]
-    if isinstance(over, str):
+    if variant in TUNING:  # an arm at another learning rate
+        arm = ALL_VARIANTS[TUNING[variant]["tuned_arm"]]
+        over = ({"lr": TUNING[variant]["lr"]}, arm)
+    if isinstance(over, tuple):
+        lr, over = over
+        if isinstance(over, str):
+            mm = read_params(params_dir / Path(over).name)
+            over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
+        over = dict(over) | lr
+    elif isinstance(over, str):
         mm = read_params(params_dir / Path(over).name)
         over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
     cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v},
@@ -101,7 +138,8 @@ def variant_config(profile: str, variant: str, params_dir: str | Path = "params"
                           f"(the variants: {', '.join(ALL_VARIANTS)})")
     if variant in cfg.study.one_seed:  # the budget: this row gets the profile's first seed only
         cfg.study.seeds = cfg.study.seeds[:1]
-    if variant == "mmnet" and "affine_translate" not in (sets or {}):  # the padded crop scales with the frame
+    arm = TUNING[variant]["tuned_arm"] if variant in TUNING else variant
+    if arm == "mmnet" and "affine_translate" not in (sets or {}):  # the padded crop scales with the frame
         cfg.train.affine_translate = cfg.train.affine_translate * cfg.preprocess.size / 224  # size (15 px at 224)
     cfg.study.name = f"{profile}-{variant}"
     return cfg

@@ -16,6 +16,7 @@ from ..metrics import all_metrics
 from .augment import normalize
 from .batches import batches
 from .diagnostics import shortcut_stats
+from .loop import forward
 
 
 def _outputs(kit, cache, idx, gen=None):
@@ -26,8 +27,10 @@ def _outputs(kit, cache, idx, gen=None):
         with torch.no_grad():
             for b in batches(idx, kit.batch_size):
                 x = kit.transform.encoder_input(kit.transform.load(cache, b, kit.device))
-                with kit.amp():
-                    yield kit.model(normalize(x), views=None if gen is None else kit.transform.views(x, gen))
+                views = None if gen is None else kit.transform.views(x, gen)
+                apex = torch.as_tensor(cache.apex[b]).to(kit.device)
+                truth = torch.as_tensor(np.asarray(cache.intensity[b], dtype=np.float32)).to(kit.device)
+                yield forward(kit, kit.model, normalize(x), views, apex, truth)
     finally:
         kit.model.train()
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import torch
 
 from ..losses import CMNetLoss
+from ..losses.tendency import intensity_prototype
 from ..models import model_from_config
+from . import FoldError
 from .augment import normalize
 from .batches import ClipTransform, batches
 from .device import autocast_for
@@ -32,6 +34,23 @@ class Kit:
     device: torch.device
     amp: object  # a context factory (cmnet.fold.device.autocast_for)
     batch_size: int
+    k_source: str = "ice"  # where CMNet's k comes from (cmnet.config: ice, oracle, prototype)
+
+    def given_k(self, apex: torch.Tensor, truth: torch.Tensor | None) -> torch.Tensor | None:
+        """k (B, N) given from outside for the positive controls, None when the ICE makes it:
+        ``oracle`` the clips' true intensity mapped to the prototype's range, ε + (1 − ε)·truth;
+        ``prototype`` the prototype's mean from each clip's annotated apex (no image read)."""
+        if self.k_source == "ice":
+            return None
+        eps = self.crit.prototype.eps
+        if self.k_source == "oracle":
+            if truth is None or not torch.isfinite(truth).all():
+                raise FoldError("k_source 'oracle' needs every clip's true intensity: SynthME's ground truth "
+                                "(this dataset's cache holds none)")
+            return eps + (1 - eps) * truth.float()
+        if self.k_source == "prototype":
+            return intensity_prototype(apex, self.crit.prototype.n_frames, eps)[0]
+        raise ValueError(f"unknown k_source {self.k_source!r}")
 
 
 def loss_from_config(cfg) -> CMNetLoss:
@@ -66,7 +85,7 @@ def build(cfg, num_classes: int, device: torch.device) -> Kit:
     crit = loss_from_config(cfg).to(device)
     opt, sched = optimizer_from_config(cfg.train, list(model.parameters()) + list(crit.parameters()))
     return Kit(model, crit, opt, sched, ClipTransform.from_config(cfg), device,
-               autocast_for(cfg.train.precision, device), cfg.train.batch_size)
+               autocast_for(cfg.train.precision, device), cfg.train.batch_size, cfg.model.k_source)
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -75,39 +94,74 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (seed * 1_000_003 + epoch * 7919) % (2**31 - 1)
 
 
-def train_step(kit: Kit, fwd, x, y, apex, gen):
+def forward(kit: Kit, fwd, x, views, apex, truth):
+    """The model's output on clips x (already the encoders' input, normalised), with k given
+    from outside where the configuration says so (``Kit.given_k``)."""
+    k = kit.given_k(apex, truth)
+    with kit.amp():
+        return fwd(x, views=views) if k is None else fwd(x, views=views, k=k)
+
+
+def term_gradient_norms(kit: Kit, parts: dict) -> dict[str, float]:
+    """The gradient norm (over every trained parameter) of each weighted scalar loss term, taken
+    apart: which term moves the weights, and by how much against the others."""
+    params = [p for p in list(kit.model.parameters()) + list(kit.crit.parameters()) if p.requires_grad]
+    weights = kit.crit.weights()
+    norms = {}
+    for name, v in parts.items():
+        if v.dim() or not v.requires_grad or not weights.get(name):
+            continue
+        grads = torch.autograd.grad(weights[name] * v, params, retain_graph=True, allow_unused=True)
+        norms[name] = float(torch.sqrt(sum((g.float() ** 2).sum() for g in grads if g is not None)))
+    return norms
+
+
+def train_step(kit: Kit, fwd, x, y, apex, gen, truth=None, grad_norms: dict | None = None):
     """One optimisation step on clips x (B, N, 3, S, S) in [0, 1]: flip, shift, views (only
     when λ1 > 0), forward (``fwd``: the model, or its compiled form), Eq. 10, backward, update.
+    ``truth`` (B, N): the clips' true intensity (the controls that read it). ``grad_norms``: a dict
+    to fill with each term's gradient norm (``term_gradient_norms``) before the update.
     Returns (loss, parts, logits); a non-finite loss raises FloatingPointError before any update."""
     x = kit.transform.train(x, gen)
     views = kit.transform.views(x, gen) if kit.crit.needs_views else None
-    with kit.amp():
-        out = fwd(normalize(x), views=views)
-    loss, parts = kit.crit(out, y, apex, gen)
+    out = forward(kit, fwd, normalize(x), views, apex, truth)
+    loss, parts = kit.crit(out, y, apex, gen, truth)
     if not torch.isfinite(loss):
         vals = {k: v.detach().item() for k, v in parts.items() if v.dim() == 0}
         raise FloatingPointError(f"loss is {loss.detach().item()} (parts {vals}); lower lr or check the inputs")
+    if grad_norms is not None:
+        grad_norms.update(term_gradient_norms(kit, parts))
     kit.opt.zero_grad(set_to_none=True)
     loss.backward()
     kit.opt.step()
     return loss, parts, out.logits
 
 
-def train_epoch(kit: Kit, fwd, cache, perm, y_all, apex_all, cpu_gen, dev_gen) -> dict:
+def train_epoch(kit: Kit, fwd, cache, perm, y_all, apex_all, cpu_gen, dev_gen, truth_all=None) -> dict:
     """One pass over the training clips in the order ``perm``: the training accuracy and
-    each scalar loss term, means over the clips seen (``train_acc``, ``train_loss``, …).
-    A non-finite loss raises FloatingPointError naming the step."""
-    sums, n_seen, correct = {}, 0, 0
+    each scalar loss term, means over the clips seen (``train_acc``, ``train_loss``, …); per
+    weighted term the share of steps in which it was above zero (``active_<term>``) and, at the
+    epoch's first step, its gradient norm (``gradnorm_<term>``). ``truth_all`` (K, N): every
+    clip's true intensity (or NaN), for the controls that read it. A non-finite loss raises
+    FloatingPointError naming the step."""
+    sums, active, n_seen, correct, steps, norms = {}, {}, 0, 0, 0, {}
     for step, b in enumerate(batches(perm, kit.batch_size), 1):
         x = kit.transform.load(cache, b, kit.device, cpu_gen)
         y, apex = y_all[b].to(kit.device), apex_all[b].to(kit.device)
+        truth = None if truth_all is None else truth_all[b].to(kit.device)
         try:
-            loss, parts, logits = train_step(kit, fwd, x, y, apex, dev_gen)
+            loss, parts, logits = train_step(kit, fwd, x, y, apex, dev_gen, truth, norms if step == 1 else None)
         except FloatingPointError as e:
             raise FloatingPointError(f"step {step}: {e}") from None
         k = len(b)
         n_seen += k
+        steps += 1
         correct += int((logits.argmax(1) == y).sum())
         for name, v in [("loss", loss)] + [(n, v) for n, v in parts.items() if v.dim() == 0]:
-            sums[name] = sums.get(name, 0.0) + v.detach().item() * k
-    return {"train_acc": correct / max(n_seen, 1)} | {f"train_{k}": v / max(n_seen, 1) for k, v in sums.items()}
+            val = v.detach().item()
+            sums[name] = sums.get(name, 0.0) + val * k
+            if name != "loss":
+                active[name] = active.get(name, 0) + (val > 0)
+    return ({"train_acc": correct / max(n_seen, 1)} | {f"train_{k}": v / max(n_seen, 1) for k, v in sums.items()}
+            | {f"active_{k}": v / max(steps, 1) for k, v in active.items()}
+            | {f"gradnorm_{k}": v for k, v in norms.items()})

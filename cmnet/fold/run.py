@@ -151,6 +151,14 @@ def _train_fold(cfg, cache: ClipCache, classes, fold: Fold, out: Path, progress:
     train_idx, test_idx = np.asarray(fold.train), np.asarray(fold.test)
     y_all = torch.tensor([classes.index(lab) for lab in cache.labels])
     apex_all = torch.as_tensor(cache.apex)
+    truth_all = None  # the clips' true intensity: read only by the controls that are given or taught it
+    if cfg.model.k_source == "oracle" or cfg.loss.tendency == "truth":
+        truth_all = torch.as_tensor(np.asarray(cache.intensity, dtype=np.float32))
+        missing = ~np.isfinite(np.asarray(cache.intensity)[train_idx]).all(1)
+        if missing.any():
+            raise FoldError(f"fold {fold.subject}: k_source {cfg.model.k_source!r} / tendency {cfg.loss.tendency!r} "
+                            f"needs the true intensity of every clip; {int(missing.sum())} training clips have none "
+                            f"(e.g. {cache.keys[train_idx][missing][0]}): SynthME's ground truth only")
     bar = tqdm(range(start, t.epochs), desc=f"fold {fold.subject}", unit="epoch", leave=False, disable=not progress,
                initial=start, total=t.epochs)
     scalars = ScalarLog(out, start, t.tensorboard)
@@ -161,7 +169,7 @@ def _train_fold(cfg, cache: ClipCache, classes, fold: Fold, out: Path, progress:
         dev_gen = torch.Generator(device=device).manual_seed(s)
         perm = train_idx[torch.randperm(len(train_idx), generator=cpu_gen).numpy()]
         try:
-            means = train_epoch(kit, fwd, cache, perm, y_all, apex_all, cpu_gen, dev_gen)
+            means = train_epoch(kit, fwd, cache, perm, y_all, apex_all, cpu_gen, dev_gen, truth_all)
         except FloatingPointError as e:
             scalars.close()  # the event file is complete up to the last good epoch
             raise FoldError(f"fold {fold.subject}, epoch {epoch + 1}, {e}") from None

@@ -1,7 +1,9 @@
 """The total loss of Eq. 10: L = λ1·L_ID + λ2·L_Wrst + λ3·L_C.
 
 ``tendency="spearman"`` puts our order-aware L_ρ (cmnet.losses.tendency) in L_Wrst's place,
-under the same λ2; its part is then named ``spearman``.
+under the same λ2; its part is then named ``spearman``. ``tendency="truth"`` (a control, SynthME
+only: the *supervised k*) teaches k the clip's true intensity mapped to the prototype's range,
+the mean squared error to ε + (1 − ε)·truth; its part is named ``truth``.
 
 A weight of 0 skips its branch entirely: no prototype draw or ranking when λ2 = 0, no
 negative sampling when λ1 = 0 (and the trainer then passes no augmented views, so the
@@ -20,7 +22,7 @@ from ..models.output import ModelOutput
 from .distillation import NEGATIVES, SAMPLERS, intensity_distillation_loss
 from .tendency import TendencyPrototype, spearman_tendency_loss, wrst_loss
 
-TENDENCIES = ("wrst", "spearman")
+TENDENCIES = ("wrst", "spearman", "truth")
 
 PAPER_LAMBDAS = (0.07, 0.71, 0.22)
 
@@ -70,9 +72,11 @@ class CMNetLoss(nn.Module):
         labels: torch.Tensor,
         apex: torch.Tensor,
         generator: torch.Generator | None = None,
+        truth: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Returns the total loss and its parts (``id``, ``wrst`` or ``spearman``, ``ce``; ``q`` the prototype
-        draw (B, N) when λ2 > 0). Skipped parts are absent."""
+        """Returns the total loss and its parts (``id``, ``wrst``, ``spearman`` or ``truth``, ``ce``; ``q`` the
+        prototype draw (B, N) when λ2 > 0). Skipped parts are absent. ``truth`` (B, N): the clips' true
+        intensity in [0, 1], needed by ``tendency="truth"`` only."""
         l_id_w, l_wrst_w, l_c_w = self.lambdas
         parts: dict[str, torch.Tensor] = {}
         total = out.logits.new_zeros(())
@@ -89,6 +93,12 @@ class CMNetLoss(nn.Module):
         if l_wrst_w > 0:
             if out.k is None:
                 raise ValueError("λ2 > 0 needs per-frame intensities k: this model has no intensity branch")
+            if self.tendency == "truth":
+                if truth is None or truth.shape != out.k.shape or not torch.isfinite(truth).all():
+                    raise ValueError("tendency 'truth' needs every clip's true intensity (B, N): SynthME's ground truth")
+                target = self.prototype.eps + (1 - self.prototype.eps) * truth.to(out.k.dtype)
+                parts["truth"] = F.mse_loss(out.k, target)
+                return self._finish(total + l_wrst_w * parts["truth"], parts, out, labels)
             q, _, _ = self.prototype(apex, generator)
             parts["q"] = q
             if self.tendency == "wrst":
@@ -96,7 +106,14 @@ class CMNetLoss(nn.Module):
             else:
                 parts["spearman"] = spearman_tendency_loss(q, out.k, self.rank_temperature)
             total = total + l_wrst_w * parts[self.tendency]
-        if l_c_w > 0:
+        return self._finish(total, parts, out, labels)
+
+    def _finish(self, total, parts, out, labels):
+        if self.lambdas[2] > 0:
             parts["ce"] = F.cross_entropy(out.logits.float(), labels)
-            total = total + l_c_w * parts["ce"]
+            total = total + self.lambdas[2] * parts["ce"]
         return total, parts
+
+    def weights(self) -> dict[str, float]:
+        """Each scalar part's weight in the total (λ1, λ2 or λ3), by the part's name."""
+        return {"id": self.lambdas[0], self.tendency: self.lambdas[1], "ce": self.lambdas[2]}

@@ -104,12 +104,26 @@ class CMNet(ResNetLSTM):
                 self.extend.weight.zero_()  # e_n = 1 at the start: CMNet begins as the baseline,
                 self.extend.bias.fill_(1.0)  # and learns how much k scales the texture
 
-    def forward(self, clips: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None) -> ModelOutput:
+    def forward(self, clips: torch.Tensor, views: tuple[torch.Tensor, torch.Tensor] | None = None,
+                k: torch.Tensor | None = None) -> ModelOutput:
         """``clips`` (B,N,3,H,W); ``views`` an optional pair of augmented copies of the same
         shape (training with L_ID). Returns logits (B,C), k (B,N), z (B,N,E) and, with
-        views, z1 and z2 (B,N,E); embeddings are L2-normalised."""
+        views, z1 and z2 (B,N,E); embeddings are L2-normalised.
+
+        ``k`` (B,N): intensities given from outside (the positive controls: the clip's true
+        intensity, or the prototype's mean from its annotated apex) in squeeze's place. Without
+        views the ICE is then not run at all (z is None): only extend and the texture branch learn."""
         _check_clip(clips, "clips")
         b, n = clips.shape[:2]
+        if k is not None:
+            if k.shape != (b, n):
+                raise ValueError(f"given k must be (B, N) = {(b, n)}, got {tuple(k.shape)}")
+            if not torch.isfinite(k).all():
+                raise ValueError("given k holds non-finite values (no ground-truth intensity for these clips?)")
+            if views is None:
+                kk = k.to(self.extend.weight.dtype).reshape(b * n, 1)
+                enhanced = self.texture(clips) * self.extend(kk).view(b, n, -1)  # (B,N,D)
+                return ModelOutput(logits=self.classify(enhanced), k=k)
         frames = clips.flatten(0, 1)  # (F,3,H,W)
         if views is not None:
             for i, v in enumerate(views):
@@ -127,12 +141,19 @@ class CMNet(ResNetLSTM):
             h_all = self.ice(frames)  # (F, H_ice)
         z_all = F.normalize(self.head(h_all), dim=-1).view(-1, b, n, self.head[-1].out_features)
         h = h_all[: b * n]  # clean frames only feed the classifier
-        k = self.squeeze(h)  # (F,1)
-        enhanced = self.texture(clips) * self.extend(k).view(b, n, -1)  # (B,N,D)
-        out = ModelOutput(logits=self.classify(enhanced), k=k.view(b, n), z=z_all[0])
+        kk = self.squeeze(h) if k is None else k.to(h.dtype).reshape(b * n, 1)  # (F,1)
+        enhanced = self.texture(clips) * self.extend(kk).view(b, n, -1)  # (B,N,D)
+        out = ModelOutput(logits=self.classify(enhanced), k=kk.view(b, n), z=z_all[0])
         if views is not None:
             out.z1, out.z2 = z_all[1], z_all[2]
         return out
+
+    def ice_features(self, clips: torch.Tensor) -> torch.Tensor:
+        """The ICE's per-frame features h (B,N,H_ice) of clean clips (B,N,3,H,W): what squeeze reads
+        (a linear probe of the intensity reads them too, cmnet.report.probe)."""
+        _check_clip(clips, "clips")
+        b, n = clips.shape[:2]
+        return self.ice(clips.flatten(0, 1)).view(b, n, -1)
 
 
 class _frozen_running_stats:
