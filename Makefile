@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 PROFILE ?= smoke
 
-.PHONY: setup test bench book publish repairs tuning dose pins mutation clean
+.PHONY: setup test bench book publish repairs tuning dose draw2 pins mutation clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -49,9 +49,19 @@ repairs: $(VENV)/.installed
 # MMNet and oracle k at three learning rates each, 32 epochs, the held-out folds evaluated every epoch;
 # the main edition takes the chosen epochs and rates (chapter 7 shows the table). Commit results/cpu_tuning-*
 tuning: $(VENV)/.installed
-	$(PY) -c "from cmnet.study.run import run_variants; from cmnet.variants import TUNING; \
-	run_variants('cpu_tuning', list(TUNING))"
+	$(PY) tools/sensitivity.py tuning
 	@echo "git add results/cpu_tuning-* && git commit"
+
+# the dose-response over motion strength (params/cpu_dose05, cpu_dose1, cpu_dose2: baseline, CMNet,
+# oracle k, MMNet and the plain classifier, the tuned rates and epochs) and, at difficulty 0.5, the
+# controls; then the second draw (params/cpu_draw2.yaml, synth_seed 3). Commit results/cpu_dose*-*, cpu_draw2-*
+dose: $(VENV)/.installed
+	$(PY) tools/sensitivity.py dose
+	@echo "git add results/cpu_dose* && git commit"
+
+draw2: $(VENV)/.installed
+	$(PY) tools/sensitivity.py draw2
+	@echo "git add results/cpu_draw2-* && git commit"
 
 # the pinned dependencies resolve to wheels for every supported Python (asks the package index)
 pins: $(VENV)/.installed

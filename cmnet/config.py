@@ -119,6 +119,7 @@ class StudyConfig:
     name: str = "study"  # experiment name: runs/<name>/…, results/<name>/…
     seeds: list[int] = field(default_factory=lambda: [0])  # one run of every fold per seed
     one_seed: list[str] = field(default_factory=list)  # the book's variants run with the first seed only (a budget)
+    tuned: bool = False  # each variant at the learning rate its arm was given on the tuning data (cmnet.variants.TUNED)
     protocol: str = "loso"  # folds: loso (one per subject, the paper's) or kfold (subject-grouped, kfold_k groups)
     kfold_k: int = 4  # kfold: the number of subject groups (folds k1…kK)
     folds: list[str] = field(default_factory=list)  # folds to run: test subjects (loso) or k1…kK (kfold) ([] → all)
@@ -310,7 +311,7 @@ ADDED_KEYS: dict[str, object] = {"synth_curves": "bump", "synth_others": "templa
 
 NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",
-    "smic_root", "seeds", "one_seed", "folds", "workers", "eval_every", "tensorboard", "executor", "address", "cpus_per_fold",
+    "smic_root", "seeds", "one_seed", "tuned", "folds", "workers", "eval_every", "tensorboard", "executor", "address", "cpus_per_fold",
     "gpus_per_fold",
 })
 

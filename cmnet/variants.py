@@ -89,6 +89,23 @@ REPAIR_ABLATIONS: dict[str, dict] = {
     **{f"cmnet_without_{r}": REPAIRS | {k: PRINTED[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
     **{f"cmnet_printed_with_{r}": PRINTED | {k: REPAIRS[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
 }
+# The learning rate of each arm chosen on the tuning data (params/cpu_tuning.yaml, never reported:
+# cmnet.report.tuning.tuning_choice over results/cpu_tuning-*; a test checks that this table is that
+# choice), used by profiles with `tuned: true`. The other CMNet rows take CMNet's rate, prototype k
+# oracle k's (the same network without an ICE).
+TUNED: dict[str, float] = {"baseline": 0.02, "cmnet": 0.02, "mmnet": 0.0008, "oracle_k": 0.02}
+TUNED_ARM = {"prototype_k": "oracle_k", "baseline_ce1": "baseline"}
+
+
+def tuned_arm(variant: str) -> str:
+    """The tuned arm whose learning rate ``variant`` takes under ``tuned: true``."""
+    if variant in TUNING:
+        return TUNING[variant]["tuned_arm"]
+    if variant in TUNED:
+        return variant
+    return TUNED_ARM.get(variant, "cmnet")
+
+
 REPAIR_ABLATIONS["cmnet_all_repairs"] = REPAIRS  # all five repairs (the held-out ablation's reference row)
 ALL_VARIANTS: dict[str, dict | str] = VARIANTS | REPAIR_ABLATIONS | TUNING
 
@@ -130,6 +147,8 @@ def variant_config(profile: str, variant: str, params_dir: str | Path = "params"
     elif isinstance(over, str):
         mm = read_params(params_dir / Path(over).name)
         over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
+    if read_params(params_dir / f"{profile}.yaml").get("tuned") and variant not in TUNING:
+        over = dict(over) | {"lr": TUNED[tuned_arm(variant)]}  # the rate chosen on the tuning data
     cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v},
                       f"--variant {variant}", more=(sets or {}, "--set"))
     unknown = sorted(set(cfg.study.one_seed) - set(ALL_VARIANTS))

@@ -9,7 +9,8 @@ controls that read no image, and the measures a fixed shape cannot win.
 The controls, per test clip of fold f (seed r): the *fixed bump*, the mean truth curve of the
 clips fold f trained on (every other subject, the same seed), the same curve for every clip;
 the *prototype* from the clip's annotated apex (the Gaussian mean q_mean the model was
-calibrated against); *random* (a seeded uniform draw). The *gain* is ρ(k, truth) − ρ(fixed bump,
+calibrated against); *random* (a seeded uniform draw); where given, *motion energy* (each frame's
+mean absolute difference from the onset frame: reads the image, learns nothing). The *gain* is ρ(k, truth) − ρ(fixed bump,
 truth) per clip; the *apex error* is |argmax k − the annotated apex| against |the training
 clips' median apex − the annotated apex| (always guessing the usual frame). "k follows the
 intensity" holds only when the gain is above 0 (a fixed shape cannot reach it); the apex
@@ -38,9 +39,11 @@ def _rho(x: np.ndarray, t: np.ndarray) -> float:
     return float(spearmanr(x, t).statistic)
 
 
-def intensity_controls(study: str | Path, seed: int = 0) -> pd.DataFrame:
+def intensity_controls(study: str | Path, seed: int = 0, motion: dict | None = None) -> pd.DataFrame:
     """Per test clip of a study with k (runs/<study>/ or results/<study>/): seed, key, subject,
-    ρ(k, truth), ρ of the three controls, the gain over the bump, k's range, the apex errors."""
+    ρ(k, truth), ρ of the three controls, the gain over the bump, k's range, the apex errors.
+    ``motion``: clip key → its motion-energy curve (cmnet.fold.probe.motion_energy), a fourth
+    control that reads the image and learns nothing (``rho_motion``)."""
     rec = L.read_intensity(study)
     preds = L.read_predictions(study)
     subject_of = dict(zip(preds.key.astype(str), preds.subject.astype(str)))
@@ -58,6 +61,8 @@ def intensity_controls(study: str | Path, seed: int = 0) -> pd.DataFrame:
                "rho_prototype": _rho(rec["q_mean"][i].astype(float), t),
                "rho_random": _rho(rng.random(len(t)), t), "k_range": float(np.ptp(k)),
                "apex_error_k": float(abs(int(np.argmax(k)) - apex[i])), "apex_error_guess": float(abs(guess - apex[i]))}
+        if motion is not None:
+            row["rho_motion"] = _rho(np.asarray(motion[key], float), t) if key in motion else float("nan")
         row["gain"] = row["rho_k"] - row["rho_bump"]
         row["apex_advantage"] = row["apex_error_guess"] - row["apex_error_k"]
         rows.append(row)
@@ -97,7 +102,8 @@ def controls_summary(per_variant: dict[str, pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for name, c in per_variant.items():
         g, a = subject_mean_test(c, "gain"), subject_mean_test(c, "apex_advantage")
-        rows.append({"variant": name, **{f"ρ {col[4:]}": round(float(c[col].mean()), 3) for col in CONTROL_COLUMNS},
+        cols = CONTROL_COLUMNS + (("rho_motion",) if "rho_motion" in c else ())
+        rows.append({"variant": name, **{f"ρ {col[4:]}": round(float(c[col].mean()), 3) for col in cols},
                      "k range (median)": round(float(c.k_range.median()), 4),
                      "gain over the bump": f"{g['mean']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]",
                      "apex error k / guess (frames)": f"{c.apex_error_k.mean():.2f} / {c.apex_error_guess.mean():.2f}",

@@ -86,8 +86,9 @@ def intensity_agreement(run_dir: str | Path) -> pd.DataFrame:
 
 
 def read_metrics(run_dir: str | Path) -> pd.DataFrame:
-    """Every epoch's line of every finished fold's metrics.jsonl, with its seed and fold."""
-    return pd.DataFrame([{"seed": seed, "fold": fold, **r} for seed, fold, hist in L.histories(run_dir) for r in hist])
+    """Every epoch's line of every finished fold's metrics.jsonl, with its seed and fold (from a
+    results folder, its epochs.csv)."""
+    return L.read_epochs(run_dir)
 
 
 def learning_summary(run_dir: str | Path) -> dict:
@@ -138,7 +139,8 @@ def write_results(cfg, classes) -> dict:
                            (L.METRIC_TABLE, summary_table(summary).to_csv(index=False)),
                            (L.CONFUSION_TABLE, confusion_table(summary).to_csv()),
                            (L.PREDICTIONS_TABLE, L.read_predictions(root)[list(L.PREDICTION_COLUMNS)]
-                            .to_csv(index=False))):
+                            .to_csv(index=False)),
+                           (L.EPOCHS_TABLE, L.read_epochs(root).to_csv(index=False, float_format="%.6g"))):
             fio.atomic_write(res / name, text.encode())  # committed tables: no checksum record beside them
         record = _intensity_record(root)
         if record is not None:
@@ -224,20 +226,42 @@ def learning_table(variants, profile: str, plain: dict | None = None, **dirs) ->
 
 
 LEARNING_PERCENT = ("train acc", "lowest fold", "test acc")
-LOSS_TERMS = {"train_ce": "L_C", "train_id": "L_ID", "train_wrst": "L_Wrst", "train_spearman": "L_ρ"}
+LOSS_TERMS = {"train_ce": "L_C", "train_id": "L_ID", "train_wrst": "L_Wrst", "train_spearman": "L_ρ",
+              "train_truth": "L_truth"}
+INACTIVE = 0.95  # a term at zero in more than this share of epochs was not tested (cmnet.report.claims)
 
 
 def loss_terms(run_dir: str | Path) -> list[dict]:
     """Per loss term the study trained with (a term of weight 0 is skipped, so absent): its mean
-    over folds and seeds at the first and at the last epoch, unweighted, and the share of
-    fold-epochs where it was above zero. A term at zero in every epoch gave no gradient."""
+    over folds and seeds at the first and at the last epoch, unweighted; the share of fold-epochs
+    where its epoch mean was above zero, and of steps where it was (folds trained before the steps
+    were counted: NaN); its share of the gradient, the mean over fold-epochs of its weighted
+    gradient norm at the epoch's first step over the sum of every term's (NaN where not recorded).
+    A term at zero in every epoch gave no gradient."""
     m = read_metrics(run_dir)
     if m.empty:
         raise FileNotFoundError(f"no finished folds under {run_dir} to read the loss terms of")
-    return [{"term": term, "first epoch": float(m.loc[m.epoch == m.epoch.min(), key].mean()),
-             "last epoch": float(m.loc[m.epoch == m.epoch.max(), key].mean()),
-             "epochs above zero": float((m[key] > 0).mean())}
-            for key, term in LOSS_TERMS.items() if key in m and m[key].notna().any()]
+    rows = []
+    norms = [c for c in m.columns if c.startswith("gradnorm_")]
+    total = m[norms].sum(axis=1, min_count=1) if norms else None
+    for key, term in LOSS_TERMS.items():
+        if key not in m or not m[key].notna().any():
+            continue
+        part = key.removeprefix("train_")
+        steps = m[f"active_{part}"] if f"active_{part}" in m else None
+        grad = m[f"gradnorm_{part}"] if f"gradnorm_{part}" in m else None
+        rows.append({"term": term, "first epoch": float(m.loc[m.epoch == m.epoch.min(), key].mean()),
+                     "last epoch": float(m.loc[m.epoch == m.epoch.max(), key].mean()),
+                     "epochs above zero": float((m[key] > 0).mean()),
+                     "steps above zero": float(steps.mean()) if steps is not None else float("nan"),
+                     "gradient share": float((grad / total.where(total > 0)).mean())
+                     if grad is not None else float("nan")})
+    return rows
+
+
+def inactive_terms(run_dir: str | Path, share: float = INACTIVE) -> list[str]:
+    """The loss terms of a study that were at zero in more than ``share`` of its fold-epochs."""
+    return [r["term"] for r in loss_terms(run_dir) if r["epochs above zero"] < 1 - share]
 
 
 def loss_terms_table(variants, profile: str, **dirs) -> pd.DataFrame:

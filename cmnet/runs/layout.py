@@ -63,6 +63,9 @@ SUMMARY, FOLDS_TABLE, METRIC_TABLE, CONFUSION_TABLE = "summary.json", "folds.csv
 # ... and every test clip's prediction and intensity record (small: every interval of the book
 # is recomputed from results/ alone); the same names as a fold's files, one level up
 PREDICTIONS_TABLE, INTENSITY_TABLE = PREDICTIONS, INTENSITY
+# ... and every finished fold's per-epoch record (training losses, each term's active share and
+# gradient norm, the monitored test metrics): the learning curves and loss terms from results/ alone
+EPOCHS_TABLE = "epochs.csv"
 PREDICTION_COLUMNS = ("seed", "key", "subject", "label", "pred")
 # per test clip (first axis) of intensity.npz; "eta" (the prototype's η) is stored beside them
 INTENSITY_KEYS = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
@@ -193,6 +196,16 @@ def read_history(fold: Path) -> list[dict]:
 def histories(study: str | Path) -> list[tuple[int, str, list[dict]]]:
     """(seed, fold, per-epoch records) of every finished fold of the study's plan, checked."""
     return [(seed, f.parent.name, parse_history(f.read_text())) for seed, f in finished(study, METRICS)]
+
+
+def read_epochs(study: str | Path):
+    """Every finished fold's per-epoch records, a row per (seed, fold, epoch): from the fold
+    folders (runs/<study>/), or a results folder's committed epochs.csv (results/<study>/)."""
+    import pandas as pd
+
+    if (Path(study) / EPOCHS_TABLE).is_file():
+        return pd.read_csv(Path(study) / EPOCHS_TABLE, dtype={"fold": str})
+    return pd.DataFrame([{"seed": seed, "fold": fold, **r} for seed, fold, hist in histories(study) for r in hist])
 
 
 # ------------------------------------------------------------------ per-clip results

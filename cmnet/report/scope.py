@@ -1,0 +1,64 @@
+"""What a verdict may say: a claim about a loss term is tested only where the term acted, and
+every verdict carries the scope it was measured at.
+
+    t = mark_inactive(claims, runs)   the claims table with "not tested here: the term was
+                                      inactive" where every term a claim adds was at zero in more
+                                      than 95 % of the better arm's fold-epochs
+    s = scope_words(cfg)              "SynthME, 32² frames, 16 epochs, from scratch, onset-difference
+                                      input": the words each verdict sentence carries
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .claims import ORDER_CLAIMS
+from .tables import INACTIVE, loss_terms
+
+# the loss terms an ordering claim adds (better arm − worse arm)
+ADDED_TERMS = {("cmnet", "baseline"): ("L_ID", "L_Wrst"), ("cmnet", "cmnet_no_id"): ("L_ID",),
+               ("cmnet", "cmnet_no_wrst"): ("L_Wrst",)}
+NOT_TESTED = "not tested here: {terms} inactive"
+
+
+def term_activity(run: str | Path) -> dict[str, float]:
+    """Term → the share of the study's fold-epochs in which it was above zero."""
+    return {r["term"]: r["epochs above zero"] for r in loss_terms(run)}
+
+
+def mark_inactive(claims: pd.DataFrame, runs: dict[str, str | Path], share: float = INACTIVE) -> pd.DataFrame:
+    """``claims`` (cmnet.report.claims.order_claims) with each verdict replaced by "not tested
+    here: … inactive" where every term its claim adds was at zero in more than ``share`` of the
+    better arm's fold-epochs (its study under ``runs``: variant → folder with per-epoch records).
+    A claim whose arm has no per-epoch records keeps its verdict."""
+    pairs = {c[0]: (c[1], c[2]) for c in ORDER_CLAIMS}
+    out = claims.copy()
+    for i, claim in out.claim.items():
+        terms = ADDED_TERMS.get(pairs.get(claim, (None, None)))
+        better = pairs.get(claim, (None,))[0]
+        if not terms or better not in runs:
+            continue
+        try:
+            active = term_activity(runs[better])
+        except FileNotFoundError:
+            continue
+        idle = [t for t in terms if t in active and active[t] < 1 - share]
+        if idle and len(idle) == len(terms):
+            word = " and ".join(idle) + (" was" if len(idle) == 1 else " were")
+            pct = ", ".join(f"{t} above zero in {100 * active[t]:.1f} % of epochs" for t in idle)
+            out.loc[i, "verdict"] = NOT_TESTED.format(terms=word) + f" ({pct})"
+    return out
+
+
+def scope_words(cfg, repaired_input: bool = True) -> str:
+    """The scope a verdict was measured at, in a few words: dataset, frame size, epochs,
+    pretraining and (for the repaired rows) the onset-difference input."""
+    ds = {"synthme": "SynthME"}.get(cfg.data.dataset, cfg.data.dataset)
+    extra = f", difficulty {cfg.data.synth_difficulty:g}" if cfg.data.dataset == "synthme" else ""
+    pre = "ImageNet-pretrained" if cfg.model.pretrained else "from scratch"
+    words = [f"{ds}{extra}", f"{cfg.preprocess.size}² frames", f"{cfg.train.epochs} epochs", pre]
+    if repaired_input and cfg.model.input == "onset_diff":
+        words.append("onset-difference input")
+    return ", ".join(words)

@@ -1,0 +1,83 @@
+"""Run the studies that ask whether this experiment could have seen the paper's effects (chapters 7-9):
+
+    python tools/sensitivity.py tuning   every tuned arm at three learning rates (params/cpu_tuning.yaml)
+    python tools/sensitivity.py dose     the dose-response (params/cpu_dose*.yaml) and, at the book's
+                                         strength, the controls; the plain classifier of each profile
+    python tools/sensitivity.py draw2    the second draw (params/cpu_draw2.yaml)
+    python tools/sensitivity.py probe    after dose: the linear probe of the ICE (trained L_C + L_ID,
+                                         repaired CMNet, and the ICE at initialisation) and every
+                                         clip's motion energy, at the book's strength
+
+Each is one submission (both workers busy throughout); finished folds are reused. Tables go to
+results/<profile>-<variant>/ (commit them); `make tuning`, `make dose`, `make draw2` call this.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from cmnet.preprocess.prepare import CLASSES, prepare_cache
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cmnet import io as fio
+from cmnet.fold.probe import motion_energy, probe_study
+from cmnet.report.dose import (DOSE_ARMS, DOSE_CONTROLS, DOSE_PROFILES, DRAW2_ARMS, DRAW2_PROFILE, MOTION_FILE,
+                               PROBE_ARMS, PROBE_FILE, probe_folder)
+from cmnet.runs.layout import study_dir
+from cmnet.report.plain import write_plain
+from cmnet.study.run import run_studies
+from cmnet.variants import TUNING, variant_config
+
+
+def plan(job: str) -> list[tuple[str, str]]:
+    """(profile, variant) of every study of ``job``, the most telling first."""
+    if job == "tuning":
+        return [("cpu_tuning", v) for v in TUNING]
+    if job == "dose":
+        main = [(p, v) for p in DOSE_PROFILES.values() for v in DOSE_ARMS]
+        return main + [(DOSE_PROFILES[0.5], v) for v in DOSE_CONTROLS]
+    if job == "draw2":
+        return [(DRAW2_PROFILE, v) for v in DRAW2_ARMS]
+    raise SystemExit(f"unknown job {job!r}: tuning, dose or draw2")
+
+
+def probe(profile: str = DOSE_PROFILES[0.5]) -> None:
+    """results/<profile>-probe/: the probe's scores per fold (probe.csv) and every clip's motion energy
+    (motion.npz: keys, curves)."""
+    cfg = variant_config(profile, "cmnet")
+    cache, _ = prepare_cache(cfg, progress=False)
+    rows = []
+    for arm in PROBE_ARMS:
+        rows += [r | {"arm": arm} for r in probe_study(study_dir(variant_config(profile, arm)), cache)]
+    rows += [r | {"arm": "initialisation"} for r in probe_study(study_dir(cfg), cache, trained=False)]
+    out = probe_folder(profile, "results")
+    out.mkdir(parents=True, exist_ok=True)
+    fio.atomic_write(out / PROBE_FILE, pd.DataFrame(rows).to_csv(index=False).encode())
+    buf = io.BytesIO()
+    np.savez_compressed(buf, keys=np.asarray(cache.keys).astype(str), motion=motion_energy(cache.frames))
+    fio.atomic_write(out / MOTION_FILE, buf.getvalue())
+    print(pd.DataFrame(rows).groupby("arm")[["r2", "rho"]].mean())
+
+
+def main(job: str) -> None:
+    t0 = time.perf_counter()
+    if job == "probe":
+        return probe()
+    studies = plan(job)
+    cfgs = [variant_config(p, v) for p, v in studies]
+    for p in dict.fromkeys(p for p, _ in studies):  # the plain classifier on each profile's folds
+        if job != "tuning":
+            cfg = variant_config(p, "baseline")
+            cache, _ = prepare_cache(cfg, progress=False)
+            write_plain(cfg, cache, CLASSES[cfg.data.dataset])
+    run_studies(cfgs)
+    print(f"{job}: {len(cfgs)} studies in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "")
