@@ -128,6 +128,24 @@ def _headline_figure(out_dir: Path, found: dict, plain: dict | None, profile: st
     plt.close(fig)
 
 
+def scope_paragraph(profile: str, results_dir: str | Path, controls_dir: str | Path = "results") -> str:
+    """What every verdict of the edition was measured at, what it cannot speak to, and what the
+    positive control (oracle k, chapter 8) says about the room there was to gain."""
+    from .report.positive import controls_accuracy, controls_sentence
+    from .report.scope import scope_words
+    from .variants import variant_config
+
+    words = (f"**Scope.** Every verdict below was measured at: {scope_words(variant_config(profile, 'cmnet'))}. "
+             "This edition cannot speak to real micro-expressions, to the paper's 224² frames and epochs, or to "
+             "ImageNet pretraining; a verdict carries its scope.")
+    try:
+        t = controls_accuracy(results_dir=controls_dir)
+    except FileNotFoundError:
+        return words + " The positive controls (chapter 8) are not among the committed results yet."
+    return words + " Positive control (chapter 8, 24 subjects, difficulty 0.5): " + controls_sentence(
+        t[t.arm == "oracle_k"])
+
+
 def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs_dir: str | Path = "results") -> bool:
     """The introduction's opening (headline.md, headline.png) from the study summaries in
     ``results_dir``, the repairs from ``repairs_dir``. Where the studies are not all there yet,
@@ -135,6 +153,7 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     from .report.claims import order_claims
     from .report.findings import findings
     from .report.paper import paper_numbers
+    from .report.scope import mark_inactive
 
     out_dir, results_dir = Path(out_dir), Path(results_dir)
     found = {v: json.loads((results_dir / f"{profile}-{v}" / SUMMARY).read_text()) for v in HEADLINE_VARIANTS
@@ -151,7 +170,7 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     _headline_figure(out_dir, found, plain, profile)
     s0 = found["cmnet"]
     folders = {v: results_dir / f"{profile}-{v}" for v in found}
-    claims = order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"])
+    claims = mark_inactive(order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"]), folders)
     text = findings(claims, found, results_dir / f"{profile}-plain" if plain else None, Path(repairs_dir),
                     s0["classes"])
     cols = ["claim", "metric", "paper Δ (pp)", "Δ (pp)", "95% interval (pp)", "smallest detectable (pp)", "verdict"]
@@ -160,7 +179,7 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     drawn = ("; the plain classifier (logistic regression on apex − onset, the same folds) dotted" if plain else
              "; the plain classifier's study is not in this edition's results")
     only = " Accuracy only: this edition kept no per-clip predictions." if claims.attrs.get("accuracy_only") else ""
-    lines = ["**What this edition finds.** " + text, "",
+    lines = ["**What this edition finds.** " + text, "", scope_paragraph(profile, results_dir, repairs_dir), "",
              "```{figure} executed/headline.png", ":name: fig-headline", "",
              f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
              f"**{profile}**, {s0['protocol']}): mean over seeds, 95 % interval over seeds, each seed a dot; chance "

@@ -142,7 +142,7 @@ def test_which_repairs_carry_the_gap(tmp_path):
     s = repairs_sentence(t, {"delta": 0.2, "ci_low": 0.1, "ci_high": 0.3, "verdict": HOLDS})
     assert s.startswith("On the held-out SynthME the repaired configuration is +20.0 pp [+10.0, +30.0] pp")
     assert "removing onset diff from the repaired configuration costs distinguishably" in s and "8.0–11.5 pp" in s
-    d = tmp_path / "cpu_repairs-cmnet"
+    d = tmp_path / "cpu_repairs-cmnet_all_repairs"
     d.mkdir()
     (d / "summary.json").write_text("{}")
     (d / "predictions.csv").write_text("seed,key,subject,label,pred\n")
@@ -179,7 +179,7 @@ def test_the_repairs_status_reads_what_is_committed(tmp_path):
     from cmnet.report.findings import repairs_status
 
     rng = np.random.default_rng(5)
-    skill = {"cmnet": 0.9, "cmnet_printed": 0.3, "cmnet_without_onset_diff": 0.35, "cmnet_printed_with_onset_diff": 0.85}
+    skill = {"cmnet_all_repairs": 0.9, "cmnet_printed": 0.3, "cmnet_without_onset_diff": 0.35, "cmnet_printed_with_onset_diff": 0.85}
     base = _clips(rng, subjects=8, seeds=(0,))
     for v, p in skill.items():
         d = tmp_path / f"cpu_repairs-{v}"
@@ -192,7 +192,7 @@ def test_the_repairs_status_reads_what_is_committed(tmp_path):
     table, text = repairs_status(tmp_path, CLASSES)
     runs = {v: tmp_path / f"cpu_repairs-{v}" for v in skill}
     pd.testing.assert_frame_equal(table, repairs_table(runs, CLASSES))
-    gap = compare(pd.read_csv(runs["cmnet"] / "predictions.csv"), pd.read_csv(runs["cmnet_printed"] / "predictions.csv"),
+    gap = compare(pd.read_csv(runs["cmnet_all_repairs"] / "predictions.csv"), pd.read_csv(runs["cmnet_printed"] / "predictions.csv"),
                   CLASSES, ("accuracy",)).iloc[0]
     assert text.startswith(f"On the held-out SynthME the repaired configuration is +{100 * gap.delta:.1f} pp")
     assert "removing onset diff from the repaired configuration costs distinguishably" in text

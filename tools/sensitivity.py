@@ -4,6 +4,7 @@
     python tools/sensitivity.py dose     the dose-response (params/cpu_dose*.yaml) and, at the book's
                                          strength, the controls; the plain classifier of each profile
     python tools/sensitivity.py draw2    the second draw (params/cpu_draw2.yaml)
+    python tools/sensitivity.py all      dose and draw2 in one submission, then probe
     python tools/sensitivity.py probe    after dose: the linear probe of the ICE (trained L_C + L_ID,
                                          repaired CMNet, and the ICE at initialisation) and every
                                          clip's motion energy, at the book's strength
@@ -38,12 +39,17 @@ def plan(job: str) -> list[tuple[str, str]]:
     """(profile, variant) of every study of ``job``, the most telling first."""
     if job == "tuning":
         return [("cpu_tuning", v) for v in TUNING]
-    if job == "dose":
-        main = [(p, v) for p in DOSE_PROFILES.values() for v in DOSE_ARMS]
-        return main + [(DOSE_PROFILES[0.5], v) for v in DOSE_CONTROLS]
+    if job == "dose":  # the book's strength and its controls first, MMNet last: a stopped run keeps the most
+        book, others = DOSE_PROFILES[0.5], [p for d, p in sorted(DOSE_PROFILES.items(), reverse=True) if d != 0.5]
+        arms = [v for v in DOSE_ARMS if v != "mmnet"]
+        return ([(book, v) for v in arms] + [(book, v) for v in DOSE_CONTROLS] + [(p, v) for p in others for v in arms]
+                + [(p, "mmnet") for p in DOSE_PROFILES.values()])
     if job == "draw2":
         return [(DRAW2_PROFILE, v) for v in DRAW2_ARMS]
-    raise SystemExit(f"unknown job {job!r}: tuning, dose or draw2")
+    if job == "all":  # dose and the second draw in one submission, MMNet's rows last
+        dose = plan("dose")
+        return [x for x in dose if x[1] != "mmnet"] + plan("draw2") + [x for x in dose if x[1] == "mmnet"]
+    raise SystemExit(f"unknown job {job!r}: tuning, dose, draw2, all or probe")
 
 
 def probe(profile: str = DOSE_PROFILES[0.5]) -> None:
@@ -76,6 +82,8 @@ def main(job: str) -> None:
             cache, _ = prepare_cache(cfg, progress=False)
             write_plain(cfg, cache, CLASSES[cfg.data.dataset])
     run_studies(cfgs)
+    if job in ("dose", "all"):
+        probe()
     print(f"{job}: {len(cfgs)} studies in {time.perf_counter() - t0:.0f} s", flush=True)
 
 

@@ -31,9 +31,9 @@ BASELINE_CLAIM = "Table 3: CMNet beats its ResNet + LSTM baseline (L_C alone)"
 
 
 def repair_variants() -> list[str]:
-    from ..variants import REPAIR_ABLATIONS
+    from ..variants import ALL_REPAIRS, REPAIR_ABLATIONS
 
-    return ["cmnet", "cmnet_printed", *REPAIR_ABLATIONS]
+    return [ALL_REPAIRS, "cmnet_printed", *REPAIR_ABLATIONS]
 
 
 def repair_studies(root: str | Path = "results", profile: str = REPAIRS_PROFILE) -> dict[str, Path]:
@@ -109,9 +109,11 @@ def repairs_gap(runs: dict[str, Path], classes, metric: str = "accuracy") -> dic
     """Repaired − printed on the repairs studies (None unless both are there), judged alone."""
     from .verdicts import clip_table, compare, verdict
 
-    if not {"cmnet", "cmnet_printed"} <= set(runs):
+    from ..variants import ALL_REPAIRS
+
+    if not {ALL_REPAIRS, "cmnet_printed"} <= set(runs):
         return None
-    c = compare(clip_table(runs["cmnet"]), clip_table(runs["cmnet_printed"]), classes, (metric,)).iloc[0]
+    c = compare(clip_table(runs[ALL_REPAIRS]), clip_table(runs["cmnet_printed"]), classes, (metric,)).iloc[0]
     return {"delta": c.delta, "ci_low": c.ci_low, "ci_high": c.ci_high, "mde": c.mde,
             "verdict": verdict(c.delta, c.p, c.mde)}
 

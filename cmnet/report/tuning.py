@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import layout as L
+from .figstyle import styled
 
 LAST, SHARE, SMOOTH = 4, 0.10, 3
 
@@ -98,3 +99,48 @@ def tuning_choice(table: pd.DataFrame, multiple: int = 4) -> dict:
     level = int(chosen["levels off at epoch"].max())
     epochs = min(int(chosen["epochs run"].min()), multiple * math.ceil(level / multiple))
     return {"lr": {r.arm: float(r.lr) for r in chosen.itertuples()}, "epochs": epochs, "levels off": level}
+
+
+def tuning_sentence(table: pd.DataFrame, choice: dict, profile_cfg=None) -> str:
+    """The choice in words: each arm's rate and its held-out accuracy, the epochs and why."""
+    from .prose import listing, pct
+
+    chosen = table[table.chosen].set_index("arm")
+    arms = listing([f"{arm} at lr {r.lr:g} ({pct(r['held-out accuracy'])} held out)" for arm, r in chosen.iterrows()])
+    where = ""
+    if profile_cfg is not None:
+        d = profile_cfg.data
+        where = (f" on SynthME drawn with generator seed {d.synth_seed} ({d.synth_subjects} subjects, never reported "
+                 "in this book)")
+    return (f"Chosen{where}: {arms}. Every arm's training loss had levelled off by epoch {choice['levels off']} "
+            f"(its 3-epoch mean falls by at most a tenth of its whole fall after it), so the editions that use the "
+            f"tuning train {choice['epochs']} epochs.")
+
+
+@styled
+def tuning_figure(curves: pd.DataFrame):
+    """Per arm (a panel each): the training loss (solid) and held-out accuracy (dashed, right axis)
+    against the epoch, one colour per learning rate."""
+    import matplotlib.pyplot as plt
+
+    arms = list(dict.fromkeys(curves.arm))
+    fig, axes = plt.subplots(1, len(arms), figsize=(8, 3.2), sharex=True)
+    axes = np.atleast_1d(axes)
+    for ax, arm in zip(axes, arms):
+        acc_ax = ax.twinx()
+        for i, (lr, g) in enumerate(curves[curves.arm == arm].groupby("lr")):
+            colour = f"C{i}"
+            ax.plot(g.epoch, g.train_loss, color=colour, label=f"lr {lr:g}")
+            acc_ax.plot(g.epoch, 100 * g.test_accuracy, color=colour, ls="--")
+        ax.set_title(arm)
+        ax.set_xlabel("epoch")
+        acc_ax.set_ylim(0, 100)
+        if ax is axes[0]:
+            ax.set_ylabel("training loss (solid)")
+        if ax is axes[-1]:
+            acc_ax.set_ylabel("held-out accuracy, % (dashed)")
+        else:
+            acc_ax.set_yticklabels([])
+        ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
