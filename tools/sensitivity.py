@@ -84,7 +84,27 @@ def main(job: str) -> None:
     run_studies(cfgs)
     if job in ("dose", "all"):
         probe()
-    print(f"{job}: {len(cfgs)} studies in {time.perf_counter() - t0:.0f} s", flush=True)
+    seconds = time.perf_counter() - t0
+    print(f"{job}: {len(cfgs)} studies in {seconds:.0f} s", flush=True)
+    write_status(job, studies, seconds)
+
+
+def write_status(job: str, studies, seconds: float) -> None:
+    """results/sensitivity-<job>.json: the job's studies, its wall time, the machine and versions
+    (the status of a run made apart from the book)."""
+    import json
+    import os
+    import platform
+    import subprocess
+
+    import torch
+
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    status = {"job": job, "studies": [f"{p}-{v}" for p, v in studies], "seconds": round(seconds, 1),
+              "minutes": round(seconds / 60, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "commit": commit, "cpus": os.cpu_count(), "machine": platform.platform(), "python": platform.python_version(),
+              "torch": torch.__version__}
+    fio.atomic_write(Path("results") / f"sensitivity-{job}.json", json.dumps(status, indent=1).encode())
 
 
 if __name__ == "__main__":

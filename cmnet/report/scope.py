@@ -62,3 +62,35 @@ def scope_words(cfg, repaired_input: bool = True) -> str:
     if repaired_input and cfg.model.input == "onset_diff":
         words.append("onset-difference input")
     return ", ".join(words)
+
+
+def sensitivity_glue(profile_cfg=None, params_dir: str | Path = "params") -> dict[str, str]:
+    """The designs of the tuning, dose–response and second-draw profiles, as the chapters' text reads
+    them (glued: never typed): seeds, subjects, clips, folds, epochs, the rates tried, the strengths,
+    the inactive-term threshold; with ``profile_cfg`` (the chapter's own profile) its rate and epochs."""
+    from ..variants import TUNING_LRS, variant_config
+    from .dose import DOSE_PROFILES, DRAW2_PROFILE
+    from .prose import listing
+    from .tuning import LAST, SHARE, SMOOTH
+
+    tun = variant_config("cpu_tuning", "cmnet", params_dir)
+    dose = variant_config(DOSE_PROFILES[0.5], "cmnet", params_dir)
+    draw = variant_config(DRAW2_PROFILE, "cmnet", params_dir)
+    book = variant_config("cpu", "cmnet", params_dir)
+    held = variant_config("cpu_repairs", "cmnet", params_dir)
+    out = {"tun_seed": str(tun.data.synth_seed), "tun_subjects": str(tun.data.synth_subjects),
+           "tun_clips": str(tun.data.synth_clips_per_subject), "tun_folds": str(tun.study.kfold_k),
+           "tun_epochs": str(tun.train.epochs), "tun_last": str(LAST),
+           "tun_smooth": str(SMOOTH), "tun_share": f"{100 * SHARE:.0f} %",
+           "tun_sgd": listing([f"{x:g}" for x in TUNING_LRS["sgd"]]),
+           "tun_adamw": listing([f"{x:g}" for x in TUNING_LRS["adamw"]]),
+           "book_seed": str(book.data.synth_seed), "held_seed": str(held.data.synth_seed),
+           "dose_subjects": str(dose.data.synth_subjects), "dose_clips": str(dose.data.synth_clips_per_subject),
+           "dose_folds": str(dose.study.kfold_k), "dose_epochs": str(dose.train.epochs),
+           "dose_book": f"{dose.data.synth_difficulty:g}",
+           "dose_strengths": listing([f"{d:g}" for d in sorted(DOSE_PROFILES)]),
+           "draw_seed": str(draw.data.synth_seed), "frame": f"{dose.preprocess.size}²",
+           "inactive": f"{100 * (1 - INACTIVE):.0f} %", "eps": f"{dose.loss.eps:g}"}
+    if profile_cfg is not None:
+        out |= {"here_lr": f"{profile_cfg.train.lr:g}", "here_epochs": str(profile_cfg.train.epochs)}
+    return out

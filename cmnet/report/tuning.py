@@ -144,3 +144,11 @@ def tuning_figure(curves: pd.DataFrame):
         ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def tuning_used(cfg, choice: dict) -> str:
+    """Whether a chapter's profile (``cfg``: its CMNet row) trains with the tuning's choice."""
+    if cfg.study.tuned and cfg.train.epochs == choice["epochs"]:
+        return "This edition's rows use them."
+    return (f"This edition's rows do not (lr {cfg.train.lr:g}, {cfg.train.epochs} epochs, profile "
+            f"{cfg.study.name.split('-')[0]}): the chosen settings apply from its next publication with `tuned: true`.")
