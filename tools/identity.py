@@ -43,9 +43,14 @@ def _run(root: Path, tmp: Path, profile: str, variant: str, extra: list[str]) ->
     subprocess.run(cmd, cwd=root, check=True, stdout=subprocess.DEVNULL)
 
 
+# per-epoch records added after the reference (each loss term's share of active steps and its gradient
+# norm): new measurements beside the numbers, which they do not change
+ADDED_RECORDS = ("active_", "gradnorm_")
+
+
 def _drop_times(obj):
     if isinstance(obj, dict):
-        return {k: _drop_times(v) for k, v in obj.items() if k not in TIMES}
+        return {k: _drop_times(v) for k, v in obj.items() if k not in TIMES and not k.startswith(ADDED_RECORDS)}
     return obj
 
 

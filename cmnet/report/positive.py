@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..runs import layout as L
 from ..variants import LABELS
 from .controls import intensity_controls, subject_mean_test
 from .dose import DOSE_PROFILES, read_motion, subject_accuracy
@@ -42,7 +43,7 @@ def controls_accuracy(profile: str = DOSE_PROFILES[0.5], results_dir: str | Path
     classes = list(classes or CLASSES["synthme"])
     root = Path(results_dir)
     base = root / f"{profile}-baseline"
-    if not (base / "predictions.csv").is_file():
+    if not (base / L.PREDICTIONS_TABLE).is_file():
         raise FileNotFoundError(f"{base}: the baseline of the controls is not committed (make dose)")
     try:
         motion = read_motion(profile, results_dir)
@@ -52,7 +53,7 @@ def controls_accuracy(profile: str = DOSE_PROFILES[0.5], results_dir: str | Path
     rows = []
     for arm in CONTROL_ARMS:
         path = root / f"{profile}-{arm}"
-        if not (path / "predictions.csv").is_file():
+        if not (path / L.PREDICTIONS_TABLE).is_file():
             continue
         clips = clip_table(path)
         c = compare(clips, base_clips, classes, ("accuracy",), n_boot).iloc[0]
@@ -111,3 +112,35 @@ def controls_sentence(t: pd.DataFrame) -> str:
             parts.append(f"{SHORT[arm]}: {pct(a.accuracy)}, {pp(a.delta)} {interval_pp(a.d_low, a.d_high)} against "
                          f"the baseline, ρ(k, truth) = {a.rho_k:.2f}".replace("-", "−") + ".")
     return " ".join(parts)
+
+
+def wrst_where_it_acts(profile: str = DOSE_PROFILES[0.5], results_dir: str | Path = "results", classes=None,
+                       n_boot: int = 4000) -> dict | None:
+    """Table 3's "adding L_Wrst helps", tested where the term acts: CMNet with k starting outside
+    the prototype's range (cmnet_wrst_outside) against L_C + L_ID on the same clips, with L_Wrst's
+    share of epochs above zero and of the gradient in that row. None where either is not committed."""
+    from ..preprocess.prepare import CLASSES
+    from .tables import loss_terms
+
+    root = Path(results_dir)
+    a, b = root / f"{profile}-cmnet_wrst_outside", root / f"{profile}-cmnet_no_wrst"
+    if not ((a / L.PREDICTIONS_TABLE).is_file() and (b / L.PREDICTIONS_TABLE).is_file()):
+        return None
+    c = compare(clip_table(a), clip_table(b), list(classes or CLASSES["synthme"]), ("accuracy",), n_boot).iloc[0]
+    terms = {r["term"]: r for r in loss_terms(a)}
+    w = terms.get("L_Wrst", {})
+    return {"delta": c.delta, "ci_low": c.ci_low, "ci_high": c.ci_high, "p": c.p, "mde": c.mde,
+            "verdict": verdict(c.delta, c.p, c.mde), "epochs_active": w.get("epochs above zero", np.nan),
+            "steps_active": w.get("steps above zero", np.nan), "gradient_share": w.get("gradient share", np.nan)}
+
+
+def wrst_sentence(r: dict | None) -> str:
+    """:func:`wrst_where_it_acts` in words."""
+    from .prose import interval_pp, pct, pp
+
+    if r is None:
+        return "The test of L_Wrst where it acts is not among the committed results yet (`make dose`)."
+    return (f"Where L_Wrst acts (k starting outside the prototype's range: the term was above zero in "
+            f"{pct(r['epochs_active'])} of epochs and {pct(r['steps_active'])} of steps, "
+            f"{pct(r['gradient_share'])} of the gradient), adding it to L_C + L_ID gives {pp(r['delta'])} "
+            f"{interval_pp(r['ci_low'], r['ci_high'])} in accuracy: {r['verdict']}.")
