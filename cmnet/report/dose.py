@@ -133,7 +133,7 @@ def dose_figure(table: pd.DataFrame):
     as a bar, chance as a dashed line; the strength axis runs from strong motion to weak."""
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2))
     strengths = sorted(table.difficulty.unique())
     offsets = np.linspace(-0.04, 0.04, max(1, table.arm.nunique()))
     for off, (arm, g) in zip(offsets, table.groupby("arm", sort=False)):
@@ -146,7 +146,7 @@ def dose_figure(table: pd.DataFrame):
     ax.set_xticks(np.log2(strengths), [f"{d:g}" for d in strengths])
     ax.set_xlabel("SynthME difficulty (motion strength falls to the right)")
     ax.set_ylabel("accuracy (%), 95 % interval over subjects")
-    ax.legend(loc="upper right", frameon=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)  # beside the data, never over it
     fig.tight_layout()
     return fig
 
