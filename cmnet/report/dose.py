@@ -95,10 +95,35 @@ def dose_table(results_dir: str | Path = "results", draw2: bool = False) -> pd.D
         summary = json.loads((path / L.SUMMARY).read_text())
         n_classes = len(summary.get("classes") or []) or 5
         rows.append({"difficulty": d, "arm": arm, "row": ARM_NAMES[arm], **subject_accuracy(clip_table(path)),
-                     "chance": 1 / n_classes})
+                     "chance": 1 / n_classes, **_learned(path, summary)})
     if not rows:
         raise FileNotFoundError(f"no dose–response results under {results_dir} (make dose)")
     return pd.DataFrame(rows).sort_values(["difficulty", "arm"], ignore_index=True)
+
+
+def _learned(path: Path, summary: dict) -> dict:
+    """Did the arm fit its training data, and did its loss move? The last epoch's training accuracy
+    and the training loss at the first and last epoch (means over folds); for the plain classifier
+    its fit to its own training clips."""
+    if "train_accuracy" in summary:  # the plain classifier (cmnet.report.plain)
+        return {"train acc": float(summary["train_accuracy"]), "loss first": np.nan, "loss last": np.nan}
+    m = L.read_epochs(path)
+    if m.empty:
+        return {"train acc": np.nan, "loss first": np.nan, "loss last": np.nan}
+    first, last = m[m.epoch == m.epoch.min()], m[m.epoch == m.epoch.max()]
+    return {"train acc": float(last.train_acc.mean()), "loss first": float(first.train_loss.mean()),
+            "loss last": float(last.train_loss.mean())}
+
+
+def learning_page(table: pd.DataFrame) -> pd.DataFrame:
+    """Per (strength, arm): its training accuracy at the last epoch and its training loss from the
+    first to the last epoch (a number counts only once its model has learned)."""
+    from .prose import pct
+
+    return pd.DataFrame({"difficulty": [f"{d:g}" for d in table.difficulty], "row": table.row,
+                         "train acc, last epoch": [pct(x) for x in table["train acc"]],
+                         "training loss, first → last": [("—" if not np.isfinite(a) else f"{a:.3f} → {b:.3f}")
+                                                         for a, b in zip(table["loss first"], table["loss last"])]})
 
 
 def dose_contrasts(results_dir: str | Path = "results", classes=None, n_boot: int = 4000,
