@@ -5,6 +5,7 @@
                                          strength, the controls; the plain classifier of each profile
     python tools/sensitivity.py draw2    the second draw (params/cpu_draw2.yaml)
     python tools/sensitivity.py all      dose and draw2 in one submission, then probe
+    python tools/sensitivity.py oracle_rate   oracle k at the book's strength at lr 0.02 as well
     python tools/sensitivity.py probe    after dose: the linear probe of the ICE (trained L_C + L_ID,
                                          repaired CMNet, and the ICE at initialisation) and every
                                          clip's motion energy, at the book's strength
@@ -46,6 +47,8 @@ def plan(job: str) -> list[tuple[str, str]]:
                 + [(p, "mmnet") for p in DOSE_PROFILES.values()])
     if job == "draw2":
         return [(DRAW2_PROFILE, v) for v in DRAW2_ARMS]
+    if job == "oracle_rate":  # the oracle at the baseline's and CMNet's rate too (the tuned 0.08 fits its training clips less)
+        return [(DOSE_PROFILES[0.5], "oracle_k_lr0.02")]
     if job == "all":  # dose and the second draw in one submission, MMNet's rows last
         dose = plan("dose")
         return [x for x in dose if x[1] != "mmnet"] + plan("draw2") + [x for x in dose if x[1] == "mmnet"]
@@ -77,7 +80,7 @@ def main(job: str) -> None:
     studies = plan(job)
     cfgs = [variant_config(p, v) for p, v in studies]
     for p in dict.fromkeys(p for p, _ in studies):  # the plain classifier on each profile's folds
-        if job != "tuning":
+        if job not in ("tuning", "oracle_rate"):
             cfg = variant_config(p, "baseline")
             cache, _ = prepare_cache(cfg, progress=False)
             write_plain(cfg, cache, CLASSES[cfg.data.dataset])

@@ -28,7 +28,7 @@ DRAW2_PROFILE, DRAW2_BESIDE = "cpu_draw2", 0.5  # the second draw repeats this s
 DOSE_ARMS = ("baseline", "cmnet", "oracle_k", "mmnet")  # with the plain classifier (results/<profile>-plain)
 DRAW2_ARMS = ("baseline", "cmnet", "oracle_k")
 # at the book's strength only: the other controls, L_C + L_ID (the probe's trained ICE) and L_Wrst acting
-DOSE_CONTROLS = ("prototype_k", "supervised_k", "cmnet_no_wrst", "cmnet_wrst_outside")
+DOSE_CONTROLS = ("prototype_k", "supervised_k", "cmnet_no_wrst", "cmnet_wrst_outside", "oracle_k_lr0.02")
 CONTRASTS = (("cmnet", "baseline"), ("oracle_k", "baseline"))
 # the probe (cmnet.fold.probe) of these arms' ICE and of the ICE at initialisation, and every clip's
 # motion energy, at the book's strength: results/<profile>-probe/ (tools/sensitivity.py probe)
