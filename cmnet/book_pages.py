@@ -111,19 +111,39 @@ def _markdown_table(df) -> str:
     return "\n".join(rows)
 
 
-def _headline_figure(out_dir: Path, found: dict, plain: dict | None, profile: str) -> None:
+def headline_intervals(folders: dict[str, Path], classes, n_boot: int = 4000) -> dict[str, tuple[float, float]]:
+    """variant → the 95 % interval of its pooled accuracy over *subjects* (cmnet.report.verdicts.level:
+    the verdicts' subject bootstrap and t), from its results folder's per-clip predictions; a
+    variant without them is left out (the figure then draws its interval over seeds)."""
+    from .report.verdicts import clip_table, level
+
+    out = {}
+    for v, folder in folders.items():
+        try:
+            lv = level(clip_table(folder), classes, n_boot=n_boot)
+        except FileNotFoundError:
+            continue
+        out[v] = (lv["ci_low"], lv["ci_high"])
+    return out
+
+
+def _headline_figure(out_dir: Path, found: dict, plain: dict | None, profile: str,
+                     intervals: dict[str, tuple[float, float]] | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from .report.plots import variant_bars
+    from .report.prose import pct
     from .variants import LABELS
 
     s0 = found["cmnet"]
-    ref = {f"plain classifier ({100 * plain['accuracy']:.1f} %)": plain["accuracy"]} if plain else None
+    ref = {f"plain classifier ({pct(plain['accuracy'])})": plain["accuracy"]} if plain else None
+    iv = {LABELS[v]: intervals[v] for v in HEADLINE_VARIANTS if intervals and v in intervals}
     fig = variant_bars({LABELS[v]: found[v] for v in HEADLINE_VARIANTS}, 1 / len(s0["classes"]), reference=ref,
-                       title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})")
+                       title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})",
+                       intervals=iv if len(iv) == len(HEADLINE_VARIANTS) else None)
     fig.savefig(out_dir / "headline.png", dpi=110)
     plt.close(fig)
 
@@ -150,9 +170,11 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     """The introduction's opening (headline.md, headline.png) from the study summaries in
     ``results_dir``, the repairs from ``repairs_dir``. Where the studies are not all there yet,
     headline.md says so and nothing else."""
-    from .report.claims import order_claims
+    from .report.claims import UNCHECKED, order_claims, reported_orderings
     from .report.findings import findings
     from .report.paper import paper_numbers
+    from .report.power import PAIRED
+    from .report.prose import pp
     from .report.scope import mark_inactive
 
     out_dir, results_dir = Path(out_dir), Path(results_dir)
@@ -167,25 +189,38 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
         return False
     plain_file = results_dir / f"{profile}-plain" / SUMMARY
     plain = json.loads(plain_file.read_text()) if plain_file.is_file() else None
-    _headline_figure(out_dir, found, plain, profile)
     s0 = found["cmnet"]
     folders = {v: results_dir / f"{profile}-{v}" for v in found}
+    intervals = headline_intervals(folders, s0["classes"])
+    _headline_figure(out_dir, found, plain, profile, intervals)
+    subject_iv = len(intervals) == len(HEADLINE_VARIANTS)
     claims = mark_inactive(order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"]), folders)
     text = findings(claims, found, results_dir / f"{profile}-plain" if plain else None, Path(repairs_dir),
                     s0["classes"])
     cols = ["claim", "metric", "paper Δ (pp)", "Δ (pp)", "95% interval (pp)", "smallest detectable (pp)", "verdict"]
     view = claims[[c for c in cols if c in claims.columns]]
     view = view.assign(verdict=view.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True))
+    view = view.assign(**{"Δ (pp)": [pp(d / 100).removesuffix(" pp") for d in view["Δ (pp)"]],
+                          "smallest detectable (pp)": [pp(d / 100, signed=False).removesuffix(" pp")
+                                                       for d in view["smallest detectable (pp)"]]})
+    view = view.rename(columns={"Δ (pp)": PAIRED, "95% interval (pp)": "95 % interval (pp)"})
+    view = view.assign(metric=view.metric.map({"accuracy": "accuracy", "uf1": "UF1"}).fillna(view.metric))
+    reported = reported_orderings(paper_numbers(), s0["dataset"])
     drawn = ("; the plain classifier (logistic regression on apex − onset, the same folds) dotted" if plain else
              "; the plain classifier's study is not in this edition's results")
     only = " Accuracy only: this edition kept no per-clip predictions." if claims.attrs.get("accuracy_only") else ""
     lines = ["**What this edition finds.** " + text, "", scope_paragraph(profile, results_dir, repairs_dir), "",
              "```{figure} executed/headline.png", ":name: fig-headline", "",
              f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
-             f"**{profile}**, {s0['protocol']}): mean over seeds, 95 % interval over seeds, each seed a dot; chance "
-             f"dashed{drawn}. Grey: CMNet as printed. Chapter 9 gives the details.", "```", "",
+             f"**{profile}**, {s0['protocol']}): mean over seeds, each seed a dot; the bars' 95 % interval "
+             + ("over subjects, as the verdicts below compute it (subject bootstrap, Student's t)" if subject_iv
+                else "over seeds") + f"; chance dashed{drawn}. Grey: CMNet as printed. Chapter 9 gives the details.",
+             "```", "",
              f"**The paper's orderings, checked here** (better − worse on the same clips; 95 % interval over "
              f"subjects, Holm over the table; each row's smallest detectable difference at 80 % power; the verdicts' "
-             f"words are defined in chapter 9).{only}", "", _markdown_table(view), ""]
+             f"words are defined in chapter 9).{only}", "", _markdown_table(view), "",
+             f"**Not tested here: {UNCHECKED}.** Out of the claims above and out of their Holm family; "
+             f"printed as the papers give them, for the reader's orientation only.", "",
+             _markdown_table(reported), ""]
     md.write_text("\n".join(lines))
     return True

@@ -105,7 +105,7 @@ def test_rho_truth_against_scipy(tmp_path, by):
         for i in range(len(keys)):
             if np.ptp(k[i]) == 0 or not np.isfinite(t[i]).all():
                 continue
-            rows.append({"seed": seed, "rho": stats.spearmanr(k[i], t[i]).statistic, "class": labels[i],
+            rows.append({"seed": seed, "subject": fold, "rho": stats.spearmanr(k[i], t[i]).statistic, "class": labels[i],
                          "amp": amp.get(str(keys[i]), np.nan)})
     ref = pd.DataFrame(rows)
     if by is None:
@@ -123,9 +123,14 @@ def test_rho_truth_against_scipy(tmp_path, by):
         per_seed = r.groupby("seed").rho.mean()
         assert row.clips == len(r) and row.per_seed == pytest.approx({int(s): v for s, v in per_seed.items()})
         assert row.rho_mean == pytest.approx(per_seed.mean())
-        if len(per_seed) > 1:
-            half = stats.t.ppf(0.975, len(per_seed) - 1) * per_seed.std(ddof=1) / np.sqrt(len(per_seed))
-            assert row.ci_high == pytest.approx(per_seed.mean() + half)
+        # the interval: over subjects (each the mean ρ of its clips and seeds), on Fisher's z scale
+        z = np.arctanh(r.groupby("subject").rho.mean())
+        assert row.subjects == len(z) and row.rho == pytest.approx(np.tanh(z.mean()))
+        if len(z) > 1:
+            half = stats.t.ppf(0.975, len(z) - 1) * z.std(ddof=1) / np.sqrt(len(z))
+            assert row.ci_low == pytest.approx(np.tanh(z.mean() - half))
+            assert row.ci_high == pytest.approx(np.tanh(z.mean() + half))
+            assert -1 < row.ci_low <= row.rho <= row.ci_high < 1
     assert got.clips_without_rho.sum() == 2 * 3 + 2  # constant k in every fold; subC's clip without truth
     if by == "amplitude":
         assert list(got.group) == ["low third", "middle third", "high third", "amplitude not known"]
@@ -215,7 +220,7 @@ def test_with_deltas_adds_the_subject_clustered_differences_to_a_table(tmp_path)
     assert t.loc["B", "Δ acc: A − row"] == "+25.0 [+25.0, +25.0]"  # one clip in four wrong in every (seed, fold)
     c = compare(clip_table(runs["A"]), clip_table(runs["C"]), CLASSES).set_index("metric")
     assert t.loc["C", "Δ acc: A − row"] == (f"{100 * c.delta['accuracy']:+.1f} [{100 * c.ci_low['accuracy']:+.1f}, "
-                                            f"{100 * c.ci_high['accuracy']:+.1f}]")
+                                            f"{100 * c.ci_high['accuracy']:+.1f}]").replace("-", "−")
     assert t.loc["C", "p (acc)"] == round(c.p["accuracy"], 3)
     # one interval per comparison: the claims table gives the same for the same two studies
     claims = order_claims({"cmnet": runs["A"], "baseline": runs["C"]}, CLASSES, paper_numbers())
@@ -233,7 +238,8 @@ def test_the_analyses_name_what_they_return(tmp_path):
     assert set(o["summary"]) == {f"{kind}_{m}" for kind in ("honest", "oracle", "inflation")
                                  for m in ("accuracy", "f1_paper", "uf1", "uar")}
     r = analyses.rho_truth_summary(tmp_path / "a")
-    assert list(r.columns) == ["group", "clips", "clips_without_rho", "rho_mean", "ci_low", "ci_high", "seeds", "per_seed"]
+    assert list(r.columns) == ["group", "clips", "clips_without_rho", "rho_mean", "rho", "ci_low", "ci_high", "subjects",
+                               "seeds", "per_seed"]
     assert r.seeds.tolist() == [2]
     m = cstats.paired_folds(tmp_path / "b", tmp_path / "a", "accuracy")
     assert list(m.index) == list(range(6)) and list(m.columns) == ["seed", "fold", "a", "b", "diff"]

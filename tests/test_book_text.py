@@ -72,7 +72,7 @@ def test_prose_formats_and_sentences(monkeypatch):
                                                                         "p = 0.042", "p = 1.000"]
     row = {"delta": 0.045, "lo": -0.01, "hi": 0.10, "mde": 0.07, "verdict": "NOT_DISTINGUISHABLE"}
     s = verdict_sentence(row, "CMNet", "L_C")
-    assert s == ("CMNet − L_C = +4.5 pp [−1.0, +10.0] pp; the claim cannot be told from noise here (smallest "
+    assert s == ("CMNet − L_C = +4.5 [−1.0, +10.0] pp; the claim cannot be told from noise here (smallest "
                  "difference this design detects at 80 % power: 7.0 pp).")
     glued = []
     monkeypatch.setattr("myst_nb.glue", lambda name, value, display=True: glued.append((name, value, display)))
@@ -85,7 +85,7 @@ def test_prose_formats_and_sentences(monkeypatch):
 def test_show_gives_percent_no_index_and_writes_the_whole_table(tmp_path):
     df = pd.DataFrame({"row": ["a", "b", "c"], "accuracy": [0.4125, 0.5, float("nan")], "rho": [0.12345, 1.0, 2.0]})
     html = show(df, percent=("accuracy",), digits=2, csv=tmp_path / "t.csv", rows=2).to_html()
-    assert "41.25 %" in html and "50.00 %" in html and "0.12" in html and ">c<" not in html
+    assert "41.2 %" in html and "50.0 %" in html and "0.12" in html and ">c<" not in html  # percent: one decimal
     assert "<th class=\"blank level0\"" not in html  # no index column
     assert len(pd.read_csv(tmp_path / "t.csv")) == 3
     assert "white-space: nowrap" in html and 'class="dataframe"' in html and "padding" in html

@@ -67,7 +67,7 @@ def test_standing_says_above_and_below_from_the_subject_clustered_interval(pair)
     assert good.delta == pytest.approx(2 / 3) and good.delta == pytest.approx(ref.delta)
     assert good.lo == pytest.approx(ref.ci_low) and good.relation == "above"
     assert t.set_index("row").loc["weak", "interval over seeds"] == "deterministic"
-    assert N.standing_sentences(t) == f"- **good** (100.0 %) is above weak: +66.7 pp [+66.7, +66.7] pp, p < 0.001."
+    assert N.standing_sentences(t) == f"- **good** (100.0 %) is above weak: +66.7 [+66.7, +66.7] pp (row − weak, same seeds and clips), p < 0.001."
     assert N.standing_summary(t) == "Every row is above weak."
     flipped = N.standing(pair, "good", CLASSES, n_boot=500)
     assert flipped.set_index("row").loc["weak", "relation"] == "below"
@@ -78,8 +78,8 @@ def test_standing_says_above_and_below_from_the_subject_clustered_interval(pair)
         mixed.attrs["name"] = "good"
         assert N.standing_summary(mixed, "deep row").startswith(want)
     page = N.standing_page(flipped)
-    assert list(page.columns) == ["row", "accuracy", "interval over seeds", "Δ acc, row − good", "vs good"]
-    assert page.iloc[0]["Δ acc, row − good"] == "—" and page.iloc[1]["vs good"] == "below good" and page.iloc[0]["vs good"] == "—"
+    assert list(page.columns) == ["row", "accuracy", "interval over seeds", "Δ acc (pp), row − good, same seeds and clips", "vs good"]
+    assert page.iloc[0]["Δ acc (pp), row − good, same seeds and clips"] == "—" and page.iloc[1]["vs good"] == "below good" and page.iloc[0]["vs good"] == "—"
 
 
 def test_k_spread_compares_k_with_the_prototypes_step(tmp_path):
@@ -129,7 +129,7 @@ def test_ablation_page_keeps_the_columns_a_reader_compares():
                       "ours UF1 (pooled)": [30.0], "Δ acc: ref − row": ["+1.0 [−2.0, +4.0]"], "p (acc)": [0.5],
                       "paper Acc CASME II": [70.0], "paper F1 SAMM": [60.0]}, index=pd.Index(["r"], name="method"))
     page = N.ablation_page(t, "ref")
-    assert list(page.columns) == ["row", "acc (%)", "95 % interval (%)", "UF1 (%)", "Δ acc (pp), ref − row", "p",
+    assert list(page.columns) == ["row", "acc (%)", "95 % interval (%)", "UF1 (%)", "Δ acc (pp), ref − row, same seeds and clips", "p",
                                   "paper acc, CASME II (%)"]
 
 

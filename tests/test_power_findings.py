@@ -140,7 +140,7 @@ def test_which_repairs_carry_the_gap(tmp_path):
     assert carried_by(t) == {"removing": ["onset diff"], "adding": ["onset diff"], "reversed": ["clean bn"],
                              "neither": []}
     s = repairs_sentence(t, {"delta": 0.2, "ci_low": 0.1, "ci_high": 0.3, "verdict": HOLDS})
-    assert s.startswith("On the held-out SynthME the repaired configuration is +20.0 pp [+10.0, +30.0] pp")
+    assert s.startswith("On the held-out SynthME the repaired configuration is +20.0 [+10.0, +30.0] pp")
     assert "removing onset diff from the repaired configuration costs distinguishably" in s and "8.0–11.5 pp" in s
     d = tmp_path / "cpu_repairs-cmnet_all_repairs"
     d.mkdir()
@@ -152,7 +152,8 @@ def test_which_repairs_carry_the_gap(tmp_path):
 def test_chapter_tens_cells_and_sentences():
     from cmnet.report.beyond import above_below, last_epoch_share, seed_cell
 
-    assert seed_cell({"mean": 0.4125, "ci_low": 0.3, "ci_high": 0.5, "n": 3}) == "41.2 % [30.0, 50.0] %"
+    assert seed_cell({"mean": 0.4125, "ci_low": 0.3, "ci_high": 0.5, "n": 3}) == "41.2 [30.0, 50.0] %"
+    assert seed_cell({"mean": -0.004, "ci_low": -0.02, "ci_high": 0.01, "n": 2}, points=True) == "−0.4 [−2.0, +1.0]"
     assert seed_cell({"mean": 0.25, "ci_low": 0.25, "ci_high": 0.25, "n": 1}) == "25.0 % (one seed)"
     assert seed_cell({"mean": 0.14, "n": 1}, percent=False) == "0.14 (one seed)"
     assert last_epoch_share(pd.DataFrame({"best_epoch": [2, 1, 2, 2], "epochs": [2, 2, 2, 2]})) == 0.75
@@ -194,7 +195,7 @@ def test_the_repairs_status_reads_what_is_committed(tmp_path):
     pd.testing.assert_frame_equal(table, repairs_table(runs, CLASSES))
     gap = compare(pd.read_csv(runs["cmnet_all_repairs"] / "predictions.csv"), pd.read_csv(runs["cmnet_printed"] / "predictions.csv"),
                   CLASSES, ("accuracy",)).iloc[0]
-    assert text.startswith(f"On the held-out SynthME the repaired configuration is +{100 * gap.delta:.1f} pp")
+    assert text.startswith(f"On the held-out SynthME the repaired configuration is +{100 * gap.delta:.1f} [")
     assert "removing onset diff from the repaired configuration costs distinguishably" in text
     assert "4 of the 12 held-out repairs studies are committed so far; missing: cmnet_without_augmented_negatives" in text
     assert "`make repairs`" in text
@@ -212,7 +213,8 @@ def test_claims_power_puts_the_papers_difference_beside_ours():
 
     t = _claims([HOLDS, HOLDS], [5.0, 6.0]).assign(**{"paper Δ (pp)": [7.81, np.nan]})
     v = claims_power(t)
-    assert v.columns[:3].tolist() == ["claim", "paper Δ (pp)", "Δ (pp)"] and v["paper Δ (pp)"].iloc[0] == 7.81
+    assert v.columns[:3].tolist() == ["claim", "paper Δ (pp)", "Δ (pp), better − worse, same clips"]
+    assert v["paper Δ (pp)"].iloc[0] == 7.81
     assert "paper Δ (pp)" not in claims_power(_claims([HOLDS], [5.0]))
 
 

@@ -6,8 +6,10 @@
     oracle_inflation(run_dir)             per seed, fold means: honest, oracle, inflation; and
                                           each over seeds (mean, 95 % interval)
     rho_truth_summary(run_dir, by=None)   Spearman ρ(k, true intensity) per test clip (SynthME),
-                                          its mean per seed and over seeds; by class or by the
-                                          clip's true amplitude (thirds)
+                                          its mean per seed and over seeds, and per subject with
+                                          a 95 % interval over subjects on Fisher's scale; by class
+                                          or by the clip's true amplitude (thirds)
+    model_folds(run_dir)                  which fold (one trained model per seed) tested each subject
 
 Oracle numbers are labelled as such wherever they are shown and never replace honest ones.
 Only fold means can be recomputed per epoch (predictions are kept for the last epoch only).
@@ -21,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs.layout import read_predictions
-from .stats import seed_interval
+from .stats import fisher_interval, seed_interval
 from .tables import intensity_agreement, read_metrics
 
 TEST_METRICS = ("accuracy", "f1_paper", "uf1", "uar")
@@ -70,9 +72,14 @@ def rho_truth_summary(run_dir: str | Path, by: str | None = None,
     None, "class" — the clip's true class —, or "amplitude" — thirds of the clip's true peak
     displacement, ``amplitudes``: clip key → pixels, from
     :func:`cmnet.data.synthme.clip_amplitudes`), the mean over clips of each seed, then over
-    seeds (mean, 95 % interval). The stored truth curve is normalised (its peak is 1 in every
-    clip), so the amplitude has to come from the dataset."""
+    seeds (``rho_mean``, ``per_seed``); and the interval the book shows, over the *subjects*
+    (the unit that varies from one study to the next, as in cmnet.report.verdicts): per subject
+    the mean ρ over its clips and seeds, summarised by :func:`cmnet.report.stats.fisher_interval`
+    (``rho``, ``ci_low``, ``ci_high``, ``subjects``; always inside [−1, 1]). The stored truth
+    curve is normalised (its peak is 1 in every clip), so the amplitude has to come from the
+    dataset."""
     a = intensity_agreement(run_dir)
+    a["subject"] = _clip_subjects(run_dir, a["clip"])
     if by == "class":
         p = read_predictions(run_dir)
         label = {(int(s), str(k)): lab for s, k, lab in zip(p["seed"], p["key"], p["label"])}
@@ -101,13 +108,61 @@ def rho_truth_summary(run_dir: str | Path, by: str | None = None,
         g = a[a["group"] == group]
         ok = g.dropna(subset=["rho_truth"])
         means = ok.groupby("seed")["rho_truth"].mean()
-        iv = seed_interval(means.to_numpy()) if len(means) else {"mean": np.nan, "std": np.nan, "ci_low": np.nan,
-                                                                  "ci_high": np.nan, "n": 0}
-        row = {"group": group, "clips": len(ok), "clips_without_rho": len(g) - len(ok), "rho_mean": iv["mean"],
-               "ci_low": iv["ci_low"], "ci_high": iv["ci_high"], "seeds": iv["n"],
+        subjects = ok.groupby("subject")["rho_truth"].mean()
+        fz = fisher_interval(subjects.to_numpy()) if len(subjects) else {"rho": np.nan, "ci_low": np.nan,
+                                                                          "ci_high": np.nan, "n": 0}
+        row = {"group": group, "clips": len(ok), "clips_without_rho": len(g) - len(ok),
+               "rho_mean": float(means.mean()) if len(means) else np.nan, "rho": fz["rho"], "ci_low": fz["ci_low"],
+               "ci_high": fz["ci_high"], "subjects": fz["n"], "seeds": len(means),
                "per_seed": {int(s): float(v) for s, v in means.items()}}
         if by == "amplitude":
             row["amplitude_px"] = (f"{g.amplitude.min():.2f}–{g.amplitude.max():.2f}" if g.amplitude.notna().any()
                                    else "")
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _clip_subjects(run_dir: str | Path, clips) -> list[str]:
+    """Each clip key's subject, from the study's predictions (the subject column), else the
+    key's second-to-last part (<dataset>/<subject>/<clip>)."""
+    p = read_predictions(run_dir)
+    known = dict(zip(p["key"].astype(str), p["subject"].astype(str))) if len(p) else {}
+    out = []
+    for c in clips:
+        c = str(c)
+        if c in known:
+            out.append(known[c])
+        elif c.count("/") >= 1:
+            out.append(c.split("/")[-2])
+        else:
+            raise ValueError(f"{run_dir}: clip {c!r} has no subject (not in the predictions, no <subject>/ in its key)")
+    return out
+
+
+def model_folds(run_dir: str | Path) -> dict[str, str]:
+    """subject → the fold whose model tested it (one model per seed and fold). From the fold
+    folders of a runs folder (runs/<study>/seed<k>/<fold>/predictions.csv), else, for a results
+    folder, from the folds the study's protocol makes of its subjects (cmnet.data.splits, as the
+    study made them: they do not depend on the seed)."""
+    import json
+
+    from ..data.splits import make_folds
+    from ..runs import layout as L
+
+    run_dir = Path(run_dir)
+    found = L.finished(run_dir, L.PREDICTIONS) if not (run_dir / L.PREDICTIONS_TABLE).is_file() else []
+    if found:
+        out = {}
+        for _, f in found:
+            for s in pd.read_csv(f, usecols=["subject"])["subject"].astype(str):
+                out[s] = f.parent.name
+        return out
+    summary = run_dir / L.SUMMARY
+    if not summary.is_file():
+        raise FileNotFoundError(f"{run_dir}: neither finished folds nor {L.SUMMARY} (which names the protocol)")
+    cfg = json.loads(summary.read_text()).get("config", {})
+    p = read_predictions(run_dir)
+    first = p[p["seed"] == p["seed"].min()]
+    folds = make_folds(cfg.get("protocol", "loso"), first["subject"].astype(str).tolist(),
+                       first["label"].astype(str).tolist(), int(cfg.get("kfold_k", 4)))
+    return {s: f.subject for f in folds for s in (f.test_subjects or (f.subject,))}

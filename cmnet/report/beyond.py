@@ -6,8 +6,9 @@
     tendency_table(summaries, rho, labels)   L_Wrst, no tendency loss and L_ρ side by side
     inflation_sentence(runs)                 the oracle's inflation in words
 
-Intervals are over seeds (cmnet.report.stats.seed_interval, as the studies' summaries give
-them); every cell in percent where it is a fraction, ρ as a plain number.
+Accuracies' intervals are over seeds (cmnet.report.stats.seed_interval, as the studies'
+summaries give them); ρ's over subjects on Fisher's scale (cmnet.report.stats.fisher_interval:
+inside [−1, 1]); every cell through cmnet.report.prose's formatters (percent, pp, ρ).
 """
 
 from __future__ import annotations
@@ -16,18 +17,23 @@ import numpy as np
 import pandas as pd
 
 from .analyses import oracle_inflation, rho_truth_summary
-from .prose import interval_pct, pct, pp
+from .prose import estimate_pct, estimate_pp, estimate_rho, fixed, pct, pp, rho
 
 
-def seed_cell(s: dict, percent: bool = True, digits: int = 1) -> str:
-    """mean [95 % interval over seeds] of a seed_interval dict ('(one seed)' with one)."""
+def seed_cell(s: dict, percent: bool = True, digits: int = 1, points: bool = False) -> str:
+    """mean [95 % interval over seeds] of a seed_interval dict, the unit once ('41.2 [30.0, 50.0] %';
+    ``points``: a difference, in the column's unit pp, '+1.2 [−0.4, +2.8]'); '(one seed)' with one."""
     if not np.isfinite(s.get("mean", np.nan)):
         return "–"
+    if s.get("n", 1) < 2:
+        one = pp(s["mean"], digits).removesuffix(" pp") if points else pct(s["mean"], digits) if percent else \
+            fixed(s["mean"], 2)
+        return f"{one} (one seed)"
+    if points:
+        return estimate_pp(s["mean"], s["ci_low"], s["ci_high"], digits).removesuffix(" pp")
     if percent:
-        return pct(s["mean"], digits) + (f" {interval_pct(s['ci_low'], s['ci_high'], digits)}" if s["n"] > 1
-                                         else " (one seed)")
-    mean = f"{s['mean']:.2f}"
-    return mean + (f" [{s['ci_low']:.2f}, {s['ci_high']:.2f}]" if s["n"] > 1 else " (one seed)")
+        return estimate_pct(s["mean"], s["ci_low"], s["ci_high"], digits)
+    return f"{fixed(s['mean'], 2)} [{fixed(s['ci_low'], 2)}, {fixed(s['ci_high'], 2)}]"
 
 
 def inflation_table(runs: dict, labels: dict, metric: str = "accuracy") -> pd.DataFrame:
@@ -39,16 +45,22 @@ def inflation_table(runs: dict, labels: dict, metric: str = "accuracy") -> pd.Da
         name = {"accuracy": "acc", "uf1": "UF1"}.get(metric, metric)
         rows.append({"variant": labels.get(v, v), f"honest {name}": seed_cell(o[f"honest_{metric}"]),
                      f"ORACLE {name}": seed_cell(o[f"oracle_{metric}"]),
-                     f"inflation {name} (pp)": seed_cell(o[f"inflation_{metric}"]).replace(" %", "")})
+                     f"inflation {name} (pp), ORACLE − honest": seed_cell(o[f"inflation_{metric}"], points=True)})
     return pd.DataFrame(rows)
 
 
 def _rho_cell(r) -> str:
-    return seed_cell({"mean": r.rho_mean, "ci_low": r.ci_low, "ci_high": r.ci_high, "n": r.seeds}, percent=False)
+    """ρ [95 % interval over subjects, Fisher's z] (analyses.rho_truth_summary); one subject: ρ alone."""
+    if not np.isfinite(r.rho):
+        return "–"
+    if r.subjects < 2:
+        return f"{rho(r.rho)} (one subject)"
+    return estimate_rho(r.rho, r.ci_low, r.ci_high)
 
 
 def rho_tables(runs: dict, labels: dict, amplitudes: dict | None = None) -> dict[str, pd.DataFrame]:
-    """ρ(k, truth) per variant with k: "all" (ρ, clips, clips where k is constant), "by class"
+    """ρ(k, truth) per variant with k, ρ [95 % interval over subjects] (Fisher's z; the subjects'
+    mean ρ over their clips and seeds): "all" (ρ, clips, clips where k is constant), "by class"
     (one column per true class), "by amplitude" (thirds of the clip's true amplitude, the pixel
     range in the column name; only with ``amplitudes``)."""
     out = {"all": [], "by class": [], "by amplitude": []}
@@ -67,17 +79,21 @@ def rho_tables(runs: dict, labels: dict, amplitudes: dict | None = None) -> dict
 
 
 def rho_signs(runs: dict, labels: dict) -> pd.DataFrame:
-    """Per variant: of its models (one per seed and fold), how many have a positive mean
-    ρ(k, truth) over their test clips, and the mean |ρ| (a mean near 0 over seeds can hide
-    models that follow the truth with opposite signs)."""
+    """Per variant: of its trained models (one per seed and fold: analyses.model_folds), how many
+    have a positive mean ρ(k, truth) over their test clips, and the mean |ρ| (a mean near 0 over
+    seeds can hide models that follow the truth with opposite signs)."""
+    from .analyses import _clip_subjects, model_folds
     from .tables import intensity_agreement
 
     rows = []
     for v, folder in runs.items():
         a = intensity_agreement(folder).dropna(subset=["rho_truth"])
-        per_model = a.groupby(["seed", a["clip"].str.split("/").str[1]])["rho_truth"].mean()
-        rows.append({"variant": labels.get(v, v), "models": len(per_model), "ρ > 0": int((per_model > 0).sum()),
-                     "mean |ρ|": round(float(per_model.abs().mean()), 2) if len(per_model) else np.nan})
+        fold_of = model_folds(folder)
+        a["fold"] = [fold_of[s] for s in _clip_subjects(folder, a["clip"])]
+        per_model = a.groupby(["seed", "fold"])["rho_truth"].mean()
+        rows.append({"variant": labels.get(v, v), "models (seed × fold)": len(per_model),
+                     "models with ρ > 0": int((per_model > 0).sum()),
+                     "mean |ρ| over models": rho(float(per_model.abs().mean())) if len(per_model) else "–"})
     return pd.DataFrame(rows)
 
 

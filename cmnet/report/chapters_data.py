@@ -244,9 +244,9 @@ def against_chance(correct: int, n: int, chance: float, level: float = 0.95) -> 
 
 def hardness_sentence(res: dict, chance: float) -> str:
     """What the plain classifier's interval (``against_chance``) says about the task."""
-    from .prose import interval_pct, pct
+    from .prose import estimate_pct, pct
 
-    head = f"{pct(res['accuracy'])} {interval_pct(res['lo'], res['hi'])}, {res['relation']} chance ({pct(chance)})"
+    head = f"{estimate_pct(res['accuracy'], res['lo'], res['hi'])}, {res['relation']} chance ({pct(chance)})"
     if res["relation"] != "above":
         return f"{head}: on this profile the classes cannot be told apart from the apex − onset difference alone."
     if res["hi"] >= 0.99:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
-from .prose import count, interval_pp, listing, pct, pp, relation
+from .prose import count, estimate_pp, listing, pct, pp, relation
 from .verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
 
 REPAIRS_PROFILE = "cpu_repairs"
@@ -85,8 +85,8 @@ def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str =
     t = table[table.metric == metric]
     parts = []
     if gap is not None:
-        parts.append(f"on the held-out SynthME the repaired configuration is {pp(gap['delta'])} "
-                     f"{interval_pp(gap['ci_low'], gap['ci_high'])} in {metric} from the printed one "
+        parts.append(f"on the held-out SynthME the repaired configuration is "
+                     f"{estimate_pp(gap['delta'], gap['ci_low'], gap['ci_high'])} in {metric} from the printed one "
                      f"({_verdict_word(gap['verdict'])})")
     if c["removing"]:
         parts.append(f"removing {listing(c['removing'])} from the repaired configuration costs distinguishably")
@@ -100,7 +100,7 @@ def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str =
     elif c["neither"]:
         parts.append(f"{listing(c['neither'])}: not distinguishable either way")
     if len(t):
-        parts.append(f"smallest detectable differences {t[MDE].min():.1f}–{t[MDE].max():.1f} pp")
+        parts.append(f"smallest detectable differences {_pp_range(t[MDE])}")
     text = "; ".join(parts) + "."
     return text[0].upper() + text[1:]
 
@@ -139,8 +139,15 @@ def repairs_status(root: str | Path, classes, profile: str = REPAIRS_PROFILE,
     return table, text.strip()
 
 
-def _iv(row) -> str:
-    return str(row["95% interval (pp)"]).replace("-", "−") + " pp"
+def _pp_range(points) -> str:
+    """'3.1–7.2 pp' from a column in points (one value: '3.1 pp')."""
+    lo, hi = pp(points.min() / 100, signed=False), pp(points.max() / 100, signed=False)
+    return lo if lo == hi else f"{lo.removesuffix(' pp')}–{hi}"
+
+
+def _estimate(row) -> str:
+    """A claims-table row's Δ and interval, the unit once: '−0.8 [−3.3, +1.6] pp'."""
+    return f"{pp(row['Δ (pp)'] / 100).removesuffix(' pp')} {str(row['95% interval (pp)']).replace('-', '−')} pp"
 
 
 def _claim_row(claims: pd.DataFrame, claim: str, metric: str = "accuracy"):
@@ -162,10 +169,10 @@ def verdict_counts(claims: pd.DataFrame, metric: str = "accuracy") -> str:
             out.append(f"{n} {one if n == 1 else many}")
     nd = t[words == NOT_DISTINGUISHABLE]
     if len(nd) == 1:
-        out.append(f"1 cannot be told from noise at its smallest detectable difference ({nd[MDE].iloc[0]:.1f} pp)")
+        out.append(f"1 cannot be told from noise at its smallest detectable difference ({_pp_range(nd[MDE])})")
     elif len(nd):
         out.append(f"{len(nd)} cannot be told from noise at their smallest detectable differences "
-                   f"({nd[MDE].min():.1f}–{nd[MDE].max():.1f} pp)")
+                   f"({_pp_range(nd[MDE])})")
     return ", ".join(out)
 
 
@@ -173,7 +180,7 @@ def _against_plain(study: Path, plain: Path, classes) -> str:
     from .verdicts import clip_table, compare
 
     c = compare(clip_table(study), clip_table(plain), classes, ("accuracy",)).iloc[0]
-    return f"{relation(c.ci_low, c.ci_high)} it ({pp(c.delta)} {interval_pp(c.ci_low, c.ci_high)})"
+    return f"{relation(c.ci_low, c.ci_high)} it ({estimate_pp(c.delta, c.ci_low, c.ci_high)})"
 
 
 def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_root: Path, classes) -> str:
@@ -186,8 +193,8 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
              f"{count(int(cfg['n_seeds']), 'seed')}), {verdict_counts(claims)}."]
     b = _claim_row(claims, BASELINE_CLAIM)
     words.append(f"Repaired CMNet reaches {pct(s['cmnet']['mean'])} pooled accuracy and its ResNet + LSTM baseline "
-                 f"{pct(s['baseline']['mean'])}" + (f": CMNet − baseline = {pp(b['Δ (pp)'] / 100)} "
-                                                    f"{_iv(b)} ({_verdict_word(b.verdict)})."
+                 f"{pct(s['baseline']['mean'])}" + (f": CMNet − baseline on the same clips = {_estimate(b)} "
+                                                    f"({_verdict_word(b.verdict)})."
                                                     if b is not None else "."))
     if plain is not None:
         import json
@@ -202,7 +209,7 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
         words.append("The plain classifier's study is not among this edition's results (chapter 7 computes it).")
     r = _claim_row(claims, REPAIRED_VS_PRINTED)
     if r is not None:
-        words.append(f"Repaired against as printed: {pp(r['Δ (pp)'] / 100)} {_iv(r)} "
+        words.append(f"Repaired − as printed, on the same clips: {_estimate(r)} "
                      f"({_verdict_word(r.verdict)}).")
     _, rep = repairs_status(repairs_root, classes, short=True)
     words.append(f"The repairs one at a time (chapter 10): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
@@ -215,7 +222,7 @@ def claim_sentence(claims: pd.DataFrame, claim: str, label: str, metric: str = "
     r = _claim_row(claims, claim, metric)
     if r is None:
         return ""
-    return (f"{label}: Δ {pp(r['Δ (pp)'] / 100)} {_iv(r)} in {metric} (smallest detectable {r[MDE]:.1f} pp, "
+    return (f"{label}: Δ {_estimate(r)} in {metric} (smallest detectable {pp(r[MDE] / 100, signed=False)}, "
             f"{count(int(r.seeds), 'seed')}): {_verdict_word(r.verdict)}.")
 
 

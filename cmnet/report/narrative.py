@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs import layout as L
-from .prose import count, interval_pct, interval_pp, listing, num, p_value, pct, pp, relation, show, styled
+from .prose import count, estimate_pp, interval_pct, listing, num, p_cell, p_value, pct, pp, relation, show, styled
 
 RARE_SHARE = 0.25  # "almost never predicts": fewer predictions than a quarter of the class's clips
 
@@ -81,16 +81,17 @@ def standing_page(table: pd.DataFrame) -> pd.DataFrame:
     """The standing table in the book's units: accuracy in %, Δ in points with its interval."""
     ref = table.attrs["name"]
     t = table[["row", "accuracy", "interval over seeds"]].copy()
-    t[f"Δ acc, row − {ref}"] = [("—" if not math.isfinite(r.get("delta", math.nan)) else
-                                 f"{pp(r['delta'])} {interval_pp(r['lo'], r['hi'])}") for r in table.to_dict("records")]
+    t[f"Δ acc (pp), row − {ref}, same seeds and clips"] = [
+        ("—" if not math.isfinite(r.get("delta", math.nan)) else
+         estimate_pp(r["delta"], r["lo"], r["hi"]).removesuffix(" pp")) for r in table.to_dict("records")]
     rel = table.get("relation", pd.Series([None] * len(table), index=table.index))
     t[f"vs {ref}"] = [f"{r} {ref}" if isinstance(r, str) and r != "—" else "—" for r in rel]
     return t
 
 
 def standing_sentences(table: pd.DataFrame) -> str:
-    """One markdown line per row other than the reference: '- **row** (41.2 % [..]) is below
-    ref: −28.8 pp [−40.1, −17.5] pp (p = 0.001)'; an indistinguishable row also gets the smallest
+    """One markdown line per row other than the reference: '- **row** (41.2 %) is below
+    ref: −28.8 [−40.1, −17.5] pp (row − ref, same seeds and clips), p = 0.001'; an indistinguishable row also gets the smallest
     difference the design detects."""
     ref, name = table.attrs["reference"], table.attrs["name"]
     lines = []
@@ -101,11 +102,11 @@ def standing_sentences(table: pd.DataFrame) -> str:
             lines.append(f"- **{r['row']}** ({pct(r['accuracy'])}) has the same accuracy as {name} on every "
                          f"test subject (Δ = 0 on each; their predictions may still differ).")
             continue
-        mde = (f"; smallest difference this design detects at 80 % power: {pp(r['mde'])[1:]}"
+        mde = (f"; smallest difference this design detects at 80 % power: {pp(r['mde'], signed=False)}"
                if r["relation"].startswith("indistinguishable") and math.isfinite(r["mde"]) else "")
         p = f", {p_value(r['p'])}" if math.isfinite(r["p"]) else ""
-        lines.append(f"- **{r['row']}** ({pct(r['accuracy'])}) is {r['relation']} {name}: {pp(r['delta'])} "
-                     f"{interval_pp(r['lo'], r['hi'])}{p}{mde}.")
+        lines.append(f"- **{r['row']}** ({pct(r['accuracy'])}) is {r['relation']} {name}: "
+                     f"{estimate_pp(r['delta'], r['lo'], r['hi'])} (row − {name}, same seeds and clips){p}{mde}.")
     return "\n".join(lines)
 
 
@@ -202,12 +203,13 @@ def ablation_page(table: pd.DataFrame, reference: str) -> pd.DataFrame:
     CASME II accuracy; in % and points. The whole table goes to a CSV beside it."""
     delta = f"Δ acc: {reference} − row"
     cols = {"ours acc (pooled)": "acc (%)", "acc 95% CI": "95 % interval (%)", "ours UF1 (pooled)": "UF1 (%)",
-            delta: f"Δ acc (pp), {reference} − row", "p (acc)": "p", "paper Acc CASME II": "paper acc, CASME II (%)"}
+            delta: f"Δ acc (pp), {reference} − row, same seeds and clips", "p (acc)": "p",
+            "paper Acc CASME II": "paper acc, CASME II (%)"}
     t = table.reset_index().rename(columns={"method": "row"})
     if delta in t:
         t[delta] = t[delta].astype(str).str.replace("-", "−")  # the book's minus
     if "p (acc)" in t:
-        t["p (acc)"] = [("—" if pd.isna(p) else f"{p:.3f}") for p in t["p (acc)"]]
+        t["p (acc)"] = [p_cell(p) for p in t["p (acc)"]]
     keep = ["row"] + [c for c in cols if c in t.columns]
     return t[keep].rename(columns=cols)
 

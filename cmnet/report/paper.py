@@ -82,6 +82,7 @@ def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str, clas
     how much the reference study gains over the row's on the clips both were evaluated on, in
     points, mean [95 % interval], and its p — the subject-clustered test of
     cmnet.report.verdicts, so each number equals the claims table's for the same two studies."""
+    from .prose import estimate_pp
     from .verdicts import clip_table, compare
 
     out = table.copy()
@@ -93,7 +94,7 @@ def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str, clas
         for m in metrics:
             cells, ps = cols[m]
             cells.append("—" if c is None else
-                         f"{100 * c.delta[m]:+.1f} [{100 * c.ci_low[m]:+.1f}, {100 * c.ci_high[m]:+.1f}]")
+                         estimate_pp(c.delta[m], c.ci_low[m], c.ci_high[m]).removesuffix(" pp"))
             ps.append(float("nan") if c is None else round(float(c.p[m]), 3))
     for m in metrics:
         out[f"Δ {names.get(m, m)}: {reference} − row"], out[f"p ({names.get(m, m)})"] = cols[m]

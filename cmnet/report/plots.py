@@ -201,18 +201,21 @@ def line_labels(chance: float, reference: dict[str, float] | None) -> dict[str, 
 
 @styled
 def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, float] | None = None,
-                 key: str = "pooled_accuracy", title: str = ""):
+                 key: str = "pooled_accuracy", title: str = "", intervals: dict[str, tuple[float, float]] | None = None):
     """One bar per (wrapped) row name: the mean over seeds of ``key`` (a study summary's entry),
-    its 95 % interval over seeds, every seed a dot; chance (wide, light red dashes) and references (e.g.
-    the plain classifier: dark dots over it) as lines, labelled by ``line_labels``."""
+    its 95 % interval — over seeds, or, with ``intervals`` (name → (low, high), fractions: e.g.
+    cmnet.report.verdicts.level's subject interval), those —, every seed a dot; chance (wide, light
+    red dashes) and references (e.g. the plain classifier: dark dots over it) as lines, labelled by
+    ``line_labels``."""
     names = list(rows)
     wrapped = [textwrap.fill(n, 36) for n in names]
     fig, ax = plt.subplots(figsize=(WIDTH, 0.28 * sum(w.count("\n") + 1 for w in wrapped) + 0.2 * len(names) + 2.2))
     for i, name in enumerate(names):
         s = rows[name]["summary"][key]
         ax.barh(i, 100 * s["mean"], color="tab:blue" if "printed" not in name else "tab:gray", alpha=0.7)
-        if s.get("n", 1) > 1:
-            ax.errorbar(100 * s["mean"], i, xerr=[[100 * (s["mean"] - s["ci_low"])], [100 * (s["ci_high"] - s["mean"])]],
+        lo, hi = intervals[name] if intervals else (s["ci_low"], s["ci_high"]) if s.get("n", 1) > 1 else (None, None)
+        if lo is not None:
+            ax.errorbar(100 * s["mean"], i, xerr=[[100 * max(s["mean"] - lo, 0)], [100 * max(hi - s["mean"], 0)]],
                         color="black", capsize=3)
         vals = [100 * x[key] for x in rows[name]["seeds"]]
         ax.plot(vals, [i] * len(vals), "k.", alpha=0.6)
@@ -222,7 +225,8 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
         ax.axvline(100 * v, label=label, **style)
     ax.set_yticks(range(len(names)), wrapped, fontsize=10)
     ax.invert_yaxis()
-    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval, seeds as dots")
+    over = "subjects" if intervals else "seeds"
+    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval over {over}, seeds as dots")
     ax.set_title(title)
     below = offset_copy(ax.transAxes, fig=fig, y=-44, units="points")  # under the x label, off the bars
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=2)

@@ -115,13 +115,16 @@ def clip_passes(protocol: str, subjects: int, clips: int, k: int = 4) -> int:
     raise ValueError(f"protocol must be 'loso' or 'kfold', got {protocol!r}")
 
 
+PAIRED = "Δ (pp), better − worse, same clips"  # what every claims table's Δ pairs
+
+
 def claims_power(claims: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """The claims table (cmnet.report.claims.order_claims) for one metric, narrow: claim, the
     paper's Δ where it gives one, Δ, interval, the row's own smallest detectable difference, seeds,
     verdict (its words without the MDE repeated, which has its column)."""
     t = claims[claims.metric == metric]
     words = t.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True)
-    out = pd.DataFrame({"claim": t.claim, "Δ (pp)": t["Δ (pp)"], "95 % interval (pp)": t["95% interval (pp)"],
+    out = pd.DataFrame({"claim": t.claim, PAIRED: t["Δ (pp)"], "95 % interval (pp)": t["95% interval (pp)"],
                         MDE: t[MDE], "seeds": t.seeds, "verdict": words}).reset_index(drop=True)
     if "paper Δ (pp)" in t and t["paper Δ (pp)"].notna().any():  # the paper's own difference, beside ours
         out.insert(1, "paper Δ (pp)", t["paper Δ (pp)"].to_numpy())
@@ -142,20 +145,20 @@ def design_numbers(doc: dict, chosen: dict, here: dict) -> dict:
     components (as standard deviations, in points), the chosen design (``chosen``: design_of the
     CPU profile) and its smallest detectable difference, the training cost of LOSO against the
     chosen K-fold over its clips, and this profile's design (``here``)."""
-    from .prose import num, pct
+    from .prose import num, pct, pp
 
     d, c = doc["design"], doc["components"]
     s, clips, k = chosen["subjects"], chosen["clips"], chosen["k"]
     loso, kfold = clip_passes("loso", s, clips), clip_passes("kfold", s, clips, k)
     return {"fe_subjects": str(d["subjects"]), "fe_clips": str(d["clips"]), "fe_seeds": str(d["seeds"]),
-            "fe_base": pct(d["base"]), "fe_subject_sd": pct(c["subject"] ** 0.5).replace(" %", " pp"),
-            "fe_inter_sd": pct(c["subject_x_variant"] ** 0.5).replace(" %", " pp"),
-            "fe_resid_sd": pct(c["residual"] ** 0.5).replace(" %", " pp"), "fe_variants": str(c["variants"]),
+            "fe_base": pct(d["base"]), "fe_subject_sd": pp(c["subject"] ** 0.5, signed=False),
+            "fe_inter_sd": pp(c["subject_x_variant"] ** 0.5, signed=False),
+            "fe_resid_sd": pp(c["residual"] ** 0.5, signed=False), "fe_variants": str(c["variants"]),
             "sim_reps": str(doc["simulation"]["reps"]), "sim_boot": str(doc["simulation"]["n_boot"]),
             "cpu_subjects": str(s), "cpu_clips": str(clips), "cpu_seeds": str(chosen["seeds"]), "cpu_k": str(k),
-            "cpu_mde": pct(mde_at(doc, s, chosen["seeds"])).replace(" %", " pp"),
-            "cpu_mde_one": pct(mde_at(doc, s, 1)).replace(" %", " pp"),
-            "fe_mde": pct(mde_at(doc, d["subjects"], d["seeds"])).replace(" %", " pp"),
+            "cpu_mde": pp(mde_at(doc, s, chosen["seeds"]), signed=False),
+            "cpu_mde_one": pp(mde_at(doc, s, 1), signed=False),
+            "fe_mde": pp(mde_at(doc, d["subjects"], d["seeds"]), signed=False),
             "loso_passes": f"{loso:,}", "kfold_passes": f"{kfold:,}", "cost_ratio": num(loso / kfold, 1),
             "here_subjects": str(here["subjects"]), "here_seeds": str(here["seeds"]),
             "here_protocol": "LOSO" if here["protocol"] == "loso" else f"subject-grouped {here['k']}-fold"}

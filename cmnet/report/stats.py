@@ -2,6 +2,8 @@
 between two studies evaluated on the same clips.
 
     seed_interval(values)                 mean, std and Student-t 95 % interval over seeds
+    fisher_interval(rhos)                 a correlation's centre and 95 % interval over units (subjects),
+                                          on Fisher's z scale: it cannot leave [−1, 1]
     paired_difference(a, b, key)          a − b of two summaries over the seeds both have
     paired_folds(run_a, run_b, metric)    the metric of both studies on their matched (seed, fold) pairs
     paired_delta(run_a, run_b, metric)    a − b over those pairs: bootstrap interval, Wilcoxon test
@@ -34,6 +36,30 @@ def seed_interval(values, level: float = 0.95) -> dict:
     sd = float(v.std(ddof=1))
     half = float(student_t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
     return {"mean": mean, "std": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+
+
+FISHER_CLIP = 0.9999  # |ρ| of a unit is clipped here before arctanh (a unit whose clips all give ρ = ±1)
+
+
+def fisher_interval(rhos, level: float = 0.95) -> dict:
+    """The correlation of independent units (one value per subject: the mean ρ over its clips)
+    summarised on Fisher's scale: z = artanh(ρ) per unit, the mean of z and its Student-t
+    interval over the units (S − 1 degrees of freedom), both transformed back by tanh. The
+    centre and the interval are one estimator's, and the interval lies inside [−1, 1] whatever
+    the number of units (a t-interval on ρ itself, over two seeds, reaches ±12.7 standard errors
+    and leaves it). One unit: its value and no interval (``n`` says so)."""
+    from scipy.stats import t as student_t
+
+    r = np.asarray(rhos, dtype=float)
+    if r.ndim != 1 or len(r) == 0 or not np.isfinite(r).all() or (np.abs(r) > 1).any():
+        raise ValueError(f"fisher_interval needs a non-empty vector of correlations in [−1, 1], got {rhos!r}")
+    z = np.arctanh(np.clip(r, -FISHER_CLIP, FISHER_CLIP))
+    n, centre = len(z), float(z.mean())
+    if n == 1:
+        return {"rho": float(np.tanh(centre)), "ci_low": float("nan"), "ci_high": float("nan"), "n": 1}
+    half = float(student_t.ppf(0.5 + level / 2, n - 1)) * float(z.std(ddof=1)) / np.sqrt(n)
+    return {"rho": float(np.tanh(centre)), "ci_low": float(np.tanh(centre - half)),
+            "ci_high": float(np.tanh(centre + half)), "n": n}
 
 
 def per_seed_values(summary: dict, key: str = "pooled_accuracy") -> dict[int, float]:

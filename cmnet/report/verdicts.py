@@ -6,6 +6,7 @@ as the unit that is resampled.
                                               error, 95 % interval, p, and the smallest difference
                                               this design detects with 80 % power
     holm(p_values)                            Holm's step-down adjustment over a family
+    level(clips, classes)                     one study's metric with the same subject interval
     word = verdict(delta, p, p_vs_paper, paper_delta, mde)
 
 The procedure (and why). A metric is computed as the book reports it: pooled over the test
@@ -215,3 +216,26 @@ def verdict(delta: float, p: float, mde: float, paper_delta: float | None = None
     if paper_delta is not None and p_vs_paper is not None and np.isfinite(p_vs_paper) and p_vs_paper < alpha:
         return EXCLUDED
     return f"{NOT_DISTINGUISHABLE} — smallest detectable difference {100 * mde:.1f} pp"
+
+
+def level(clips: pd.DataFrame, classes, metric: str = "accuracy", n_boot: int = 4000, seed: int = 0) -> dict:
+    """One study's ``metric`` (pooled over its test clips per seed, then the mean over seeds) with
+    the interval the verdicts use: the subject bootstrap's standard error, corrected by
+    √(S/(S − 1)), and Student's t on S − 1 degrees of freedom (as :func:`compare` does for a
+    difference). The headline figure draws these, so that its bars and the claims' verdicts speak
+    of the same uncertainty (the variation of the subjects), not of two seeds. Fractions;
+    ``subjects``, ``seeds`` as counted."""
+    from scipy.stats import t as student_t
+
+    subjects, seeds, conf = confusions(clips, classes)
+    s = len(subjects)
+    value = float(metric_of(conf.sum(0), metric))
+    if s < 2:
+        return {"value": value, "ci_low": float("nan"), "ci_high": float("nan"), "se": float("nan"),
+                "subjects": s, "seeds": len(seeds)}
+    w = subject_weights(s, n_boot, np.random.default_rng(seed))
+    reps = metric_of(np.einsum("bs,s...->b...", w, conf), metric)
+    se = float(reps.std(ddof=1) * np.sqrt(s / (s - 1)))
+    q = float(student_t.ppf(1 - ALPHA / 2, s - 1))
+    return {"value": value, "ci_low": max(0.0, value - q * se), "ci_high": min(1.0, value + q * se), "se": se,
+            "subjects": s, "seeds": len(seeds)}
