@@ -179,10 +179,9 @@ def dose_figure(table: pd.DataFrame):
 def dose_page(table: pd.DataFrame) -> pd.DataFrame:
     """The dose–response table as shown: a row per arm, a column per strength, accuracy with its
     subject interval."""
-    from .prose import pct
+    from .prose import estimate_pct
 
-    cells = {(r.row, r.difficulty): f"{pct(r.accuracy)} [{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]"
-             for r in table.itertuples()}
+    cells = {(r.row, r.difficulty): estimate_pct(r.accuracy, r.ci_low, r.ci_high) for r in table.itertuples()}
     arms = list(dict.fromkeys(table.sort_values("arm", key=lambda s: s.map(_ORDER)).row))
     strengths = sorted(table.difficulty.unique())
     return pd.DataFrame([{"row": a, **{f"difficulty {d:g}": cells.get((a, d), "—") for d in strengths}}
@@ -194,20 +193,20 @@ _ORDER = {a: i for i, a in enumerate(("plain", *DOSE_ARMS))}
 
 def contrasts_page(t: pd.DataFrame) -> pd.DataFrame:
     """The contrasts as shown: Δ with its interval in points, the smallest detectable, the verdict."""
-    from .prose import interval_pp, p_value, pp
+    from .prose import estimate_pp, p_value, pp
 
     return pd.DataFrame({"data": [f"difficulty {d:g}" if not isinstance(d, str) else f"{d} (difficulty {DRAW2_BESIDE:g})"
                                   for d in t.difficulty],
                          "contrast": t.contrast,
-                         "Δ accuracy": [f"{pp(r.delta)} {interval_pp(r.ci_low, r.ci_high)}" for r in t.itertuples()],
+                         "Δ accuracy": [estimate_pp(r.delta, r.ci_low, r.ci_high) for r in t.itertuples()],
                          "Holm": [p_value(p) for p in t.p_holm],
-                         "smallest detectable": [pp(m)[1:] for m in t.mde], "verdict": t.verdict})
+                         "smallest detectable": [pp(m, signed=False) for m in t.mde], "verdict": t.verdict})
 
 
 def dose_sentence(table: pd.DataFrame, contrasts: pd.DataFrame) -> str:
     """Where magnification pays, in words: the plain classifier's fall with the motion strength,
     and at each strength whether CMNet and the oracle are above the baseline."""
-    from .prose import interval_pp, listing, pct, pp
+    from .prose import estimate_pp, listing, pct
 
     plain = table[table.arm == "plain"].sort_values("difficulty")
     parts = []
@@ -219,7 +218,7 @@ def dose_sentence(table: pd.DataFrame, contrasts: pd.DataFrame) -> str:
         rows = contrasts[contrasts.contrast == name]
         if rows.empty:
             continue
-        said = [f"{pp(r.delta)} {interval_pp(r.ci_low, r.ci_high)} at "
+        said = [f"{estimate_pp(r.delta, r.ci_low, r.ci_high)} at "
                 + (f"difficulty {r.difficulty:g}" if not isinstance(r.difficulty, str) else "the second draw")
                 for r in rows.itertuples()]
         above = [r for r in rows.itertuples() if r.p_holm < 0.05 and r.delta > 0]

@@ -78,24 +78,23 @@ def controls_accuracy(profile: str = DOSE_PROFILES[0.5], results_dir: str | Path
 
 def controls_page(t: pd.DataFrame) -> pd.DataFrame:
     """The table as the chapter shows it: words for headers, percent and points, one interval each."""
-    from .prose import interval_pp, pp
+    from .prose import estimate_pp, estimate_rho, pp
 
     return pd.DataFrame({
         "row": t.row, "accuracy": t.accuracy,
-        "Δ vs baseline": [f"{pp(r.delta)} {interval_pp(r.d_low, r.d_high)}" for r in t.itertuples()],
-        "smallest detectable": [pp(m)[1:] for m in t.mde],
+        "Δ vs baseline": [estimate_pp(r.delta, r.d_low, r.d_high) for r in t.itertuples()],
+        "smallest detectable": [pp(m, signed=False) for m in t.mde],
         "verdict (vs baseline)": t.verdict,
         "ρ(k, truth)": t.rho_k.round(2), "ρ(bump, truth)": t.rho_bump.round(2),
         "ρ(motion, truth)": t.rho_motion.round(2),
-        "k's gain over the bump": [f"{g:+.2f} [{lo:+.2f}, {hi:+.2f}]".replace("-", "−")
-                                   for g, lo, hi in zip(t.gain, t.gain_low, t.gain_high)]})
+        "k's gain over the bump": [estimate_rho(g, lo, hi) for g, lo, hi in zip(t.gain, t.gain_low, t.gain_high)]})
 
 
 def controls_sentence(t: pd.DataFrame) -> str:
     """What the positive controls say: how much the oracle gains over the baseline (and whether it fitted
     its training clips as well), whether the prototype and the supervised ICE get any of it, and whether
     the trained ICE's k follows the truth."""
-    from .prose import interval_pp, listing, pct, pp
+    from .prose import estimate_pp, listing, pct, pp, rho
 
     r = {row["arm"]: row for row in t.to_dict("records")}
     rate = {"oracle_k": "the tuned rate", "oracle_k_lr0.02": "lr 0.02"}
@@ -107,19 +106,19 @@ def controls_sentence(t: pd.DataFrame) -> str:
         above = any(r[a]["p_holm"] < 0.05 and r[a]["delta"] > 0 for a in oracles)
         fits = listing([f"{pct(r[a]['train acc'])} at {rate[a]}" for a in oracles])
         parts.append(f"Given the true intensity as k, CMNet reaches at best {pct(o['accuracy'])} ({rate[best]}) "
-                     f"against the baseline's {pct(t.attrs['baseline'])} ({pp(o['delta'])} "
-                     f"{interval_pp(o['d_low'], o['d_high'])}; its training accuracy {fits}, the baseline's "
+                     f"against the baseline's {pct(t.attrs['baseline'])} ({estimate_pp(o['delta'], o['d_low'], o['d_high'])}; "
+                     f"its training accuracy {fits}, the baseline's "
                      f"{pct(t.attrs.get('baseline_train', np.nan))}): "
                      + ("weighting frames by their intensity **can** lift accuracy on this data, so a loss that "
                         "teaches k the intensity had something to gain."
                         if above else "even an oracle k does not lift accuracy here beyond what this design can "
-                        f"detect ({pp(o['mde'])[1:]}), so on this data no loss that teaches k could show the paper's "
+                        f"detect ({pp(o['mde'], signed=False)}), so on this data no loss that teaches k could show the paper's "
                         "gain; a verdict on L_ID or L_Wrst here is a statement about the data as much as about CMNet."))
     for arm in ("prototype_k", "supervised_k", "cmnet"):
         if arm in r:
             a = r[arm]
-            parts.append(f"{SHORT[arm]}: {pct(a['accuracy'])}, {pp(a['delta'])} {interval_pp(a['d_low'], a['d_high'])} "
-                         f"against the baseline, ρ(k, truth) = {a['rho_k']:.2f}".replace("-", "−") + ".")
+            parts.append(f"{SHORT[arm]}: {pct(a['accuracy'])}, {estimate_pp(a['delta'], a['d_low'], a['d_high'])} "
+                         f"against the baseline, ρ(k, truth) = {rho(a['rho_k'])}.")
     return " ".join(parts)
 
 
@@ -145,11 +144,11 @@ def wrst_where_it_acts(profile: str = DOSE_PROFILES[0.5], results_dir: str | Pat
 
 def wrst_sentence(r: dict | None) -> str:
     """:func:`wrst_where_it_acts` in words."""
-    from .prose import interval_pp, pct, pp
+    from .prose import estimate_pp, pct
 
     if r is None:
         return "The test of L_Wrst where it acts is not among the committed results yet (`make dose`)."
     return (f"Where L_Wrst acts (k starting outside the prototype's range: the term was above zero in "
             f"{pct(r['epochs_active'])} of epochs and {pct(r['steps_active'])} of steps, "
-            f"{pct(r['gradient_share'])} of the gradient), adding it to L_C + L_ID gives {pp(r['delta'])} "
-            f"{interval_pp(r['ci_low'], r['ci_high'])} in accuracy: {r['verdict']}.")
+            f"{pct(r['gradient_share'])} of the gradient), adding it to L_C + L_ID gives "
+            f"{estimate_pp(r['delta'], r['ci_low'], r['ci_high'])} in accuracy: {r['verdict']}.")
