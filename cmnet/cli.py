@@ -104,8 +104,13 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_predict(args) -> int:
+    from .io import check_output
     from .predict import predict_folder
 
+    fig_path = args.figure or Path(f"prediction-{Path(args.frames).resolve().name}.png")
+    for flag, path in (("--csv", args.csv), ("--figure", None if args.no_figure else fig_path)):
+        if path is not None:  # before anything is computed; never over an input
+            check_output(path, flag, args.force, inputs=(args.frames, args.checkpoint))
     r = predict_folder(args.checkpoint, args.frames, detector=args.detector)
     print(f"{args.frames}: {r['n_frames']} frames → {len(r['k']) if r['k'] is not None else 0} normalised")
     for c, p in sorted(r["probs"].items(), key=lambda kv: -kv[1]):
@@ -124,7 +129,6 @@ def _cmd_predict(args) -> int:
         matplotlib.use("Agg")
         from .report.plots import prediction_figure
 
-        fig_path = args.figure or Path(f"prediction-{Path(args.frames).resolve().name}.png")
         prediction_figure(r, f"clip {Path(args.frames).resolve().name} · "
                                        f"model {'/'.join(args.checkpoint.resolve().parts[-4:-1])}").savefig(fig_path, dpi=110)
         print(f"figure: {fig_path}")
@@ -274,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--figure", type=Path, help="the figure: frames, intensity curve and class probabilities "
                                                "(default prediction-<folder>.png in the current folder)")
     s.add_argument("--no-figure", action="store_true", help="no figure")
+    s.add_argument("--force", action="store_true", help="replace --csv / --figure if it exists (never an input)")
     s.set_defaults(fn=_cmd_predict)
 
     s = sub.add_parser("pack", help="one .tar.gz of studies' artifacts, without weights (to carry them)",

@@ -73,6 +73,11 @@ def pack(studies: list[Path], out: Path, weights: bool = False, overwrite: bool 
 
 
 def _refuse(studies: list[Path], out: Path, overwrite: bool) -> None:
+    if out.is_dir():
+        raise ValueError(f"--out {out}: a folder; give the archive's file name (e.g. {out / 'studies.tar.gz'})")
+    if not out.name.endswith((".tar.gz", ".tgz")):
+        raise ValueError(f"--out {out}: the archive is a gzipped tar; name it ….tar.gz (e.g. "
+                         f"{out.with_name(out.name.split('.')[0] + '.tar.gz')})")
     for study in studies:
         if not is_study(study):
             raise FileNotFoundError(f"{study}: not a study folder (no {STUDY}, no {SEEDS}/)")
