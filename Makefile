@@ -42,7 +42,7 @@ publish: $(VENV)/.installed
 # results/cpu_repairs-*/, which chapter 10 reads; commit them
 repairs: $(VENV)/.installed
 	$(PY) -c "from cmnet.study.run import run_variants; from cmnet.variants import REPAIR_ABLATIONS; \
-	run_variants('cpu_repairs', ['cmnet', 'cmnet_printed', *REPAIR_ABLATIONS])"
+	run_variants('cpu_repairs', ['cmnet', 'cmnet_printed', *REPAIR_ABLATIONS], publish=True)"
 	@echo "git add results/cpu_repairs-* && git commit"
 
 # the pinned dependencies resolve to wheels for every supported Python (asks the package index)

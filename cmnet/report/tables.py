@@ -119,8 +119,12 @@ def protocol_name(cfg) -> str:
     return "LOSO" if cfg.study.protocol == "loso" else f"subject-grouped {cfg.study.kfold_k}-fold"
 
 
-def write_results(cfg, classes) -> dict:
-    """Summaries of the study's finished folds into results/<name>/."""
+def write_results(cfg, classes, publish: bool = False) -> dict:
+    """Summaries of the study's finished folds into results/<name>/ (never the committed edition's:
+    cmnet.runs.committed, unless ``publish``)."""
+    from ..runs.committed import refuse_committed
+
+    refuse_committed(cfg, publish)
     root = L.study_dir(cfg)
     summary = summarize(root, classes)
     summary |= {"name": cfg.study.name, "dataset": cfg.data.dataset, "model": cfg.model.model,
