@@ -94,9 +94,10 @@ def _cmd_report(args) -> int:
 
     cfg = config_of(args)
     refuse_other_settings(cfg)
-    s = write_results(cfg, CLASSES[cfg.data.dataset])
+    s = write_results(cfg, CLASSES[cfg.data.dataset], partial=args.partial)
     print(f"{s['name']}: {s['dataset']}, {s['model']}, {s['protocol']}; "
-          f"{count(s['seeds'][0]['folds'], 'fold')}, {count(s['n_seeds'], 'seed')}")
+          f"{count(s['seeds'][0]['folds'], 'fold')}, {count(s['n_seeds'], 'seed')}"
+          + "".join(f"; PARTIAL: seed {k}: {', '.join(v)} missing" for k, v in s["missing"].items()))
     print(summary_table(s).to_string(index=False))
     print(confusion_table(s).to_string())
     print(f"tables: {results_dir(cfg)}/ (from {study_dir(cfg)})")
@@ -138,7 +139,7 @@ def _cmd_predict(args) -> int:
 def _cmd_pack(args) -> int:
     from .runs.pack import pack
 
-    r = pack(args.studies, args.out, weights=args.weights, overwrite=args.force)
+    r = pack(args.studies, args.out, weights=args.weights, overwrite=args.force, partial=args.partial)
     mib = r["bytes"] / 2**20
     print(f"{r['path']}: {r['folds']} finished folds, {r['files']} files, {mib:.1f} MiB"
           + ("" if args.weights else " (no weights)") + f"; unpack with: tar -xzf {r['path']} -C runs/")
@@ -267,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="tables from a study's artifacts",
                        description="Summarise a study's finished folds (text and CSV under results/<name>/).")
     _add_params(s)
+    s.add_argument("--partial", action="store_true", help="tables of an unfinished study, labelled partial")
     s.set_defaults(fn=_cmd_report)
 
     s = sub.add_parser("predict", help="classify a folder of frames with a trained fold",
@@ -289,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, type=Path, help="the archive to write (.tar.gz)")
     s.add_argument("--weights", action="store_true", help=f"keep {FINAL} and {LAST}")
     s.add_argument("--force", action="store_true", help="replace --out if it exists")
+    s.add_argument("--partial", action="store_true", help="pack studies whose planned folds are not all finished")
     s.set_defaults(fn=_cmd_pack)
 
     s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",

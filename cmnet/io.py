@@ -193,3 +193,10 @@ def check_output(path: Path, flag: str, force: bool = False, inputs: tuple = ())
     if path.exists() and not force:
         raise FileExistsError(f"{flag} {path} exists; choose another name, or --force to replace it")
     return path
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """A value's echo in an error message, cut to ``limit`` characters (a hostile file or value
+    can be megabytes long)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

@@ -164,7 +164,7 @@ def _summaries(plans: list[StudyPlan], failures: dict, multi: bool, publish: boo
         if len(failures[plan.name]) == len(plan.tasks):
             out.append({"failures": failures[plan.name]})  # every fold failed: no table to write
             continue
-        summary = write_results(plan.cfg, plan.classes, publish)
+        summary = write_results(plan.cfg, plan.classes, publish, partial=bool(failures[plan.name]))
         summary["failures"] = failures[plan.name]
         out.append(summary)
     bad = [(n, f) for n, fs in failures.items() for f in fs]
