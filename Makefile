@@ -42,7 +42,7 @@ publish: $(VENV)/.installed
 # results/cpu_repairs-*/, which chapter 10 reads; commit them
 repairs: $(VENV)/.installed
 	$(PY) -c "from cmnet.study.run import run_variants; from cmnet.variants import REPAIR_ABLATIONS; \
-	run_variants('cpu_repairs', ['cmnet_all_repairs', 'cmnet_printed', *REPAIR_ABLATIONS])"
+	run_variants('cpu_repairs', ['cmnet_all_repairs', 'cmnet_printed', *REPAIR_ABLATIONS], publish=True)"
 	@echo "git add results/cpu_repairs-* && git commit"
 
 # tuning on a SynthME the book never reports (params/cpu_tuning.yaml, synth_seed 2): baseline, CMNet,

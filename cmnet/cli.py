@@ -94,9 +94,10 @@ def _cmd_report(args) -> int:
 
     cfg = config_of(args)
     refuse_other_settings(cfg)
-    s = write_results(cfg, CLASSES[cfg.data.dataset])
+    s = write_results(cfg, CLASSES[cfg.data.dataset], partial=args.partial)
     print(f"{s['name']}: {s['dataset']}, {s['model']}, {s['protocol']}; "
-          f"{count(s['seeds'][0]['folds'], 'fold')}, {count(s['n_seeds'], 'seed')}")
+          f"{count(s['seeds'][0]['folds'], 'fold')}, {count(s['n_seeds'], 'seed')}"
+          + "".join(f"; PARTIAL: seed {k}: {', '.join(v)} missing" for k, v in s["missing"].items()))
     print(summary_table(s).to_string(index=False))
     print(confusion_table(s).to_string())
     print(f"tables: {results_dir(cfg)}/ (from {study_dir(cfg)})")
@@ -104,8 +105,13 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_predict(args) -> int:
+    from .io import check_output
     from .predict import predict_folder
 
+    fig_path = args.figure or Path(f"prediction-{Path(args.frames).resolve().name}.png")
+    for flag, path in (("--csv", args.csv), ("--figure", None if args.no_figure else fig_path)):
+        if path is not None:  # before anything is computed; never over an input
+            check_output(path, flag, args.force, inputs=(args.frames, args.checkpoint))
     r = predict_folder(args.checkpoint, args.frames, detector=args.detector)
     print(f"{args.frames}: {r['n_frames']} frames → {len(r['k']) if r['k'] is not None else 0} normalised")
     for c, p in sorted(r["probs"].items(), key=lambda kv: -kv[1]):
@@ -124,7 +130,6 @@ def _cmd_predict(args) -> int:
         matplotlib.use("Agg")
         from .report.plots import prediction_figure
 
-        fig_path = args.figure or Path(f"prediction-{Path(args.frames).resolve().name}.png")
         prediction_figure(r, f"clip {Path(args.frames).resolve().name} · "
                                        f"model {'/'.join(args.checkpoint.resolve().parts[-4:-1])}").savefig(fig_path, dpi=110)
         print(f"figure: {fig_path}")
@@ -134,7 +139,7 @@ def _cmd_predict(args) -> int:
 def _cmd_pack(args) -> int:
     from .runs.pack import pack
 
-    r = pack(args.studies, args.out, weights=args.weights, overwrite=args.force)
+    r = pack(args.studies, args.out, weights=args.weights, overwrite=args.force, partial=args.partial)
     mib = r["bytes"] / 2**20
     print(f"{r['path']}: {r['folds']} finished folds, {r['files']} files, {mib:.1f} MiB"
           + ("" if args.weights else " (no weights)") + f"; unpack with: tar -xzf {r['path']} -C runs/")
@@ -263,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="tables from a study's artifacts",
                        description="Summarise a study's finished folds (text and CSV under results/<name>/).")
     _add_params(s)
+    s.add_argument("--partial", action="store_true", help="tables of an unfinished study, labelled partial")
     s.set_defaults(fn=_cmd_report)
 
     s = sub.add_parser("predict", help="classify a folder of frames with a trained fold",
@@ -274,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--figure", type=Path, help="the figure: frames, intensity curve and class probabilities "
                                                "(default prediction-<folder>.png in the current folder)")
     s.add_argument("--no-figure", action="store_true", help="no figure")
+    s.add_argument("--force", action="store_true", help="replace --csv / --figure if it exists (never an input)")
     s.set_defaults(fn=_cmd_predict)
 
     s = sub.add_parser("pack", help="one .tar.gz of studies' artifacts, without weights (to carry them)",
@@ -284,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, type=Path, help="the archive to write (.tar.gz)")
     s.add_argument("--weights", action="store_true", help=f"keep {FINAL} and {LAST}")
     s.add_argument("--force", action="store_true", help="replace --out if it exists")
+    s.add_argument("--partial", action="store_true", help="pack studies whose planned folds are not all finished")
     s.set_defaults(fn=_cmd_pack)
 
     s = sub.add_parser("status", help="how far a study is (from another terminal, while it runs)",

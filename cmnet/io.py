@@ -175,3 +175,28 @@ def save_npy(path: Path, array, what: str = "the array") -> None:
     except OSError as e:
         tmp.unlink(missing_ok=True)
         raise WriteError(f"{path}: could not write {what} ({e.strerror or e}); nothing was replaced") from e
+
+
+def check_output(path: Path, flag: str, force: bool = False, inputs: tuple = ()) -> Path:
+    """A file the user named for a command to write (``--csv``, ``--figure``, ``--out``): refused,
+    one line naming ``flag``, when it is a folder, one of ``inputs`` or inside an input folder
+    (never, even with ``force``), or an existing file unless ``force``."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{flag} {path}: a folder; give the name of a file to write")
+    here = path.resolve()
+    for given in inputs:
+        src = Path(given).resolve()
+        if here == src or (src.is_dir() and here.is_relative_to(src)):
+            raise FileExistsError(f"{flag} {path}: that is {'inside ' if here != src else ''}an input ({given}); "
+                                  "write it elsewhere")
+    if path.exists() and not force:
+        raise FileExistsError(f"{flag} {path} exists; choose another name, or --force to replace it")
+    return path
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """A value's echo in an error message, cut to ``limit`` characters (a hostile file or value
+    can be megabytes long)."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

@@ -84,7 +84,7 @@ def main(job: str) -> None:
             cfg = variant_config(p, "baseline")
             cache, _ = prepare_cache(cfg, progress=False)
             write_plain(cfg, cache, CLASSES[cfg.data.dataset])
-    run_studies(cfgs)
+    run_studies(cfgs, publish=True)  # these profiles' tables are committed on purpose (as make repairs)
     if job in ("dose", "all"):
         probe()
     seconds = time.perf_counter() - t0

@@ -76,11 +76,13 @@ def study_status(study: str | Path, now: float | None = None, stale_after: float
     if not study.is_dir():
         raise FileNotFoundError(f"{study}: no such study folder (expected runs/<name>/seed<k>/<subject>/)")
     now = time.time() if now is None else now
-    plan = L.read_plan(study, checked=False) or {}
+    plan = L.read_plan(study, checked=False) or {}  # {} while it is being written
+    planned = L.plan_folds(study, plan) if plan else {}  # a malformed plan: ArtifactError naming the key
+    plan = {k: v for k, v in plan.items() if k not in ("epochs", "workers") or (type(v) is int and v > 0)}
     rows = [fold_status(fold_dir, now, stale_after) for fold_dir in L.fold_folders(study)]
     seen = {(r["seed"], r["fold"]) for r in rows}
-    for seed in plan.get("seeds", []):
-        for fold in plan.get("folds", []):
+    for seed, folds in planned.items():
+        for fold in folds:
             if (str(seed), fold) not in seen:
                 rows.append({"seed": str(seed), "fold": fold, "state": "pending", "epoch": 0,
                              "epochs": plan.get("epochs"), "elapsed_s": 0.0, "remaining_s": None})

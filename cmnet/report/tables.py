@@ -120,10 +120,18 @@ def protocol_name(cfg) -> str:
     return "LOSO" if cfg.study.protocol == "loso" else f"subject-grouped {cfg.study.kfold_k}-fold"
 
 
-def write_results(cfg, classes) -> dict:
-    """Summaries of the study's finished folds into results/<name>/."""
+def write_results(cfg, classes, publish: bool = False, partial: bool = False) -> dict:
+    """Summaries of the study's finished folds into results/<name>/ (never the committed edition's:
+    cmnet.runs.committed, unless ``publish``). A study whose planned folds are not all finished
+    is refused (UnfinishedStudy naming the missing folds per seed) unless ``partial``: then its
+    summary says ``"partial": true`` and which folds are missing."""
+    from ..runs.committed import refuse_committed
+
+    refuse_committed(cfg, publish)
     root = L.study_dir(cfg)
+    missing = L.refuse_unfinished(root, partial)
     summary = summarize(root, classes)
+    summary |= {"partial": bool(missing), "missing": {str(s): f for s, f in missing.items()}}
     summary |= {"name": cfg.study.name, "dataset": cfg.data.dataset, "model": cfg.model.model,
                 "protocol": f"{protocol_name(cfg)}, {cfg.train.epochs} epochs, last epoch evaluated",
                 "config": cfg.to_flat()}

@@ -5,6 +5,7 @@
     lock         one writer per study or fold
     provenance   versions, commit, device
     pack         studies into one .tar.gz (with or without weights)
+    committed    the committed edition's tables: a study never writes over them (only publish)
 
 The writes themselves (atomic, checksummed) are cmnet.io's.
 """

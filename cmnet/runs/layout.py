@@ -120,6 +120,52 @@ def read_plan(study: Path, checked: bool = True) -> dict | None:
     return json.loads(fio.check(p).read_text()) if checked else read_json(p)
 
 
+def plan_folds(study: Path, plan: dict | None = None) -> dict[int, list[str]] | None:
+    """The plan's folds per seed (study.json: ``seeds`` × ``folds``; ``plan``: one already read),
+    None without a plan; a plan that is not one (a key missing, a value of the wrong type) is an
+    ArtifactError naming the file and the key."""
+    plan = read_plan(study) if plan is None else plan
+    if plan is None:
+        return None
+    seeds, folds = (plan.get("seeds"), plan.get("folds")) if isinstance(plan, dict) else (None, None)
+    for key, value, ok in (("seeds", seeds, lambda v: type(v) is int and v >= 0),
+                           ("folds", folds, lambda v: isinstance(v, str) and v and "/" not in v)):
+        if not isinstance(value, list) or not value or not all(map(ok, value)):
+            want = "whole numbers ≥ 0" if key == "seeds" else "fold names"
+            raise fio.ArtifactError(f"{Path(study) / STUDY}: not a study's plan: {key!r} must be a list of {want}, "
+                                    f"got {fio.shorten(repr(value))} (a study writes it when it starts: run it again)")
+    return {s: list(dict.fromkeys(folds)) for s in dict.fromkeys(seeds)}
+
+
+def missing_folds(study: Path, plan: dict | None = None) -> dict[int, list[str]]:
+    """Per seed of the plan, its folds without done.json (``cmnet status`` counts the others as
+    done; tables and packs refuse a study while any is missing, unless asked for a partial one)."""
+    planned = plan_folds(study, plan) or {}
+    out = {s: [f for f in folds if not is_finished(fold_dir(study, s, f))] for s, folds in planned.items()}
+    return {s: f for s, f in out.items() if f}
+
+
+def describe_missing(missing: dict[int, list[str]], plan: dict[int, list[str]]) -> str:
+    """"seed 0: k2, k3 missing; seed 1: all 4 folds missing" """
+    return "; ".join(f"seed {s}: " + (f"all {len(plan[s])} folds" if len(f) == len(plan[s]) and len(f) > 1
+                                       else ", ".join(f)) + " missing" for s, f in missing.items())
+
+
+class UnfinishedStudy(RuntimeError):
+    """Tables or a pack asked of a study whose planned folds are not all finished."""
+
+
+def refuse_unfinished(study: Path, partial: bool, what: str = "tables") -> dict[int, list[str]]:
+    """The missing folds per seed; UnfinishedStudy naming them unless ``partial``."""
+    planned = plan_folds(study)
+    missing = missing_folds(study) if planned else {}
+    if missing and not partial:
+        how = "--partial writes them labelled partial" if what == "tables" else "--partial packs it as it is"
+        raise UnfinishedStudy(f"{study}: not finished ({describe_missing(missing, planned)}): no {what} from half a "
+                              f"study; `cmnet study` finishes it, or {how}")
+    return missing
+
+
 def read_json(path: Path) -> dict:
     """A JSON file as it is now, {} when missing or being written (the status reader)."""
     try:
@@ -155,8 +201,8 @@ def finished(study: str | Path, name: str) -> list[tuple[int, Path]]:
     """(seed, path of ``name``) of every finished fold of the study's plan that has ``name``,
     each checked (ArtifactError when damaged). Without a plan, every fold folder."""
     study = Path(study)
-    p = read_plan(study)
-    plan = None if p is None else {(int(s), str(f)) for s in p["seeds"] for f in p["folds"]}
+    p = plan_folds(study)
+    plan = None if p is None else {(s, f) for s, folds in p.items() for f in folds}
     out = []
     for done in sorted(study.glob(f"{SEEDS}/*/{DONE}")):
         seed, fold = seed_of(done.parent), done.parent.name

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from .. import io as fio
-from .layout import DONE, LOCK, SEEDS, STUDY, WEIGHTS, is_study
+from .layout import DONE, LOCK, SEEDS, STUDY, WEIGHTS, UnfinishedStudy, is_study, refuse_unfinished
 
 
 def strip_weights(folder: Path) -> int:
@@ -31,18 +31,23 @@ def strip_weights(folder: Path) -> int:
 
 
 
-def pack(studies: list[Path], out: Path, weights: bool = False, overwrite: bool = False) -> dict:
+def pack(studies: list[Path], out: Path, weights: bool = False, overwrite: bool = False, partial: bool = False) -> dict:
     """One .tar.gz of whole study folders (``runs/<name>/``), members named ``<name>/…`` so that
     ``tar -xzf ARCHIVE -C runs/`` puts them back. Without ``weights`` the .pt files are left out
     and each fold's checksums.json in the archive forgets them (as strip_weights does): the
     folds read as finished where they are unpacked. Locks and temporary files stay behind.
     An existing ``out`` is kept unless ``overwrite``; ``out`` inside a packed study, two studies
     of one name, or a folder that is not a study are refused before anything is written; a
-    failed pack leaves nothing. Returns {"path", "bytes", "files", "folds"}."""
+    failed pack leaves nothing. A study whose planned folds are not all finished (or that has
+    none finished) is refused unless ``partial``. Returns {"path", "bytes", "files", "folds"}."""
     import tarfile
 
     out, studies = Path(out), [Path(s) for s in studies]
     _refuse(studies, out, overwrite)
+    for study in studies:
+        refuse_unfinished(study, partial, "pack")
+        if not partial and not any(study.glob(f"{SEEDS}/*/{DONE}")):
+            raise UnfinishedStudy(f"{study}: no finished fold to pack (--partial packs it as it is)")
     out.parent.mkdir(parents=True, exist_ok=True)
     n_files = n_folds = 0
     tmp = out.with_name(f".{out.name}.tmp")
@@ -73,6 +78,11 @@ def pack(studies: list[Path], out: Path, weights: bool = False, overwrite: bool 
 
 
 def _refuse(studies: list[Path], out: Path, overwrite: bool) -> None:
+    if out.is_dir():
+        raise ValueError(f"--out {out}: a folder; give the archive's file name (e.g. {out / 'studies.tar.gz'})")
+    if not out.name.endswith((".tar.gz", ".tgz")):
+        raise ValueError(f"--out {out}: the archive is a gzipped tar; name it ….tar.gz (e.g. "
+                         f"{out.with_name(out.name.split('.')[0] + '.tar.gz')})")
     for study in studies:
         if not is_study(study):
             raise FileNotFoundError(f"{study}: not a study folder (no {STUDY}, no {SEEDS}/)")

@@ -104,12 +104,12 @@ def refuse_other_settings(cfg: Config) -> None:
     """Before a table is written from a study's finished folds without training (``cmnet
     report``): StudyError when a fold of the plan was made with other settings than ``cfg``
     (the clip cache is not compared: reporting reads no clip)."""
-    plan = L.read_plan(L.study_dir(cfg)) or {}
+    plan = L.plan_folds(L.study_dir(cfg)) or {}  # a malformed plan: ArtifactError naming the key
     bad = []
-    for seed in plan.get("seeds", []):
+    for seed, folds in plan.items():
         fcfg = copy.deepcopy(cfg)
         fcfg.train.seed = int(seed)
-        for fold in plan.get("folds", []):
+        for fold in folds:
             out = L.fold_dir(L.study_dir(cfg), seed, fold)
             old = recorded_fingerprint(out)
             if old is not None and L.is_finished(out):

@@ -32,6 +32,7 @@ import time
 from .. import io as fio
 from ..config import Config
 from ..runs import layout as L
+from ..runs.committed import refuse_committed
 from ..runs.lock import FolderLock
 from .executors import make_executor
 from .plan import StudyError, StudyPlan, plan_study, refuse_changed
@@ -44,9 +45,14 @@ def run_study(cfg: Config, progress: bool = True, discard_changed: bool = False)
     return run_studies([cfg], progress, discard_changed)[0]
 
 
-def run_studies(cfgs: list[Config], progress: bool = True, discard_changed: bool = False) -> list[dict]:
+def run_studies(cfgs: list[Config], progress: bool = True, discard_changed: bool = False,
+                publish: bool = False) -> list[dict]:
     """Several studies in one submission to the executor of ``cfgs[0]``; their summaries in
-    order. Every study is checked (fingerprints) before any fold of any of them is trained."""
+    order. Every study is checked (fingerprints) before any fold of any of them is trained, and
+    none may write over the committed edition's tables (cmnet.runs.committed) unless ``publish``
+    (`make repairs`: this run refreshes them, to be committed)."""
+    for cfg in cfgs:
+        refuse_committed(cfg, publish)
     plans = [plan_study(cfg, progress) for cfg in cfgs]
     names = [p.name for p in plans]
     if len(set(names)) != len(names):
@@ -55,7 +61,7 @@ def run_studies(cfgs: list[Config], progress: bool = True, discard_changed: bool
         for plan in plans:
             locks.enter_context(FolderLock(L.study_dir(plan.cfg), "study"))
             refuse_changed(plan, discard_changed)
-        return _run_plans(plans, progress)
+        return _run_plans(plans, progress, publish)
 
 
 class Stopped(KeyboardInterrupt):
@@ -109,7 +115,7 @@ def _write_plan(plan: StudyPlan, executor: str) -> None:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "host": socket.gethostname()})
 
 
-def _run_plans(plans: list[StudyPlan], progress: bool) -> list[dict]:
+def _run_plans(plans: list[StudyPlan], progress: bool, publish: bool = False) -> list[dict]:
     first = plans[0].cfg
     failures = {p.name: [] for p in plans}
     for plan in plans:
@@ -146,10 +152,10 @@ def _run_plans(plans: list[StudyPlan], progress: bool) -> list[dict]:
         bar.close()
         raise StudyError(f"study {first.study.name if len(plans) == 1 else label[6:]} stopped: {e}") from e
     bar.close()
-    return _summaries(plans, failures, multi)
+    return _summaries(plans, failures, multi, publish)
 
 
-def _summaries(plans: list[StudyPlan], failures: dict, multi: bool) -> list[dict]:
+def _summaries(plans: list[StudyPlan], failures: dict, multi: bool, publish: bool = False) -> list[dict]:
     """Each study's tables (none when every fold of it failed); StudyError naming every failed fold."""
     from ..report.tables import write_results
 
@@ -158,7 +164,7 @@ def _summaries(plans: list[StudyPlan], failures: dict, multi: bool) -> list[dict
         if len(failures[plan.name]) == len(plan.tasks):
             out.append({"failures": failures[plan.name]})  # every fold failed: no table to write
             continue
-        summary = write_results(plan.cfg, plan.classes)
+        summary = write_results(plan.cfg, plan.classes, publish, partial=bool(failures[plan.name]))
         summary["failures"] = failures[plan.name]
         out.append(summary)
     bad = [(n, f) for n, fs in failures.items() for f in fs]
@@ -169,10 +175,13 @@ def _summaries(plans: list[StudyPlan], failures: dict, multi: bool) -> list[dict
     return out
 
 
-def run_variants(profile: str, variants: list[str], progress: bool = True, **dirs) -> dict[str, dict]:
+def run_variants(profile: str, variants: list[str], progress: bool = True, publish: bool = False,
+                 **dirs) -> dict[str, dict]:
     """Several of the book's variants of a profile (cmnet.variants) in one submission to the
     executor (every pending fold of every variant at once: a GPU pool or a Ray cluster stays
-    busy across them); variant → summary. ``dirs``: runs_dir, results_dir, cache_dir, … ."""
+    busy across them); variant → summary. ``dirs``: runs_dir, results_dir, cache_dir, … ;
+    ``publish``: see run_studies."""
     from ..variants import variant_config
 
-    return dict(zip(variants, run_studies([variant_config(profile, v, **dirs) for v in variants], progress)))
+    cfgs = [variant_config(profile, v, **dirs) for v in variants]
+    return dict(zip(variants, run_studies(cfgs, progress, publish=publish)))

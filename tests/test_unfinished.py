@@ -1,0 +1,104 @@
+"""No tables from half a study (issue 35): `cmnet report` and `cmnet pack` refuse a study whose
+planned folds (study.json: seeds × folds) are not all finished, naming the missing folds per
+seed, unless --partial (then labelled partial); `cmnet status` counts the same folds done; a
+study.json that is not a plan is one line naming it."""
+
+import json
+import tarfile
+
+import pytest
+
+from cmnet.cli import main
+from cmnet.io import write_text
+from cmnet.report.status import study_status
+from cmnet.runs import layout as L
+
+CLASSES = ["negative", "positive", "surprise"]
+
+
+def _fold(study, seed, fold):
+    d = L.fold_dir(study, seed, fold)
+    d.mkdir(parents=True)
+    write_text(d / L.METRICS, json.dumps({"epoch": 1, "train_loss": 1.0}) + "\n")
+    write_text(d / L.PREDICTIONS, "key,subject,label,pred,p_negative,p_positive,p_surprise\n"
+                                  f"{fold}/c0,{fold},negative,negative,0.5,0.3,0.2\n"
+                                  f"{fold}/c1,{fold},positive,surprise,0.2,0.3,0.5\n")
+    write_text(d / L.DONE, json.dumps({"fold": fold, "n_test": 2, "accuracy": 0.5, "f1_paper": 0.4, "uf1": 0.3,
+                                       "uar": 0.5}))
+
+
+def _study(tmp_path, seeds=(0, 1), folds=("k1", "k2"), done=((0, "k1"), (0, "k2"), (1, "k1"))):
+    study = tmp_path / "runs" / "s"
+    study.mkdir(parents=True)
+    L.write_plan(study, {"name": "s", "seeds": list(seeds), "folds": list(folds), "epochs": 1, "workers": 1})
+    for seed, fold in done:
+        _fold(study, seed, fold)
+    params = tmp_path / "s.yaml"
+    params.write_text(f"name: s\ndataset: casme2\nruns_dir: {tmp_path / 'runs'}\nresults_dir: {tmp_path / 'results'}\n")
+    return study, params
+
+
+def _err(capsys):
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def test_report_refuses_half_a_study_and_partial_labels_it(tmp_path, capsys):
+    study, params = _study(tmp_path)
+    assert main(["report", str(params)]) == 1
+    assert _err(capsys) == (f"error: {study}: not finished (seed 1: k2 missing): no tables from half a study; "
+                            "`cmnet study` finishes it, or --partial writes them labelled partial")
+    assert not (tmp_path / "results").exists()
+    assert main(["report", str(params), "--partial"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.endswith("; PARTIAL: seed 1: k2 missing"), header
+    summary = json.loads((tmp_path / "results" / "s" / L.SUMMARY).read_text())
+    assert summary["partial"] is True and summary["missing"] == {"1": ["k2"]}
+    assert [s["folds"] for s in summary["seeds"]] == [2, 1]
+    # status agrees: the same folds done, the missing one pending
+    df, tot = study_status(study)
+    assert (tot["done"], tot["pending"], tot["folds"]) == (3, 1, 4)
+    assert {(r.seed, r.fold) for r in df.itertuples() if r.state != "done"} == {("1", "k2")}
+    # finished: not partial
+    _fold(study, 1, "k2")
+    assert main(["report", str(params)]) == 0
+    summary = json.loads((tmp_path / "results" / "s" / L.SUMMARY).read_text())
+    assert summary["partial"] is False and summary["missing"] == {}
+    assert "PARTIAL" not in capsys.readouterr().out
+
+
+def test_a_whole_seed_missing_is_named(tmp_path, capsys):
+    study, params = _study(tmp_path, done=((0, "k1"), (0, "k2")))
+    assert main(["report", str(params)]) == 1
+    assert "(seed 1: all 2 folds missing)" in _err(capsys)
+    _, tot = study_status(study)
+    assert (tot["done"], tot["pending"]) == (2, 2)
+
+
+def test_pack_refuses_an_unfinished_study_unless_partial(tmp_path, capsys):
+    study, _ = _study(tmp_path)
+    out = tmp_path / "a.tar.gz"
+    assert main(["pack", str(study), "--out", str(out)]) == 1
+    assert _err(capsys) == (f"error: {study}: not finished (seed 1: k2 missing): no pack from half a study; "
+                            "`cmnet study` finishes it, or --partial packs it as it is")
+    assert not out.exists()
+    assert main(["pack", str(study), "--out", str(out), "--partial"]) == 0
+    with tarfile.open(out) as t:
+        assert sum(n.endswith(L.DONE) for n in t.getnames()) == 3
+    none, _ = _study(tmp_path / "none", done=())
+    assert main(["pack", str(none), "--out", str(tmp_path / "b.tar.gz")]) == 1
+    assert "(seed 0: all 2 folds missing; seed 1: all 2 folds missing)" in _err(capsys)
+
+
+@pytest.mark.parametrize("plan, key", [({"name": "s"}, "seeds"), ({"seeds": [0]}, "folds"),
+                                       ({"seeds": "0", "folds": ["k1"]}, "seeds"),
+                                       ({"seeds": [0], "folds": [1, 2]}, "folds"), ([1, 2], "seeds")])
+def test_a_study_json_that_is_not_a_plan_is_one_line(tmp_path, capsys, plan, key):
+    study, params = _study(tmp_path)
+    write_text(study / L.STUDY, json.dumps(plan))  # recorded: it reads as written, and is not a plan
+    for argv in (["report", str(params)], ["status", str(study)],
+                 ["pack", str(study), "--out", str(tmp_path / "x.tar.gz")]):
+        assert main(argv) == 1, argv
+        line = _err(capsys)
+        assert line.startswith(f"error: {study / L.STUDY}: not a study's plan: {key!r} must be a list of "), line
