@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 PROFILE ?= smoke
 
-.PHONY: setup test bench book publish repairs pins mutation clean
+.PHONY: setup test bench book publish repairs detector-study pins mutation clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -25,6 +25,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_artifacts.py
 	$(PY) benchmarks/bench_executor.py
+	$(PY) benchmarks/bench_detectors.py
 
 # the main job: run every notebook for $(PROFILE) (papermill) into _build/profiles/$(PROFILE)/
 # and build the book there; the committed book is left alone
@@ -44,6 +45,14 @@ repairs: $(VENV)/.installed
 	$(PY) -c "from cmnet.study.run import run_variants; from cmnet.variants import REPAIR_ABLATIONS; \
 	run_variants('cpu_repairs', ['cmnet', 'cmnet_printed', *REPAIR_ABLATIONS])"
 	@echo "git add results/cpu_repairs-* && git commit"
+
+# the Haar-vs-dlib study (params/cpu_dlib.yaml): the cpu design's baseline, seed 0, with faces
+# from Haar (cpu-baseline: its finished folds are reused) and from dlib's landmarks (cpu_dlib-baseline),
+# then Δ = dlib − Haar with its 95 % interval; 3 folds each, about as long as one seed of cpu-baseline
+detector-study: $(VENV)/.installed
+	$(VENV)/bin/cmnet study params/cpu.yaml --variant baseline --set seeds=[0]
+	$(VENV)/bin/cmnet study params/cpu_dlib.yaml --variant baseline
+	$(PY) tools/detector_study.py
 
 # the pinned dependencies resolve to wheels for every supported Python (asks the package index)
 pins: $(VENV)/.installed

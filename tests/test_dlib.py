@@ -254,3 +254,136 @@ def test_dlib_landmark_error_on_synthme(small_synthme, dlib_detector):
     assert point_errors(pred[held], apply_mapping(truth[held], r["mapping"])).mean(0).max() < 0.1
     with pytest.raises(FileNotFoundError, match="no SynthME ground truth"):
         landmark_report(small_synthme / "CASME2_RAW_selected", dlib_detector)
+
+
+# ------------------------------------------------------------------ cmnet preprocess --detector dlib
+
+def _paint_faces(root):
+    """Every decodable frame of a layout fixture (flat grey squares) replaced by a SynthME subject's
+    neutral face at 128², its brightness shifted as the fixture's frame was (an apex the readers
+    estimate stays the brightest frame); corrupt files stay corrupt."""
+    from cmnet.data.synthface import draw_face, make_identity
+
+    base, _ = draw_face(make_identity(np.random.default_rng(3), 128), 128)
+    face = cv2.resize(base, (128, 128), interpolation=cv2.INTER_AREA)
+    n = 0
+    for p in sorted(root.rglob("*")):
+        if p.suffix not in (".jpg", ".bmp"):
+            continue
+        img = cv2.imread(str(p))
+        if img is None:
+            continue
+        shifted = np.clip(face + (float(img.mean()) - 100) * 0.5, 0, 255).astype(np.uint8)
+        cv2.imwrite(str(p), shifted)
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize("dataset", ["casme2", "samm", "smic_hs"])
+def test_cli_preprocess_with_dlib_on_the_layout_fixtures(dataset, tmp_path, capsys):
+    from _fixtures import casme2, samm, smic
+
+    from cmnet.cli import main
+    from cmnet.data import read_dataset
+
+    root = tmp_path / dataset
+    root.mkdir()
+    {"casme2": casme2, "samm": samm, "smic_hs": smic}[dataset](root)
+    assert _paint_faces(root) > 0
+    readable, _ = read_dataset(dataset, root)
+    assert main(["preprocess", "--dataset", dataset, "--root", str(root), "--detector", "dlib", "--size", "32",
+                 "--cache-dir", str(tmp_path / "cache"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f": {len(readable)} clips × 16 frames × 32²" in out and "FAILED" not in out, out
+
+
+def test_cli_preprocess_with_dlib_on_synthme(small_synthme, tmp_path, capsys):
+    from cmnet.cli import main
+    from cmnet.preprocess import load_cache
+
+    for extra in ([], ["--level-eyes"]):
+        assert main(["preprocess", "--dataset", "synthme", "--root", str(small_synthme), "--detector", "dlib",
+                     "--size", "32", "--cache-dir", str(tmp_path / "cache"), "--quiet", *extra]) == 0
+        out = capsys.readouterr().out
+        assert "4 clips × 16 frames × 32²" in out and "FAILED" not in out, out
+    caches = {p: load_cache(p).boxes.shape for p in sorted((tmp_path / "cache").glob("synthme-*[0-9a-f].npy"))}
+    assert sorted(caches.values()) == [(4, 3), (4, 4)]  # level_eyes: a cache of its own, the turn recorded
+    assert main(["preprocess", "--dataset", "synthme", "--root", str(small_synthme), "--level-eyes", "--quiet"]) == 1
+    assert "'level_eyes' needs a landmark detector" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ chapter 2's figure: Haar against dlib
+
+def test_detector_crops_are_the_caches_crops(small_synthme, tmp_path):
+    """The crops returned for the figure are those the cache makes: the same box per clip (the
+    cache's record, computed by preprocess on its own) and that box's crop of the apex frame."""
+    from cmnet.config import PreprocessSettings
+    from cmnet.data import read_casme2
+    from cmnet.preprocess import preprocess
+    from cmnet.report.chapters_data import detector_crops
+
+    clips, _ = read_casme2(small_synthme, dataset="synthme")
+    d = detector_crops(clips, margin=0.2, size=48, n=3)
+    assert d["titles"] == [f"{c.subject}/{c.clip_id}" for c in clips[:3]]
+    assert d["missing"] == {"haar": [], "dlib": []}
+    for name in ("haar", "dlib"):
+        cache = preprocess(clips[:3], PreprocessSettings(size=48, frames=4, margin=0.2, detector=name),
+                           tmp_path / name, progress=False)
+        assert [tuple(b) for b in cache.boxes.tolist()] == d["boxes"][name]
+        assert d["crops"][name].shape == (3, 48, 48, 3) and d["crops"][name].dtype == np.uint8
+        c, (x0, y0, side) = clips[1], d["boxes"][name][1]
+        img = cv2.imread(str(c.frames[c.apex_index]))
+        ref = cv2.resize(img[max(y0, 0):y0 + side, max(x0, 0):x0 + side], (48, 48), interpolation=cv2.INTER_AREA)
+        assert x0 >= 0 and y0 >= 0 and y0 + side <= img.shape[0] and x0 + side <= img.shape[1]  # no padding here
+        assert np.array_equal(d["crops"][name][1], ref[:, :, ::-1])
+    assert d["boxes"]["haar"] != d["boxes"]["dlib"]  # two detectors, two crops
+    levelled = detector_crops(clips, n=1, level_eyes=True)["boxes"]
+    assert len(levelled["haar"][0]) == 3 and len(levelled["dlib"][0]) == 4
+
+
+def test_detector_crops_name_the_clips_without_a_face(tmp_path):
+    from _fixtures import samm
+
+    from cmnet.data import read_dataset
+    from cmnet.report.chapters_data import detector_crops
+
+    samm(tmp_path)  # flat grey frames: no face
+    clips, _ = read_dataset("samm", tmp_path)
+    d = detector_crops(clips, n=2, size=16, frame="onset")
+    assert d["missing"]["dlib"] == [c.key for c in clips[:2]] and d["boxes"]["dlib"] == [None, None]
+    assert (d["crops"]["dlib"] == 128).all()
+    with pytest.raises(ValueError, match="frame must be 'onset' or 'apex'"):
+        detector_crops(clips, frame="offset")
+
+
+# ------------------------------------------------------------------ the Haar-vs-dlib study
+
+def test_the_dlib_profile_is_the_cpu_design_with_dlib_and_one_seed():
+    from cmnet.variants import variant_config
+
+    cpu, dl = variant_config("cpu", "baseline").to_flat(), variant_config("cpu_dlib", "baseline").to_flat()
+    assert dl["detector"] == "dlib" and dl["seeds"] == [0] and cpu["detector"] == "haar" and cpu["seeds"][0] == 0
+    assert {k for k in cpu if cpu[k] != dl[k]} == {"name", "detector", "seeds"}
+
+
+def test_detector_delta_pairs_the_clips_of_seed_0():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    import pandas as pd
+    from detector_study import detector_delta
+
+    classes = ["a", "b"]
+    rows = [{"seed": s, "key": f"sub{j}/c{i}", "subject": f"sub{j}", "label": "a", "pred": "a"}
+            for s in (0, 1) for j in range(6) for i in range(4)]
+    haar = pd.DataFrame(rows)
+    dlib = haar.copy()
+    dlib.loc[(dlib.seed == 0) & (dlib.key.str.endswith("/c0")), "pred"] = "b"  # one clip in four wrong on seed 0
+    dlib = dlib[dlib.key != "sub5/c3"]  # a clip dlib found no face in
+    t = detector_delta(dlib, haar, classes).set_index("metric")
+    assert t.loc["accuracy", "delta"] == pytest.approx(-6 / 23)  # pooled over the 23 clips both tested
+    assert t.loc["accuracy", "clips"] == 23 and t.loc["accuracy", "only_one"] == 1
+    assert t.loc["accuracy", "verdict"].startswith("dlib lower")
+    same = detector_delta(haar, haar, classes).set_index("metric")
+    assert same.loc["accuracy", "delta"] == 0 and same.loc["accuracy", "verdict"].startswith("not distinguishable")
