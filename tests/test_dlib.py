@@ -122,6 +122,11 @@ def test_the_cnn_detector_finds_what_hog_misses(astronaut, monkeypatch):
     cnn = det(small)
     assert det.found_by == "cnn" and cnn.landmarks.shape == (68, 2)
     assert iou(cnn.box, hog.box) > 0.8  # the shape predictor lands on the same face
+    # a larger frame is searched scaled down to CNN_SIDE, the face mapped back to its pixels
+    monkeypatch.setattr(det, "CNN_SIDE", 384)
+    big = cv2.resize(small, (768, 768), interpolation=cv2.INTER_CUBIC)
+    face = det(big)
+    assert det.found_by == "cnn" and iou(face.box, tuple(2 * v for v in hog.box)) > 0.8
 
 
 def test_a_corrupt_or_missing_model_file_is_one_line(tmp_path, monkeypatch):
