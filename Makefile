@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 
 PROFILE ?= smoke
 
-.PHONY: setup test bench book publish repairs tuning dose draw2 pins mutation clean
+.PHONY: setup test bench book publish repairs tuning dose draw2 detector-study pins mutation clean
 
 # the virtual environment, rebuilt when the pinned dependencies change
 $(VENV)/.installed: pyproject.toml
@@ -25,6 +25,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_artifacts.py
 	$(PY) benchmarks/bench_executor.py
+	$(PY) benchmarks/bench_detectors.py
 
 # the main job: run every notebook for $(PROFILE) (papermill) into _build/profiles/$(PROFILE)/
 # and build the book there; the committed book is left alone
@@ -62,6 +63,14 @@ dose: $(VENV)/.installed
 draw2: $(VENV)/.installed
 	$(PY) tools/sensitivity.py draw2
 	@echo "git add results/cpu_draw2-* && git commit"
+
+# the Haar-vs-dlib study (params/cpu_dlib.yaml): the cpu design's baseline, seed 0, with faces
+# from Haar (cpu-baseline: its finished folds are reused) and from dlib's landmarks (cpu_dlib-baseline),
+# then Δ = dlib − Haar with its 95 % interval; 3 folds each, about as long as one seed of cpu-baseline
+detector-study: $(VENV)/.installed
+	$(VENV)/bin/cmnet study params/cpu.yaml --variant baseline --set seeds=[0]
+	$(VENV)/bin/cmnet study params/cpu_dlib.yaml --variant baseline
+	$(PY) tools/detector_study.py
 
 # the pinned dependencies resolve to wheels for every supported Python (asks the package index)
 pins: $(VENV)/.installed

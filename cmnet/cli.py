@@ -234,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--frames", type=int, help=f"frames per clip after normalisation (default {pre.frames})")
     s.add_argument("--detector", choices=CHOICES["detector"], help=f"face finder (default {pre.detector})")
     s.add_argument("--margin", type=float, help=f"widening of the face box (default {pre.margin:g})")
+    s.add_argument("--level-eyes", action="store_const", const=True, default=None,
+                   help="turn each clip so its eye line is level (detectors dlib, face_alignment)")
     s.add_argument("--interpolation", choices=CHOICES["interpolation"],
                    help=f"for clips shorter than N (default {pre.interpolation})")
     s.add_argument("--device", help="device for face_alignment (key device; default cpu)")

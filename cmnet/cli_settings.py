@@ -15,7 +15,7 @@ SYNTH_FLAGS = {"out": "data_root", "subjects": "synth_subjects", "clips_per_subj
 PREPROCESS_FLAGS = {"dataset": "dataset", "root": "data_root", "casme2_root": "casme2_root", "samm_root": "samm_root",
                     "smic_root": "smic_root", "layout": "layout", "cache_dir": "cache_dir", "size": "size",
                     "frames": "frames", "detector": "detector", "margin": "margin", "interpolation": "interpolation",
-                    "device": "device"}
+                    "device": "device", "level_eyes": "level_eyes"}
 
 
 def flag_config(args, flags: dict[str, str], command: str):

@@ -45,8 +45,9 @@ class DataConfig:
 class PreprocessSettings:
     size: int = 224  # output frame side (px); the paper's 224
     frames: int = 16  # N after temporal normalisation
-    detector: str = "haar"  # "haar", "face_alignment" or "none" (already cropped)
+    detector: str = "haar"  # "haar", "dlib" (68 landmarks, offline), "face_alignment" or "none" (already cropped)
     margin: float = 0.15  # widening of the face box
+    level_eyes: bool = False  # turn each clip so its eye line is level (landmark detectors: dlib, face_alignment)
     interpolation: str = "flow"  # short clips: "flow" (optical flow) or "linear"
     device: str = "cpu"  # for face_alignment (not a key of its own: train.device, cpu when auto)
     pairs: bool = False  # also keep onset/apex candidates from the original sequence (set for pair models: MMNet)
@@ -214,6 +215,9 @@ class Config:
         if 2 * self.train.affine_translate >= pre.size:
             raise ConfigError(f"{source}: 'affine_translate' {self.train.affine_translate:g} px shifts the face out of a "
                               f"{pre.size}-px frame: keep it below {pre.size / 2:g}")
+        if pre.level_eyes and pre.detector not in ("dlib", "face_alignment"):
+            raise ConfigError(f"{source}: 'level_eyes' needs a landmark detector (dlib or face_alignment), "
+                              f"not detector {pre.detector!r}")
         if len(set(self.study.seeds)) != len(self.study.seeds):
             raise ConfigError(f"{source}: 'seeds' repeats a seed: {self.study.seeds}")
         self.derive_pairs()
@@ -237,7 +241,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": ("sgd", "adamw"),
     "dataset": ("synthme", "casme2", "samm", "smic_hs", "megc2019"),
     "layout": ("auto", "raw", "cropped"),
-    "detector": ("haar", "face_alignment", "none"),  # cmnet.preprocess.faces.DETECTORS
+    "detector": ("haar", "dlib", "face_alignment", "none"),  # cmnet.preprocess.faces.DETECTORS
     "interpolation": ("flow", "linear"),
     "precision": ("auto", "bf16", "fp32"),
     "executor": ("local", "ray"),
@@ -307,7 +311,7 @@ RANGES: dict[str, tuple] = {
 # keys added after folds were first recorded, with the value that reproduces those folds: a
 # fingerprint without the key is read as holding that value (cmnet.runs.fingerprint)
 ADDED_KEYS: dict[str, object] = {"synth_curves": "bump", "synth_others": "template", "synth_proportions": "balanced",
-                                 "protocol": "loso", "kfold_k": 4, "k_source": "ice"}
+                                 "protocol": "loso", "kfold_k": 4, "k_source": "ice", "level_eyes": False}
 
 NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
     "name", "runs_dir", "results_dir", "cache_dir", "data_dir", "data_root", "casme2_root", "samm_root",

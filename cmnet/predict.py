@@ -71,7 +71,8 @@ def predict_folder(checkpoint: str | Path, folder: str | Path, detector: str | N
             raise ValueError(f"{p}: {problem}")
     pre, transform = cfg.preprocess, ClipTransform.from_config(cfg)
     try:
-        box = crop_box(frames, [0], make_detector(detector or pre.detector), pre.margin, str(folder))
+        box = crop_box(frames, [0], make_detector(detector or pre.detector), pre.margin, str(folder),
+                       pre.level_eyes and (detector or pre.detector) in ("dlib", "face_alignment"))
         if transform.pair:  # onset = the first frame, apex = the frame farthest from it (no annotation here)
             need = [0, estimate_apex(frames)]
             dec = decode_crops(frames, need, box, pre.size)

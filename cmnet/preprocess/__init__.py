@@ -1,6 +1,6 @@
 """From a dataset's frames to the clip cache the models read, one room per job:
 
-    faces      face detectors (Haar, face_alignment, none), square crop boxes
+    faces      face detectors (Haar, dlib, face_alignment, none), square crop boxes
     temporal   N frames from any clip length (optical-flow or linear interpolation), apex mapping
     clip       one clip's frames → (N, S, S, 3) uint8 RGB (the cache and ``cmnet predict`` alike)
     cache      every clip of a dataset, kept once per settings (memory-mapped; content-hashed)

@@ -46,7 +46,7 @@ class ClipCache:
     subjects: np.ndarray
     keys: np.ndarray
     intensity: np.ndarray
-    boxes: np.ndarray  # (K, 3) x0, y0, side of each clip's crop in its source frames
+    boxes: np.ndarray  # (K, 3) x0, y0, side of each clip's crop in its source frames (K, 4 with level_eyes: the turn, 1/100°)
     pairs: np.ndarray | None = None  # (K, 2, PAIR_MAX+1, S, S, 3) onset / apex candidates (settings.pairs)
     pair_counts: np.ndarray | None = None  # (K, 2) valid candidates of each
     path: Path | None = None
@@ -79,8 +79,26 @@ def versions() -> dict[str, str]:
     return v
 
 
+def _detector_version(detector: str) -> dict[str, str]:
+    """dlib's version where it finds the faces (another dlib may place the landmarks elsewhere)."""
+    if detector != "dlib":
+        return {}
+    import dlib
+
+    return {"dlib": dlib.__version__}
+
+
+def settings_record(settings: PreprocessSettings) -> dict:
+    """The settings a cache is named and checked by: a key added later (cmnet.config.ADDED_KEYS)
+    is left out while it has the value caches were built with before it, so they stay valid."""
+    from ..config import ADDED_KEYS
+
+    return {k: v for k, v in asdict(settings).items() if not (k in ADDED_KEYS and ADDED_KEYS[k] == v)}
+
+
 def cache_path(cache_dir: Path, dataset: str, settings: PreprocessSettings, root: str) -> Path:
-    key = hashlib.sha1(json.dumps([dataset, str(root), asdict(settings)], sort_keys=True).encode()).hexdigest()[:12]
+    record = json.dumps([dataset, str(root), settings_record(settings)], sort_keys=True)
+    key = hashlib.sha1(record.encode()).hexdigest()[:12]
     return Path(cache_dir) / f"{dataset}-{key}.npy"
 
 
@@ -165,7 +183,8 @@ def preprocess(
     dataset = dataset or clips[0].dataset
     root = os.path.commonpath([str(c.frames[0].parent) for c in clips])
     path = cache_path(Path(cache_dir), dataset, settings, root)
-    want = {"fingerprint": fingerprint(clips, list(sources)), "settings": asdict(settings), "versions": versions()}
+    want = {"fingerprint": fingerprint(clips, list(sources)), "settings": settings_record(settings),
+            "versions": versions() | _detector_version(settings.detector)}
     cache = None if rebuild else _reusable(path, want)
     if cache is not None:
         return cache

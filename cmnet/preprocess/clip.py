@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import logging
+
 import cv2
 import numpy as np
 
@@ -18,6 +20,8 @@ from ..config import PreprocessSettings
 from ..data.clip import Clip
 from .faces import NoFaceError, crop, square_box
 from .temporal import needed_indices, normalize_length
+
+log = logging.getLogger("cmnet.preprocess")
 
 PAIR_MAX = 4  # at most this many jittered candidates beside the annotated onset / apex
 
@@ -33,15 +37,20 @@ def read_frame(path: Path) -> np.ndarray:
     return img
 
 
-def crop_box(frames: list[Path], order, detector, margin: float, what: str):
+def crop_box(frames: list[Path], order, detector, margin: float, what: str, level: bool = False):
     """One square box for a clip: the face found in the first of ``order``'s frames that has
-    one (NoFaceError naming ``what`` and the frames tried)."""
+    one (NoFaceError naming ``what`` and the frames tried); where that frame holds several
+    faces, the largest, said in a warning naming the clip and the frame. ``level``: the eye
+    line levelled (faces.square_box)."""
     tried = []
     for i in dict.fromkeys(order):
         face = detector(read_frame(frames[i]))
         tried.append(frames[i].name)
         if face is not None:
-            return square_box(face, margin)
+            if face.faces > 1:
+                log.warning("%s: %d faces in %s (detector %s); the largest is cropped", what, face.faces,
+                            frames[i].name, detector.name)
+            return square_box(face, margin, level)
     raise NoFaceError(f"{what}: no face found (detector {detector.name}, tried {', '.join(tried)})")
 
 
@@ -82,7 +91,8 @@ def pair_candidates(clip: Clip, jitter: float) -> tuple[list[int], list[int]]:
 
 def preprocess_clip(clip: Clip, settings: PreprocessSettings, detector):
     """(frames (N, S, S, 3) uint8 RGB, normalised apex, intensity (N,), crop box, pairs or None)."""
-    box = crop_box(clip.frames, [0, clip.apex_index, len(clip) - 1], detector, settings.margin, clip.key)
+    box = crop_box(clip.frames, [0, clip.apex_index, len(clip) - 1], detector, settings.margin, clip.key,
+                   settings.level_eyes)
     on_c, ap_c = pair_candidates(clip, settings.pair_jitter) if settings.pairs else ([], [])
     out, apex, pos, decoded = normalised_frames(clip.frames, box, settings, clip.apex_index, [*on_c, *ap_c])
     if clip.intensity is not None:

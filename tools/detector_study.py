@@ -1,0 +1,54 @@
+"""The Haar-vs-dlib study's answer (issue 33): the cpu design's baseline, seed 0, with faces
+cropped from OpenCV's Haar box (runs/cpu-baseline) and from dlib's 68 landmarks
+(runs/cpu_dlib-baseline, params/cpu_dlib.yaml): Δ = dlib − Haar on the clips both tested, per
+metric, with its 95 % interval (subjects resampled: cmnet.report.verdicts.compare) and the
+verdict's words. Run the two studies first (`make detector-study` does both, then this).
+
+    .venv/bin/python tools/detector_study.py [--runs runs] [--seed 0]
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pandas as pd  # noqa: E402
+
+from cmnet.preprocess.prepare import CLASSES  # noqa: E402
+from cmnet.report.verdicts import ALPHA, NOT_DISTINGUISHABLE, clip_table, compare  # noqa: E402
+
+
+def detector_delta(dlib_clips: pd.DataFrame, haar_clips: pd.DataFrame, classes, seed: int = 0) -> pd.DataFrame:
+    """dlib − Haar per metric on ``seed``'s clips both studies tested (compare's columns), the clips
+    only one of them kept (a face one detector did not find) counted, and the verdict in words."""
+    a, b = dlib_clips[dlib_clips.seed == seed], haar_clips[haar_clips.seed == seed]
+    t = compare(a, b, classes)
+    t["only_one"] = len(set(a.key) ^ set(b.key))
+    t["verdict"] = [words(r.delta, r.p, r.mde) for r in t.itertuples()]
+    return t
+
+
+def words(delta: float, p: float, mde: float) -> str:
+    """'dlib higher' / 'dlib lower' (p < α), else not distinguishable with the smallest
+    difference this design could have detected."""
+    if p < ALPHA:
+        return f"dlib {'higher' if delta > 0 else 'lower'} (p = {p:.3f})"
+    return f"{NOT_DISTINGUISHABLE} — smallest detectable difference {100 * mde:.1f} pp"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    t = detector_delta(clip_table(args.runs / "cpu_dlib-baseline"), clip_table(args.runs / "cpu-baseline"),
+                       CLASSES["synthme"], args.seed)
+    pd.set_option("display.width", 200)
+    print(f"dlib − Haar, the cpu design's baseline, seed {args.seed} (fractions; 0.05 = 5 points):")
+    print(t[["metric", "delta", "ci_low", "ci_high", "p", "mde", "subjects", "clips", "only_one", "verdict"]]
+          .to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
