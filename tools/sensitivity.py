@@ -6,6 +6,7 @@
     python tools/sensitivity.py draw2    the second draw (params/cpu_draw2.yaml)
     python tools/sensitivity.py all      dose and draw2 in one submission, then probe
     python tools/sensitivity.py oracle_rate   oracle k at the book's strength at lr 0.02 as well
+    python tools/sensitivity.py report   every number a closing note quotes, from the committed results/
     python tools/sensitivity.py probe    after dose: the linear probe of the ICE (trained L_C + L_ID,
                                          repaired CMNet, and the ICE at initialisation) and every
                                          clip's motion energy, at the book's strength
@@ -73,10 +74,39 @@ def probe(profile: str = DOSE_PROFILES[0.5]) -> None:
     print(pd.DataFrame(rows).groupby("arm")[["r2", "rho"]].mean())
 
 
+def report() -> None:
+    """Every number a closing note quotes about these studies, from the committed results/."""
+    from cmnet.report.dose import contrasts_page, dose_contrasts, dose_page, dose_table, learning_page, probe_table
+    from cmnet.report.positive import controls_accuracy, controls_page, controls_sentence, wrst_sentence, wrst_where_it_acts
+    from cmnet.report.tables import loss_terms
+    from cmnet.report.tuning import tuning_choice, tuning_table
+
+    pd.set_option("display.width", 250), pd.set_option("display.max_columns", 20), pd.set_option("display.max_colwidth", 70)
+    t = tuning_table("cpu_tuning", "results")
+    print("## tuning\n", t.to_string(), "\n", tuning_choice(t))
+    c = controls_accuracy()
+    print("## positive controls (difficulty 0.5)\n", controls_page(c).to_string(), "\n", controls_sentence(c))
+    print("## probe\n", probe_table().to_string())
+    print("##", wrst_sentence(wrst_where_it_acts()))
+    rows = []
+    for v in ("baseline", "cmnet", "cmnet_no_wrst", "cmnet_wrst_outside", "supervised_k", "oracle_k"):
+        folder = Path("results") / f"{DOSE_PROFILES[0.5]}-{v}"
+        if folder.is_dir():
+            rows += [{"row": v, **r} for r in loss_terms(folder)]
+    print("## loss terms (difficulty 0.5)\n", pd.DataFrame(rows).round(3).to_string())
+    d, k = dose_table(), dose_contrasts()
+    print("## dose-response\n", dose_page(d).to_string(), "\n", learning_page(d).to_string(), "\n",
+          contrasts_page(k).to_string())
+    for f in sorted(Path("results").glob("sensitivity-*.json")):
+        print(f.name, f.read_text().split('"minutes":')[1].split(",")[0].strip(), "min")
+
+
 def main(job: str) -> None:
     t0 = time.perf_counter()
     if job == "probe":
         return probe()
+    if job == "report":
+        return report()
     studies = plan(job)
     cfgs = [variant_config(p, v) for p, v in studies]
     for p in dict.fromkeys(p for p, _ in studies):  # the plain classifier on each profile's folds
