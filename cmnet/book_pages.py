@@ -163,7 +163,7 @@ def scope_paragraph(profile: str, results_dir: str | Path, controls_dir: str | P
     except FileNotFoundError:
         return words + " The positive controls (chapter 8) are not among the committed results yet."
     return words + " Positive control (chapter 8, 24 subjects, difficulty 0.5): " + controls_sentence(
-        t[t.arm == "oracle_k"])
+        t[t.arm.str.startswith("oracle_k")])
 
 
 def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs_dir: str | Path = "results") -> bool:
