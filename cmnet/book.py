@@ -36,7 +36,11 @@ NOTEBOOKS = Path("notebooks")
 PUBLISHED = Path("book/executed")
 PUBLISHED_RESULTS = Path("results")
 # what a book source holds besides its executed chapters (copied from the repository)
-SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md", "book/references.md", "references.bib")
+SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md", "book/glossary.md", "book/references.md",
+                "references.bib")
+# notebooks that read what every other chapter computed (the reproducibility summary, placed after
+# the introduction in _toc.yml): executed after the others whatever their number
+EXECUTED_LAST = ("00_summary.ipynb",)
 # the chapters' files that --publish replaces in book/executed/
 CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline.md", "headline.png",
                     "departures.md")
@@ -82,6 +86,13 @@ def tag_for_book(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
+def execution_order(notebooks) -> list[Path]:
+    """The notebooks in the order they are executed: by name, those of EXECUTED_LAST at the end
+    (the summary reads the plain classifier that chapter 7 computes, and every other study)."""
+    nbs = sorted(notebooks, key=lambda p: Path(p).name)
+    return [n for n in nbs if Path(n).name not in EXECUTED_LAST] + [n for n in nbs if Path(n).name in EXECUTED_LAST]
+
+
 def execute_notebooks(profile: str = "smoke", out_dir: str | Path | None = None, runs_dir: str = "runs",
                       results_dir: str | None = None, cache_dir: str = "cache", data_dir: str = "data",
                       only: list[str] | None = None, progress: bool = True) -> list[dict]:
@@ -93,7 +104,7 @@ def execute_notebooks(profile: str = "smoke", out_dir: str | Path | None = None,
     out_dir = Path(out_dir) if out_dir is not None else src / PUBLISHED
     results_dir = results_dir if results_dir is not None else str(src / PUBLISHED_RESULTS)
     out_dir.mkdir(parents=True, exist_ok=True)
-    nbs = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    nbs = execution_order(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if only:
         nbs = [n for n in nbs if any(n.name.startswith(o) for o in only)]
         if not nbs:

@@ -338,6 +338,10 @@ def test_the_summary_and_conclusion_read_the_claims_table():
     scope = scope_table(ed)
     assert scope.claim.tolist()[:len(acc)] == acc.claim.tolist()
     assert scope.verdict.tolist()[:len(acc)] == [v.split(" — ")[0] for v in acc.verdict]
+    first = acc.iloc[0]  # Table 3's baseline claim: the paper's Δ beside ours, each in its place
+    assert scope.loc[0, "the paper"] == f"Δ +{first['paper Δ (pp)']:.1f} pp"
+    assert scope.loc[0, "here"] == f"Δ {first['Δ (pp)']:+.1f} {first['95% interval (pp)']} pp".replace("-", "−")
+    assert scope.loc[len(acc) - 1, "the paper"] == "—"  # our repairs: not a claim of the paper
     assert scope.claim.iloc[-1] == "MMNet above CMNet" and scope.verdict.iloc[-1].endswith("unchecked")
     s, c = summary_texts(ed), conclusion_texts(ed)
     assert verdict_counts(ed.claims) in s["sum_results"] and "32² frames" in s["sum_method"]

@@ -13,8 +13,33 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def test_there_are_eleven_chapters():
-    assert [n.name[:2] for n in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11"]
+def test_there_are_eleven_chapters_a_summary_and_a_conclusion():
+    assert [n.name[:2] for n in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11",
+                                              "12"]
+    assert NOTEBOOKS[0].name == "00_summary.ipynb" and NOTEBOOKS[-1].name == "12_conclusion.ipynb"
+
+
+def test_the_summary_is_executed_last_and_placed_after_the_introduction():
+    """00_summary reads what the chapters computed (chapter 7's plain classifier): executed after
+    them; _toc.yml puts it right after the introduction, unnumbered, and numbers the chapters so
+    that the sidebar's numbers are the text's ("chapter 9" is the ninth), the conclusion 12."""
+    import yaml
+
+    from cmnet.book import execution_order
+
+    order = [n.name for n in execution_order(NOTEBOOKS)]
+    assert order[-1] == "00_summary.ipynb" and order[:-1] == [n.name for n in NOTEBOOKS[1:]]
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    first, numbered = toc["parts"][0], [p for p in toc["parts"] if p.get("numbered")]
+    assert [c["file"] for c in first["chapters"]] == ["book/executed/00_summary"] and not first.get("numbered")
+    assert len(numbered) == 1 and [c["file"].rsplit("/", 1)[1][:2] for c in numbered[0]["chapters"]] == \
+        [f"{i:02d}" for i in range(1, 13)]
+    assert "book/glossary" in (ROOT / "_toc.yml").read_text() and (ROOT / "book" / "glossary.md").is_file()
+
+
+def test_no_book_page_points_outside_the_repository():
+    for page in sorted((ROOT / "book").glob("*.md")):
+        assert "../shared" not in page.read_text() and "shared/" not in page.read_text(), page.name
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
@@ -169,10 +194,17 @@ def test_paper_table1_is_in_the_papers_order():
 
 
 def test_headline_and_intro(tmp_path):
-    """The introduction opens with the headline (included from book/executed/headline.md),
-    which the committed book has."""
+    """The introduction says what the book is and where to start (the summary, the conclusion,
+    the glossary) before the headline's findings (included from book/executed/headline.md, which
+    the committed book has); its "chapter N" are links."""
+    import re
+
     intro = (ROOT / "book" / "intro.md").read_text()
-    assert intro.index("{include} executed/headline.md") < intro.index("This book reproduces")
+    assert intro.index("This book reproduces") < intro.index("Where to start") < \
+        intro.index("{include} executed/headline.md")
+    for page in ("executed/00_summary", "executed/12_conclusion", "glossary"):
+        assert f"<{page}>`" in intro
+    assert not re.findall(r"(?<![`<])chapter \d+(?![^`]*>`)", intro)  # every "chapter N" inside a {doc} link
     assert (ROOT / "book" / "executed" / "headline.md").is_file()
 
 

@@ -223,7 +223,8 @@ def level_claim(summary: dict, dataset: str, paper: pd.DataFrame) -> pd.DataFram
         row = {"claim": f"Table 1: CMNet reaches {v:.2f} % accuracy on {PAPER_DATASETS.get(ds, ds)}",
                "paper": f"{v:.2f}"}
         if ds != dataset:
-            row |= {"ours": "—", "verdict": f"not testable here (this profile's data is {dataset})"}
+            name = {"synthme": "SynthME", "megc": "MEGC 2019"}.get(dataset, PAPER_DATASETS.get(dataset, dataset))
+            row |= {"ours": "—", "verdict": f"not testable here (this profile's data is {name})"}
         else:
             s = summary["summary"]["pooled_accuracy"]
             hi = 100 * s["ci_high"]

@@ -106,24 +106,25 @@ def scope_table(ed: Edition) -> pd.DataFrame:
     if not ed.complete:
         return pd.DataFrame({"claim": ["—"], "verdict": [ed.waiting().strip("*")]})
     rows = []
-    for r in ed.claims[ed.claims.metric == "accuracy"].itertuples():
-        paper_delta = getattr(r, "_3", None)  # "paper Δ (pp)"; itertuples renames columns with spaces
-        rows.append({"claim": r.claim, "tested here by": "Δ accuracy, better − worse on the same clips; 95 % interval "
-                     "over subjects; Holm over the claims",
+    for r in ed.claims[ed.claims.metric == "accuracy"].to_dict("records"):
+        paper_delta = r.get("paper Δ (pp)", float("nan"))
+        rows.append({"claim": r["claim"], "tested here by": "Δ accuracy, better − worse on the same clips; 95 % "
+                     "interval over subjects; Holm over the claims",
                      "the paper": "—" if pd.isna(paper_delta) else f"Δ {pp(paper_delta / 100)}",
-                     "here": f"Δ {pp(r[4] / 100).removesuffix(' pp')} {str(r[5]).replace('-', '−')} pp",
-                     "verdict": _words(r.verdict)})
+                     "here": f"Δ {pp(r['Δ (pp)'] / 100).removesuffix(' pp')} "
+                             f"{str(r['95% interval (pp)']).replace('-', '−')} pp",
+                     "verdict": _words(r["verdict"])})
     s0 = ed.summaries["cmnet"]
-    for r in level_claim(s0, s0["dataset"], paper).itertuples():
-        rows.append({"claim": r.claim, "tested here by": "CMNet's pooled accuracy against the paper's",
-                     "the paper": f"{r.paper} %", "here": r.ours,
-                     "verdict": r.verdict})
+    for r in level_claim(s0, s0["dataset"], paper).to_dict("records"):
+        rows.append({"claim": r["claim"], "tested here by": "CMNet's pooled accuracy against the paper's",
+                     "the paper": f"{r['paper']} %", "here": r["ours"], "verdict": r["verdict"]})
     rows.append({"claim": "Figure 5: k follows the intensity tendency", "tested here by": "per clip ρ(k, truth) − "
                  "ρ(fixed bump, truth), over subjects (chapter 9's controls)", "the paper": "shown on one clip",
                  "here": "SynthME's true intensity", "verdict": _k_follows(ed)})
-    for r in reported_orderings(paper, s0["dataset"]).itertuples():
-        rows.append({"claim": r.ordering, "tested here by": "not tested", "the paper": r[3] + " (acc, %)",
-                     "here": "—", "verdict": r.status})
+    for r in reported_orderings(paper, s0["dataset"]).to_dict("records"):
+        acc = next(v for k, v in r.items() if k.startswith("reported acc"))
+        rows.append({"claim": r["ordering"], "tested here by": "not tested", "the paper": f"{acc} (accuracy, %)",
+                     "here": "—", "verdict": r["status"]})
     return pd.DataFrame(rows)
 
 
@@ -141,8 +142,9 @@ def scope_words(flat: dict) -> str:
     pre = "from scratch (no pretraining)" if not flat.get("pretrained") else f"pretrained ({flat['pretrained']})"
     inp = {"onset_diff": "the repaired onset-difference input", "frames": "raw frames as input"}.get(
         flat.get("input"), f"input {flat.get('input')}")
-    return (f"{data}, {flat['size']}² frames, {count(int(flat['epochs']), 'epoch')}, {pre}, "
-            f"{count(len(flat['seeds']), 'seed')}, {inp}")
+    one = flat.get("one_seed") or []
+    seeds = count(len(flat["seeds"]), "seed") + (f" ({count(len(one), 'row')} with one)" if one else "")
+    return f"{data}, {flat['size']}² frames, {count(int(flat['epochs']), 'epoch')}, {pre}, {seeds}, {inp}"
 
 
 def protocol_words(flat: dict) -> str:
@@ -163,7 +165,7 @@ def summary_texts(ed: Edition) -> dict[str, str]:
     """The summary's sections (markdown), each a complete paragraph; a placeholder each where
     the edition's studies are not all there."""
     from ..variants import LABELS
-    from .findings import findings, verdict_counts
+    from .findings import findings
 
     if not ed.complete:
         w = ed.waiting()
@@ -180,15 +182,14 @@ def summary_texts(ed: Edition) -> dict[str, str]:
                         "as far as a synthetic dataset allows; the MMNet paper's place above CMNet is shown but "
                         "not tested. The table gives each.")
     out["sum_method"] = (f"Every row of the paper's Tables 1–3 was re-implemented in the library `cmnet` and trained "
-                         f"on {scope_words(flat)}, {protocol_words(flat)} folds, every one of the {subjects} subjects tested once "
+                         f"on {scope_words(flat)}, in a {protocol_words(flat)} split, every one of the {subjects} subjects tested once "
                          "per seed, the last epoch evaluated (never chosen on the test subject). The studies took "
                          f"{fixed(_training_hours(ed), 1)} hours of training on the CPU. A difference between two "
                          "rows is judged on the clips both were tested on, with the subject as the unit (a subject "
                          "bootstrap with Student's t), Holm's correction over the claims, and the smallest difference "
                          "the design detects beside every verdict; the test's false-positive rate is measured by "
                          "simulation (chapter 9).")
-    out["sum_results"] = findings(ed.claims, ed.summaries, ed.plain, ed.repairs, s0["classes"]) + \
-        f" In one line: {verdict_counts(ed.claims)}."
+    out["sum_results"] = findings(ed.claims, ed.summaries, ed.plain, ed.repairs, s0["classes"])
     from ..book_pages import departures_table
 
     departures = departures_table(ed.profile, results_dir=ed.results)
