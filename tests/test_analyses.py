@@ -356,14 +356,14 @@ def test_intensity_controls_against_a_plain_loop(tmp_path):
     s = controls_summary({"v": c}).iloc[0]
     assert s["ρ k"] == round(c.rho_k.mean(), 3) and s.subjects == len(FOLDS)
     per_subject = c.dropna(subset=["gain"]).groupby("subject").gain.mean()
-    assert s["gain over the bump"].startswith(f"{per_subject.mean():+.3f} [")
+    assert s["gain over the bump"].startswith(f"{per_subject.mean():+.3f} [".replace("-", "−"))
 
 
 def test_the_repairs_table_judges_each_repair_both_ways(tmp_path):
     from cmnet.report.claims import repairs_table
     from cmnet.report.verdicts import clip_table, compare
 
-    names = ("cmnet", "cmnet_without_clean_bn", "cmnet_printed", "cmnet_printed_with_clean_bn")
+    names = ("cmnet_all_repairs", "cmnet_without_clean_bn", "cmnet_printed", "cmnet_printed_with_clean_bn")
     for n in names:
         _study(tmp_path / n, seed_base=2)
     _one_wrong(tmp_path / "cmnet_without_clean_bn")
@@ -371,6 +371,6 @@ def test_the_repairs_table_judges_each_repair_both_ways(tmp_path):
     t = repairs_table({n: tmp_path / n for n in names}, CLASSES)
     assert t.claim.unique().tolist() == ["clean_bn: removing it from the repaired costs",
                                          "clean_bn: adding it alone to the printed gains"]
-    ref = compare(clip_table(tmp_path / "cmnet"), clip_table(tmp_path / "cmnet_without_clean_bn"), CLASSES)
+    ref = compare(clip_table(tmp_path / "cmnet_all_repairs"), clip_table(tmp_path / "cmnet_without_clean_bn"), CLASSES)
     assert t["Δ (pp)"].iloc[0] == round(100 * ref.delta.iloc[0], 1) and "paper" not in t.columns
     assert "Holm's correction over the 4 rows" in t.attrs["family"]

@@ -92,22 +92,34 @@ def _word(t: dict, what: str) -> str:
         return f"{HOLDS}: {what}" if t["mean"] > 0 else f"{REVERSED}: the fixed control does better"
     if not np.isfinite(t["p"]):
         return "no test (fewer than 2 subjects, or k constant)"
-    return f"{NOT_DISTINGUISHABLE} — smallest detectable {t['mde']:.2f}"
+    from .prose import fixed
+
+    return f"{NOT_DISTINGUISHABLE} — smallest detectable {fixed(t['mde'], 2)}"
+
+
+def _signed_interval(t: dict, digits: int) -> str:
+    from .prose import fixed
+
+    return (f"{fixed(t['mean'], digits, signed=True)} [{fixed(t['ci_low'], digits, signed=True)}, "
+            f"{fixed(t['ci_high'], digits, signed=True)}]")
 
 
 def controls_summary(per_variant: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per variant: the mean ρ(·, truth) of k and of each control (over clips), k's
     median range, the gain over the fixed bump and the apex advantage with their subject
     intervals, and the verdict on "k follows the intensity" (the gain's)."""
+    from .prose import fixed
+
     rows = []
     for name, c in per_variant.items():
         g, a = subject_mean_test(c, "gain"), subject_mean_test(c, "apex_advantage")
         cols = CONTROL_COLUMNS + (("rho_motion",) if "rho_motion" in c else ())
         rows.append({"variant": name, **{f"ρ {col[4:]}": round(float(c[col].mean()), 3) for col in cols},
                      "k range (median)": round(float(c.k_range.median()), 4),
-                     "gain over the bump": f"{g['mean']:+.3f} [{g['ci_low']:+.3f}, {g['ci_high']:+.3f}]",
-                     "apex error k / guess (frames)": f"{c.apex_error_k.mean():.2f} / {c.apex_error_guess.mean():.2f}",
-                     "apex advantage": f"{a['mean']:+.2f} [{a['ci_low']:+.2f}, {a['ci_high']:+.2f}]",
+                     "gain over the bump": _signed_interval(g, 3),
+                     "apex error k / guess (frames)": f"{fixed(c.apex_error_k.mean(), 2)} / "
+                                                      f"{fixed(c.apex_error_guess.mean(), 2)}",
+                     "apex advantage": _signed_interval(a, 2),
                      "subjects": g["subjects"],
                      "k follows the intensity": _word(g, "k reads the clip beyond the shape all clips share")})
     return pd.DataFrame(rows)
