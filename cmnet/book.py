@@ -279,8 +279,15 @@ def make_book(profile: str = "smoke", only: list[str] | None = None, execute: bo
     of a file params/<profile>.yaml (a name, not a path: its studies and build stay in runs/
     and _build/profiles/)."""
     check_profile(profile)
+    if not (execute or build or publish_it):
+        raise ValueError("--build-only with --no-build does nothing: drop one of them")
     src = prepare_source(build_folder(profile))
     out = {"source": src}
+    missing = [nb.name for nb in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) if not (src / PUBLISHED / nb.name).is_file()]
+    if not execute and missing:  # jupyter-book would fail on the table of contents, in a 60-line log
+        raise FileNotFoundError(f"--build-only: {src / PUBLISHED} holds no executed {missing[0]} ({len(missing)} "
+                                f"chapters missing): execute them first, cmnet book --profile {profile} (--no-build "
+                                "to execute only)")
     if execute:
         out["timings"] = execute_notebooks(profile, src / PUBLISHED, runs_dir=runs_dir,
                                            results_dir=str(src / PUBLISHED_RESULTS), cache_dir=cache_dir,

@@ -13,15 +13,16 @@ from .cli_settings import PREPROCESS_FLAGS, SYNTH_FLAGS, config_of, flag_config
 
 
 def _cmd_synth(args) -> int:
+    from .data.synthdisk import estimate_bytes, free_bytes, human
     from .data.synthme import generate
     from .preprocess.prepare import synth_config, synth_face_check
 
     cfg = flag_config(args, SYNTH_FLAGS, "synth")
-    sc = synth_config(cfg)
-    t0 = time.perf_counter()
+    sc, t0 = synth_config(cfg), time.perf_counter()
+    print(f"SynthME: {sc.subjects} subjects × {sc.clips_per_subject} clips, about {human(estimate_bytes(sc))} "
+          f"(estimate; {human(free_bytes(args.out))} free), into {args.out}", flush=True)
     sheet = generate(args.out, sc, progress=not args.quiet, accept_face=synth_face_check(sc))
-    print(f"SynthME: {sc.subjects} subjects × {sc.clips_per_subject} clips written to {args.out} "
-          f"(sheet {sheet.name}) in {time.perf_counter() - t0:.1f} s")
+    print(f"written in {time.perf_counter() - t0:.1f} s (sheet {sheet.name})")
     return 0
 
 

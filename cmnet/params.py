@@ -11,8 +11,23 @@ import typing
 from pathlib import Path
 
 
+ECHO_LIMIT = 400  # an error message's length at most: a hostile value (megabytes, an expanding alias) is cut
+
+
+def cut(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text`` cut in its middle to about ``limit`` characters, saying how much was left out."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head, tail = text[: limit * 3 // 4], text[-(limit // 4):]
+    return f"{head} …[{len(text) - len(head) - len(tail)} characters cut]… {tail}"
+
+
 class ConfigError(ValueError):
-    pass
+    """A parameter that is wrong: one line naming the file or flag and the key (cut to ECHO_LIMIT)."""
+
+    def __init__(self, message: str = ""):
+        super().__init__(cut(message))
 
 
 # a number in any common notation (1e-3, 1E-3, .5, -2., +4): YAML 1.1 reads some of them as strings
@@ -22,7 +37,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 def _coerce(value, typ, key, source):
     def bad(why=None):
         want = getattr(typ, "__name__", typ)
-        return ConfigError(f"{source}: parameter {key!r} must be {why or want}, got {value!r}")
+        return ConfigError(f"{source}: parameter {key!r} must be {why or want}, got {_echo(value)}")
 
     origin = typing.get_origin(typ)
     if origin is list:
@@ -60,6 +75,41 @@ def _coerce(value, typ, key, source):
     raise bad()
 
 
+def _echo(value, limit: int = 200) -> str:
+    """A value's repr for a message, never longer than ``limit`` (repr of a list is built piecewise:
+    a list of a million items is not printed whole first)."""
+    if isinstance(value, (list, tuple)) and len(value) > 20:
+        return cut(repr(list(value[:20]))[:-1] + f", … ({len(value)} items)]", limit)
+    return cut(repr(value), limit)
+
+
+class _Alias(Exception):
+    def __init__(self, line):
+        self.line = line
+
+
+def _no_alias_loader():
+    """yaml.SafeLoader that refuses aliases (``*name``): a flat params file has no use for them,
+    and nested ones expand exponentially when printed (a "billion laughs")."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise _Alias(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+
+    return Loader
+
+
+def _load_yaml(text: str, loader_class):
+    loader = loader_class(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def parse_sets(items: list[str], source: str = "--set") -> dict:
     """``KEY=VALUE`` strings (the command line's ``--set``) → a flat dict; each value is read
     as YAML (``seeds=[0,1]``, ``hflip=false``); a malformed item is a ConfigError naming it."""
@@ -68,18 +118,20 @@ def parse_sets(items: list[str], source: str = "--set") -> dict:
     out = {}
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"{source} takes KEY=VALUE, got {item!r}")
+            raise ConfigError(f"{source} takes KEY=VALUE, got {_echo(item)}")
         k, v = item.split("=", 1)
         try:
             v.encode("utf-8")
-            value = yaml.safe_load(v)
+            value = _load_yaml(v, _no_alias_loader())
+        except _Alias:
+            raise ConfigError(f"{source} {k}=…: a YAML alias (*name); write the value itself") from None
         except UnicodeEncodeError:
             raise ConfigError(f"{source} {k}=…: the value is not valid UTF-8 text") from None
         except yaml.YAMLError as e:
             what = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise ConfigError(f"{source} {item!r}: not a YAML value ({what})") from None
+            raise ConfigError(f"{source} {_echo(item)}: not a YAML value ({what})") from None
         if isinstance(value, dict):
-            raise ConfigError(f"{source} {item!r}: a mapping; a value is a number, a word, true/false or a [list]")
+            raise ConfigError(f"{source} {_echo(item)}: a mapping; a value is a number, a word, true/false or a [list]")
         out[k.strip()] = value
     return out
 
@@ -92,8 +144,9 @@ class _DuplicateKey(Exception):
 def _unique_key_loader():
     import yaml
 
-    class Loader(yaml.SafeLoader):
-        """yaml.SafeLoader that refuses a mapping key written twice (PyYAML keeps the last)."""
+    class Loader(_no_alias_loader()):
+        """yaml.SafeLoader that refuses a mapping key written twice (PyYAML keeps the last) and
+        aliases."""
 
         def construct_mapping(self, node, deep=False):
             seen = {}
@@ -121,6 +174,9 @@ def read_params(path: str | Path) -> dict:
             data = loader.get_single_data() or {}
         finally:
             loader.dispose()
+    except _Alias as e:
+        raise ConfigError(f"{path}, line {e.line}: a YAML alias (*name): a params file writes each value itself") \
+            from None
     except _DuplicateKey as e:
         raise ConfigError(f"{path}, line {e.line}: parameter {e.key!r} is written twice (first on line "
                           f"{e.first}); keep one") from None

@@ -30,8 +30,12 @@ def numbered_frames(folder: Path) -> list[Path]:
     files = []
     for p in Path(folder).iterdir():
         m = re.findall(r"(\d+)", p.stem)
-        if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") and m:
-            files.append((int(m[-1]), p))
+        if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".bmp") and m and not p.name.startswith("._"):
+            files.append((int(m[-1]), p))  # ._*: macOS's resource forks, not frames
+    numbers = [n for n, _ in files]
+    twice = sorted(p.name for n, p in files if numbers.count(n) > 1)
+    if twice:
+        raise ValueError(f"{folder}: two frame files of one number ({', '.join(twice[:4])}); keep one of each")
     if len(files) < 2:
         raise ValueError(f"{folder}: need at least 2 numbered frames (.jpg/.png/.bmp), found {len(files)}")
     return [p for _, p in sorted(files)]

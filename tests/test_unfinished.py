@@ -102,3 +102,27 @@ def test_a_study_json_that_is_not_a_plan_is_one_line(tmp_path, capsys, plan, key
         assert main(argv) == 1, argv
         line = _err(capsys)
         assert line.startswith(f"error: {study / L.STUDY}: not a study's plan: {key!r} must be a list of "), line
+
+
+def test_a_fold_stopped_by_sigint_reads_stopped_not_running(tmp_path):
+    """A SIGINT stops a study cleanly: its locks are let go (emptied), its fold's files are fresh.
+    `status` said "running" for five minutes (the files' age); the released locks say stopped."""
+    import os
+    import socket
+
+    from cmnet.runs.lock import FolderLock
+
+    study, _ = _study(tmp_path, done=((0, "k1"),))
+    fold = L.fold_dir(study, 0, "k2")
+    fold.mkdir(parents=True)
+    (fold / L.CONFIG).write_text(json.dumps({"epochs": 4}))
+    (fold / L.METRICS).write_text(json.dumps({"epoch": 1, "seconds": 3.0}) + "\n")  # written a moment ago
+    with FolderLock(study, "study"), FolderLock(fold, "fold"):  # the study runs: its fold is running
+        df, _ = study_status(study)
+        assert df.set_index(["seed", "fold"]).loc[("0", "k2"), "state"] == "running"
+    df, tot = study_status(study)  # stopped (the locks released, as after Ctrl-C)
+    assert df.set_index(["seed", "fold"]).loc[("0", "k2"), "state"] == "stopped" and tot["running"] == 0
+    # a study whose driver was killed: its lock names a process of this machine that is gone
+    (study / L.LOCK).write_text(json.dumps({"host": socket.gethostname(), "pid": 2 ** 22 + os.getpid() % 1000}))
+    (fold / L.LOCK).unlink()
+    assert study_status(study)[0].set_index(["seed", "fold"]).loc[("0", "k2"), "state"] == "stopped"

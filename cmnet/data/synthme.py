@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from .synthface import SS, Identity, au_bumps, draw_face, field_at, landmarks68, make_identity
+from .synthdisk import MARKER, claim  # noqa: F401  (MARKER: the folder mark, named here too)
 
 CLASSES = ("happiness", "disgust", "repression", "surprise", "others")
 CLASS_AUS = {
@@ -287,21 +288,6 @@ def _identity(cfg: SynthConfig, rng: np.random.Generator, accept_face, tries: in
     raise RuntimeError(f"SynthME: no identity of {tries} drawn passed the face check")
 
 
-MARKER = ".cmnet-synthme"  # written first into a folder SynthME is generated in: cmnet may write there again
-
-
-def _claim(out: Path) -> None:
-    """Refuse a folder cmnet did not write (a dataset's copy would be overwritten): ``out`` must
-    be new, empty, or hold the marker (or an earlier SynthME's synthme.json); then mark it."""
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out}: a file, not a folder to write SynthME into")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file() and not (out / "synthme.json").is_file():
-        raise FileExistsError(f"{out} is not empty and cmnet did not write it (no {MARKER} in it): SynthME is written "
-                              "only into a new or empty folder, or one it wrote; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("SynthME was generated here by cmnet synth; cmnet may write into this folder again\n")
-
-
 def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = True, accept_face=None) -> Path:
     """Write SynthME under ``out`` in the CASME II layout; returns the sheet's path.
     ``accept_face``: a check of each subject's neutral frame (e.g. that the default face
@@ -311,7 +297,7 @@ def generate(out: str | Path, cfg: SynthConfig | None = None, progress: bool = T
 
     cfg = cfg or SynthConfig()
     out = Path(out)
-    _claim(out)
+    claim(out, cfg)  # a folder cmnet did not write, or too little disk: refused before anything is written
     frames_root = out / "CASME2_RAW_selected"
     frames_root.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(cfg.seed).spawn(cfg.subjects)

@@ -45,16 +45,20 @@ def read_sheet(path: Path, required: list[str], header: int = 0):
     return df
 
 
-def scan_frames(folder: Path, pattern: str) -> dict[int, Path]:
+def scan_frames(folder: Path, pattern: str, clashes: list | None = None) -> dict[int, Path]:
     """Frame files of ``folder`` whose name matches ``pattern`` (one group: the frame
-    number), keyed and sorted by number (never by directory order)."""
+    number), keyed and sorted by number (never by directory order). macOS's ``._*`` files
+    (a copy's resource forks) are not frames. Two files of one number (img1.jpg, img01.jpg)
+    keep neither: their names go to ``clashes`` (the clip is then excluded, naming them)."""
     rx = re.compile(pattern)
-    found = {}
+    found: dict[int, list[Path]] = {}
     for p in folder.iterdir():
-        m = rx.search(p.name)
+        m = None if p.name.startswith("._") else rx.search(p.name)
         if m and p.is_file():
-            found[int(m.group(1))] = p
-    return dict(sorted(found.items()))
+            found.setdefault(int(m.group(1)), []).append(p)
+    if clashes is not None:
+        clashes += [sorted(q.name for q in ps) for ps in found.values() if len(ps) > 1]
+    return {n: ps[0] for n, ps in sorted(found.items()) if len(ps) == 1}
 
 
 def image_problem(path: Path) -> str | None:
@@ -143,9 +147,12 @@ def build_clip(
     name = f"{subject}/{clip_id}"
     why = _label_problem(label, known_labels, classes)
     is_dir = _is_dir(folder)
-    frames = None if why or is_dir is not True else scan_frames(folder, pattern)
+    clashes: list = []
+    frames = None if why or is_dir is not True else scan_frames(folder, pattern, clashes)
     if not why and is_dir is not True:
         why = f"frame folder {folder} " + ("not found" if is_dir is False else f"cannot be read ({is_dir})")
+    elif not why and clashes:
+        why = f"two frame files of one number in {folder}: {' and '.join(clashes[0])}; keep one"
     elif not why and not frames:
         why = f"no frame files matching {pattern!r} in {folder}"
     if why:
@@ -159,13 +166,23 @@ def build_clip(
     ap = _apex(report, source, name, wanted, paths, apex, on, off, notes)
     if ap is None:
         return None
-    intensity = None
     truth = folder / "truth.npz"
-    if truth.is_file():
-        with np.load(truth) as t:
-            gt = dict(zip(t["frame_numbers"].tolist(), t["intensity"].tolist()))
-        intensity = [gt[n] for n in wanted]
+    intensity = _truth(truth, wanted, notes) if truth.is_file() else None
     return Clip(dataset, subject, clip_id, paths, wanted, on, ap, off, label, action_units, intensity, notes)
+
+
+def _truth(path: Path, wanted, notes: list[str]) -> list[float] | None:
+    """SynthME's per-frame ground truth beside a clip's frames; a truth.npz that is not this
+    clip's (left by a copy, another SynthME, a damaged file) is named in the notes and ignored."""
+    import zipfile
+
+    try:
+        with np.load(path) as t:
+            gt = dict(zip(t["frame_numbers"].tolist(), t["intensity"].tolist()))
+        return [float(gt[n]) for n in wanted]
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as e:
+        notes.append(f"{path.name} ignored: not this clip's ground truth ({type(e).__name__}: {str(e)[:80]})")
+        return None
 
 
 def _is_dir(folder: Path) -> bool | str:

@@ -40,8 +40,10 @@ def hms(sec) -> str:
     return f"{sec // 3600}:{sec // 60 % 60:02d}:{sec % 60:02d}"
 
 
-def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | None = None) -> dict:
-    """State, progress and latest losses of one fold folder."""
+def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | None = None,
+                study_idle: bool = False) -> dict:
+    """State, progress and latest losses of one fold folder. ``study_idle``: the study's lock is
+    free (its driver ended: stopped by a signal, killed, or done), so no fold of it runs."""
     now = time.time() if now is None else now
     hist = L.read_history(fold_dir)
     cfg = L.read_json(fold_dir / L.CONFIG)
@@ -61,6 +63,8 @@ def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | N
         state = "failed"
     elif held_here(fold_dir):  # its lock names a process of this machine: alive → running, gone → stopped
         state = "running" if lock_holder(fold_dir) is not None else "stopped"
+    elif study_idle or _released(fold_dir):  # a lock let go (a SIGINT's clean stop) holds no running fold
+        state = "stopped"
     else:
         stale = stale_after if stale_after is not None else max(300.0, 3 * (per_epoch or 0.0))
         state = "running" if last_change is not None and now - last_change < stale else "stopped"
@@ -68,6 +72,14 @@ def fold_status(fold_dir: Path, now: float | None = None, stale_after: float | N
     remaining = 0 if state in ("done", "failed") else (epochs or 0) - row["epoch"]
     row["remaining_s"] = round(remaining * per_epoch, 1) if per_epoch and remaining else (0.0 if not remaining else None)
     return row
+
+
+def _released(folder: Path) -> bool:
+    """The folder's lock file is there and empty: its holder let it go (FolderLock.release)."""
+    try:
+        return (Path(folder) / L.LOCK).stat().st_size == 0
+    except OSError:
+        return False
 
 
 def study_status(study: str | Path, now: float | None = None, stale_after: float | None = None) -> tuple[pd.DataFrame, dict]:
@@ -79,7 +91,8 @@ def study_status(study: str | Path, now: float | None = None, stale_after: float
     plan = L.read_plan(study, checked=False) or {}  # {} while it is being written
     planned = L.plan_folds(study, plan) if plan else {}  # a malformed plan: ArtifactError naming the key
     plan = {k: v for k, v in plan.items() if k not in ("epochs", "workers") or (type(v) is int and v > 0)}
-    rows = [fold_status(fold_dir, now, stale_after) for fold_dir in L.fold_folders(study)]
+    idle = _released(study) or (held_here(study) and lock_holder(study) is None)
+    rows = [fold_status(fold_dir, now, stale_after, idle) for fold_dir in L.fold_folders(study)]
     seen = {(r["seed"], r["fold"]) for r in rows}
     for seed, folds in planned.items():
         for fold in folds:

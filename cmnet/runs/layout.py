@@ -74,11 +74,31 @@ INTENSITY_KEYS = ("keys", "k", "q", "q_mean", "q_std", "truth", "apex")
 # ------------------------------------------------------------------ folders
 
 def study_dir(cfg) -> Path:
-    return Path(cfg.study.runs_dir) / cfg.study.name
+    return _named(Path(cfg.study.runs_dir), cfg.study.name)
 
 
 def results_dir(cfg) -> Path:
-    return Path(cfg.study.results_dir) / cfg.study.name
+    return _named(Path(cfg.study.results_dir), cfg.study.name)
+
+
+def _named(parent: Path, name: str) -> Path:
+    """``parent / name``; a name longer than the file system takes (NAME_MAX: 255 bytes on most)
+    is a ConfigError naming the key, before anything is written."""
+    import os
+
+    from ..params import ConfigError
+
+    probe = parent.absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        limit = os.pathconf(probe, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows): the common limit
+        limit = 255
+    if len(name.encode("utf-8")) > limit:
+        raise ConfigError(f"parameter 'name' is {len(name.encode('utf-8'))} bytes long ({name[:40]}…); a folder name "
+                          f"on this file system ({probe}) holds at most {limit}: give a shorter name")
+    return parent / name
 
 
 def fold_dir(study: Path, seed: int, subject: str) -> Path:

@@ -11,6 +11,7 @@ import copy
 import logging
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..config import Config
 from ..data.splits import make_folds
@@ -65,6 +66,11 @@ def plan_study(cfg: Config, progress: bool = True) -> StudyPlan:
     return plan
 
 
+def _untrained(fold: Path) -> bool:
+    """A fold folder that holds no trained epoch (no checkpoint, no result, no epoch's line)."""
+    return not any((fold / n).exists() for n in (L.LAST, L.FINAL, L.DONE)) and not L.read_history(fold)
+
+
 def refuse_changed(plan: StudyPlan, discard: bool) -> None:
     """Before anything is trained: StudyError if a fold folder was made with other settings
     (or, with ``discard``, remove those folders). Finished folds that differ only in the clip
@@ -80,6 +86,13 @@ def refuse_changed(plan: StudyPlan, discard: bool) -> None:
                     "retrained", plan.name, len(cache_only), cache_only[0][1].changes[0])
         cache_only = []
     changed += cache_only
+    untrained = [(t, v) for t, v in changed if _untrained(t.out)]  # e.g. a device that failed before epoch 1
+    changed = [(t, v) for t, v in changed if not _untrained(t.out)]
+    for t, v in untrained:  # nothing computed is lost: the name is free again
+        log.warning("%s: no epoch was trained there (made with %s); made again", t.out, "; ".join(v.changes))
+        shutil.rmtree(t.out)
+    gone = {id(t) for t, _ in untrained}
+    plan.verdicts = [Reuse("new") if id(t) in gone else v for t, v in zip(plan.tasks, plan.verdicts)]
     if not changed:
         return
     if discard:
