@@ -325,7 +325,7 @@ def test_detector_crops_are_the_caches_crops(small_synthme, tmp_path):
     from cmnet.config import PreprocessSettings
     from cmnet.data import read_casme2
     from cmnet.preprocess import preprocess
-    from cmnet.report.chapters_data import detector_crops
+    from cmnet.report.crops import detector_crops
 
     clips, _ = read_casme2(small_synthme, dataset="synthme")
     d = detector_crops(clips, margin=0.2, size=48, n=3)
@@ -350,7 +350,7 @@ def test_detector_crops_name_the_clips_without_a_face(tmp_path):
     from _fixtures import samm
 
     from cmnet.data import read_dataset
-    from cmnet.report.chapters_data import detector_crops
+    from cmnet.report.crops import detector_crops
 
     samm(tmp_path)  # flat grey frames: no face
     clips, _ = read_dataset("samm", tmp_path)
