@@ -392,3 +392,13 @@ def test_detector_delta_pairs_the_clips_of_seed_0():
     assert t.loc["accuracy", "verdict"].startswith("dlib lower")
     same = detector_delta(haar, haar, classes).set_index("metric")
     assert same.loc["accuracy", "delta"] == 0 and same.loc["accuracy", "verdict"].startswith("not distinguishable")
+
+
+def test_a_fold_recorded_before_level_eyes_existed_is_unchanged():
+    from cmnet.runs.fingerprint import _fingerprinted, fingerprint_changes
+
+    now = {"config": _fingerprinted(Config().to_flat())}
+    old = {"config": {k: v for k, v in now["config"].items() if k != "level_eyes"}}
+    assert "level_eyes" in now["config"] and fingerprint_changes(old, now) == []
+    on = {"config": _fingerprinted(Config.from_flat({"detector": "dlib", "level_eyes": True}).to_flat())}
+    assert fingerprint_changes(old, on) == ["detector: 'haar' → 'dlib'", "level_eyes: False → True"]
