@@ -325,7 +325,7 @@ def test_detector_crops_are_the_caches_crops(small_synthme, tmp_path):
     from cmnet.config import PreprocessSettings
     from cmnet.data import read_casme2
     from cmnet.preprocess import preprocess
-    from cmnet.report.chapters_data import detector_crops
+    from cmnet.report.crops import detector_crops
 
     clips, _ = read_casme2(small_synthme, dataset="synthme")
     d = detector_crops(clips, margin=0.2, size=48, n=3)
@@ -350,7 +350,7 @@ def test_detector_crops_name_the_clips_without_a_face(tmp_path):
     from _fixtures import samm
 
     from cmnet.data import read_dataset
-    from cmnet.report.chapters_data import detector_crops
+    from cmnet.report.crops import detector_crops
 
     samm(tmp_path)  # flat grey frames: no face
     clips, _ = read_dataset("samm", tmp_path)
@@ -392,3 +392,13 @@ def test_detector_delta_pairs_the_clips_of_seed_0():
     assert t.loc["accuracy", "verdict"].startswith("dlib lower")
     same = detector_delta(haar, haar, classes).set_index("metric")
     assert same.loc["accuracy", "delta"] == 0 and same.loc["accuracy", "verdict"].startswith("not distinguishable")
+
+
+def test_a_fold_recorded_before_level_eyes_existed_is_unchanged():
+    from cmnet.runs.fingerprint import _fingerprinted, fingerprint_changes
+
+    now = {"config": _fingerprinted(Config().to_flat())}
+    old = {"config": {k: v for k, v in now["config"].items() if k != "level_eyes"}}
+    assert "level_eyes" in now["config"] and fingerprint_changes(old, now) == []
+    on = {"config": _fingerprinted(Config.from_flat({"detector": "dlib", "level_eyes": True}).to_flat())}
+    assert fingerprint_changes(old, on) == ["detector: 'haar' → 'dlib'", "level_eyes: False → True"]
