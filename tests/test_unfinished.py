@@ -141,7 +141,7 @@ _PLANS = _JSON | st.fixed_dictionaries({"seeds": _JSON, "folds": _JSON}) | st.fi
 _DONES = _JSON | st.fixed_dictionaries({k: _JSON for k in ("fold", "n_test", "accuracy", "f1_paper", "uf1", "uar")})
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(plan=_PLANS, done=_DONES)
 def test_report_status_and_pack_over_hostile_plans_and_records(tmp_path_factory, plan, done):
     """Whatever study.json and a done.json hold (recorded: they read as written), `report`,
