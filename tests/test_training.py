@@ -35,6 +35,28 @@ def tiny(tmp_path, **kw) -> Config:
     return Config.from_flat(flat, "test")
 
 
+def _predict_is_the_folds_own_evaluation(tmp_path, fold):
+    """`cmnet predict` on a test clip's frames (onset … offset) gives the probabilities the fold's
+    own evaluation wrote for it, and a second call the same: a model left in training mode (batch
+    norm on the clip's own statistics, its running statistics overwritten) fails this."""
+    import shutil
+
+    from cmnet.data import read_dataset
+    from cmnet.predict import predict_folder
+
+    preds = pd.read_csv(fold / "predictions.csv").set_index("key")
+    clips, _ = read_dataset("synthme", tmp_path / "synth")
+    clip = next(c for c in clips if c.key in preds.index)
+    one = tmp_path / "one_clip"
+    one.mkdir()
+    for f in clip.frames:
+        shutil.copy2(f, one / f.name)
+    first, second = (predict_folder(fold / "final.pt", one) for _ in range(2))
+    want = preds.loc[clip.key, [f"p_{c}" for c in first["probs"]]].to_numpy(float)
+    np.testing.assert_allclose(list(first["probs"].values()), want, atol=2e-6)
+    assert first["probs"] == second["probs"] and first["k"] == second["k"]
+
+
 def test_tiny_study_writes_every_artifact(tmp_path):
     cfg = tiny(tmp_path)
     s = run_study(cfg, progress=False)
@@ -82,6 +104,7 @@ def test_tiny_study_writes_every_artifact(tmp_path):
                  "--figure", str(tmp_path / "pred.png")]) == 0
     k = pd.read_csv(tmp_path / "k.csv")
     assert len(k) == 16 and np.isfinite(k["k"]).all()
+    _predict_is_the_folds_own_evaluation(tmp_path, fold_dirs[0])
     import matplotlib.image
 
     img = matplotlib.image.imread(tmp_path / "pred.png")  # frames, the k curve and the probabilities

@@ -126,3 +126,37 @@ def test_a_fold_stopped_by_sigint_reads_stopped_not_running(tmp_path):
     (study / L.LOCK).write_text(json.dumps({"host": socket.gethostname(), "pid": 2 ** 22 + os.getpid() % 1000}))
     (fold / L.LOCK).unlink()
     assert study_status(study)[0].set_index(["seed", "fold"]).loc[("0", "k2"), "state"] == "stopped"
+
+
+# ------------------------------------------------------------------ hostile contents (Hypothesis)
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                 max_size=4), max_leaves=12)
+_PLANS = _JSON | st.fixed_dictionaries({"seeds": _JSON, "folds": _JSON}) | st.fixed_dictionaries(
+    {"seeds": st.lists(st.integers(-2, 3), max_size=3), "folds": st.lists(st.sampled_from(["k1", "k2", "", "x/y"]),
+                                                                          max_size=3)})
+_DONES = _JSON | st.fixed_dictionaries({k: _JSON for k in ("fold", "n_test", "accuracy", "f1_paper", "uf1", "uar")})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(plan=_PLANS, done=_DONES)
+def test_report_status_and_pack_over_hostile_plans_and_records(tmp_path_factory, plan, done):
+    """Whatever study.json and a done.json hold (recorded: they read as written), `report`,
+    `status` and `pack` give a result or one line, never an internal error."""
+    import contextlib
+    import io
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    study, params = _study(tmp)
+    write_text(study / L.STUDY, json.dumps(plan))
+    write_text(L.fold_dir(study, 0, "k1") / L.DONE, json.dumps(done))
+    for argv in (["report", str(params)], ["status", str(study)], ["pack", str(study), "--out", str(tmp / "p.tar.gz"),
+                                                                      "--force"]):
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            rc = main(argv)
+        assert rc in (0, 1), (argv, err.getvalue())
+        assert rc == 0 or len(err.getvalue().strip().splitlines()) == 1, err.getvalue()

@@ -228,7 +228,7 @@ def finished(study: str | Path, name: str) -> list[tuple[int, Path]]:
         seed, fold = seed_of(done.parent), done.parent.name
         f = done.parent / name
         if (plan is None or (seed, fold) in plan) and f.is_file():
-            named = json.loads(fio.check(done).read_text()).get("fold", fold)
+            named = done_record(fio.check(done)).get("fold", fold)
             if named != fold:  # a fold folder copied over another
                 raise fio.ArtifactError(f"{done}: the results of fold {named}, in the folder of fold {fold}; remove "
                                         f"{done.parent} (the study trains it again)")
@@ -330,7 +330,27 @@ def read_intensity(study: str | Path) -> dict[str, np.ndarray]:
 
 def read_done(study: str | Path) -> list[dict]:
     """done.json of every finished fold of the plan, with its seed."""
-    return [{"seed": seed, **json.loads(f.read_text())} for seed, f in finished(study, DONE)]
+    return [{"seed": seed, **done_record(f)} for seed, f in finished(study, DONE)]
+
+
+DONE_NUMBERS = ("n_test", "accuracy", "f1_paper", "uf1", "uar")
+
+
+def done_record(path: Path) -> dict:
+    """A done.json's metrics; one that is not a fold's record (not JSON, not a mapping, a metric
+    missing or not a number) is an ArtifactError naming the file and the key."""
+    try:
+        rec = json.loads(Path(path).read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise fio.ArtifactError(f"{path}: not JSON ({fio.shorten(str(e), 100)})") from None
+    if not isinstance(rec, dict):
+        raise fio.ArtifactError(f"{path}: not a fold's record (a JSON mapping); remove it and the fold trains again")
+    bad = [k for k in DONE_NUMBERS if isinstance(rec.get(k), bool) or not isinstance(rec.get(k), (int, float))]
+    if bad or not isinstance(rec.get("fold", ""), str):
+        raise fio.ArtifactError(f"{path}: not a fold's record: {repr(bad[0]) if bad else 'fold'} is "
+                                f"{fio.shorten(repr(rec.get(bad[0] if bad else 'fold')), 60)}; remove it and the "
+                                "fold trains again")
+    return rec
 
 
 def read_diagnostics(study: str | Path) -> list[dict]:
