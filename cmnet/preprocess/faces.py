@@ -172,8 +172,8 @@ class DlibDetector:
     def __init__(self, cnn_fallback: bool = True):
         try:
             import dlib
-        except ImportError:
-            raise ImportError(f"detector 'dlib' needs dlib, which is not installed: pip install {DLIB_PIN}") from None
+        except ImportError:  # RuntimeError: the command line's one-line errors
+            raise RuntimeError(f"detector 'dlib' needs dlib, which is not installed: pip install {DLIB_PIN}") from None
         self.hog = dlib.get_frontal_face_detector()
         self.shape = load_dlib_model("shape", dlib_model(SHAPE_PREDICTOR))
         self.cnn = load_dlib_model("cnn", dlib_model(CNN_DETECTOR)) if cnn_fallback else None
