@@ -68,8 +68,8 @@ draw2: $(VENV)/.installed
 # from Haar (cpu-baseline: its finished folds are reused) and from dlib's landmarks (cpu_dlib-baseline),
 # then Δ = dlib − Haar with its 95 % interval; 3 folds each, about as long as one seed of cpu-baseline
 detector-study: $(VENV)/.installed
-	$(VENV)/bin/cmnet study params/cpu.yaml --variant baseline --set seeds=[0]
-	$(VENV)/bin/cmnet study params/cpu_dlib.yaml --variant baseline
+	$(VENV)/bin/cmnet study params/cpu.yaml --variant baseline --set seeds=[0] --set results_dir=_build/results
+	$(VENV)/bin/cmnet study params/cpu_dlib.yaml --variant baseline --set results_dir=_build/results
 	$(PY) tools/detector_study.py
 
 # the pinned dependencies resolve to wheels for every supported Python (asks the package index)
