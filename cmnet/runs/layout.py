@@ -334,18 +334,20 @@ def read_done(study: str | Path) -> list[dict]:
 
 
 DONE_NUMBERS = ("n_test", "accuracy", "f1_paper", "uf1", "uar")
+DONE_REQUIRED = ("n_test", "accuracy")  # every record has these; the other metrics, where present, are numbers
 
 
 def done_record(path: Path) -> dict:
-    """A done.json's metrics; one that is not a fold's record (not JSON, not a mapping, a metric
-    missing or not a number) is an ArtifactError naming the file and the key."""
+    """A done.json's metrics; one that is not a fold's record (not JSON, not a mapping, n_test or
+    accuracy missing, a metric that is not a number) is an ArtifactError naming the file and the key."""
     try:
         rec = json.loads(Path(path).read_text())
     except (ValueError, UnicodeDecodeError) as e:
         raise fio.ArtifactError(f"{path}: not JSON ({fio.shorten(str(e), 100)})") from None
     if not isinstance(rec, dict):
         raise fio.ArtifactError(f"{path}: not a fold's record (a JSON mapping); remove it and the fold trains again")
-    bad = [k for k in DONE_NUMBERS if isinstance(rec.get(k), bool) or not isinstance(rec.get(k), (int, float))]
+    bad = [k for k in DONE_NUMBERS if (k in rec or k in DONE_REQUIRED)
+           and (isinstance(rec.get(k), bool) or not isinstance(rec.get(k), (int, float)))]
     if bad or not isinstance(rec.get("fold", ""), str):
         raise fio.ArtifactError(f"{path}: not a fold's record: {repr(bad[0]) if bad else 'fold'} is "
                                 f"{fio.shorten(repr(rec.get(bad[0] if bad else 'fold')), 60)}; remove it and the "
