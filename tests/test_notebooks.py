@@ -106,7 +106,9 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
     timings = json.loads((out / "timings.json").read_text())
     from cmnet.book import STUDIES_ROW
 
-    assert [t["notebook"] for t in timings["timings"]] == [STUDIES_ROW] + [n.name for n in NOTEBOOKS]
+    from cmnet.book import execution_order
+
+    assert [t["notebook"] for t in timings["timings"]] == [STUDIES_ROW] + [n.name for n in execution_order(NOTEBOOKS)]
     for nb in NOTEBOOKS:
         cells = json.loads((out / nb.name).read_text())["cells"]
         code = [c for c in cells if c["cell_type"] == "code"]
