@@ -224,3 +224,16 @@ def test_scope_words_name_data_size_epochs_pretraining_and_input():
     s = scope_words(cfg)
     assert s == f"SynthME, difficulty 0.5, 32² frames, {cfg.train.epochs} epochs, from scratch, onset-difference input"
     assert "onset" not in scope_words(variant_config("cpu", "cmnet_printed", ROOT / "params"))
+
+
+def test_the_dose_sentence_says_why_a_row_sits_near_chance():
+    from cmnet.report.dose import dose_sentence
+
+    t = pd.DataFrame([{"difficulty": d, "arm": a, "row": a, "accuracy": acc, "chance": 0.2, "train acc": tr}
+                      for d, a, acc, tr in [(0.5, "plain", 0.6, 1.0), (0.5, "baseline", 0.5, 0.9),
+                                            (2.0, "plain", 0.25, 1.0), (2.0, "baseline", 0.22, 0.8),
+                                            (2.0, "cmnet", 0.21, 0.3)]])
+    s = dose_sentence(t, pd.DataFrame(columns=["contrast"]))
+    assert "baseline at 2 (22.0 % held out, 80.0 % on its training clips)" in s
+    assert "cmnet at 2 (21.0 % held out, 30.0 % on its training clips)" in s and "baseline at 0.5" not in s
+    assert "1 of them fitted their training clips" in s  # the cmnet row (30 % < 2 × chance) did not

@@ -28,6 +28,10 @@ def _outputs(kit, cache, idx, gen=None):
             for b in batches(idx, kit.batch_size):
                 x = kit.transform.encoder_input(kit.transform.load(cache, b, kit.device))
                 views = None if gen is None else kit.transform.views(x, gen)
+                if kit.k_source == "ice":  # the model makes its own k: no apex or truth to hand it
+                    with kit.amp():
+                        yield kit.model(normalize(x), views=views)
+                    continue
                 apex = torch.as_tensor(cache.apex[b]).to(kit.device)
                 truth = torch.as_tensor(np.asarray(cache.intensity[b], dtype=np.float32)).to(kit.device)
                 yield forward(kit, kit.model, normalize(x), views, apex, truth)

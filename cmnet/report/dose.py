@@ -224,4 +224,15 @@ def dose_sentence(table: pd.DataFrame, contrasts: pd.DataFrame) -> str:
         above = [r for r in rows.itertuples() if r.p_holm < 0.05 and r.delta > 0]
         parts.append(f"{name}: {listing(said)}; " + (f"above the baseline in {len(above)} of {len(rows)}."
                                                       if above else "above the baseline at no strength."))
+    near = table[(table.arm != "plain") & (table.accuracy < 1.5 * table.chance)].rename(columns={"train acc": "train"})
+    if len(near):  # why a row sits near chance: did it fit its training clips (a run that trained), or not?
+        fitted = near[near.train >= 2 * near.chance]
+        said = listing([f"{r.row} at {r.difficulty:g} ({pct(r.accuracy)} held out, {pct(r.train)} on its training "
+                        "clips)" for r in near.itertuples()])
+        why = ("each fitted its training clips (at least twice chance there), so none is a run that failed to train: "
+               "with motion this weak at this frame size and this few training subjects, what they fit does not carry "
+               "to new subjects" if len(fitted) == len(near) else
+               f"{len(fitted)} of them fitted their training clips (at least twice chance there); the others did not "
+               "fit even those, so at this budget they did not learn")
+        parts.append(f"Near chance (below 1.5 × chance): {said}; {why}.")
     return " ".join(parts)
