@@ -38,6 +38,9 @@ PUBLISHED_RESULTS = Path("results")
 # what a book source holds besides its executed chapters (copied from the repository)
 SOURCE_FILES = ("_config.yml", "_toc.yml", "_static", "book/intro.md", "book/glossary.md", "book/references.md",
                 "references.bib")
+# the status page's note on the code since the chapters were executed (written by build_book; not committed)
+CODE_SINCE = "code_since.md"
+CODE_PATHS = ("cmnet", "notebooks", "params")
 # notebooks that read what every other chapter computed (the reproducibility summary, placed after
 # the introduction in _toc.yml): executed after the others whatever their number
 EXECUTED_LAST = ("00_summary.ipynb",)
@@ -183,10 +186,12 @@ def write_status(path: Path, profile: str, timings: list[dict], results_dir: str
     from .runs.provenance import environment
 
     env = environment(resolve_device("auto"))
+    commit = str(env.get("git_commit") or "unknown")
     lines = ["# Status of this build", "",
              f"Every chapter was executed by papermill with the profile **{profile}** "
-             f"(`params/{profile}.yaml` over `params/base.yaml`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
-             "", "## Run time of every step", "",
+             f"(`params/{profile}.yaml` over `params/base.yaml`) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+             f"at commit `{commit[:12]}`.", "", f"```{{include}} {CODE_SINCE}", "```", "",
+             "## Run time of every step", "",
              "The studies every chapter shows are trained first, in one submission; then each notebook runs "
              "(its folds already finished).", "", "| step | seconds |", "| --- | ---: |"]
     lines += [f"| {t['notebook']} | {t['seconds']:.1f} |" for t in timings]
@@ -253,10 +258,42 @@ def publish(profile: str, root: str | Path = ".") -> list[Path]:
     return written
 
 
+def code_since(commit: str, repo: str | Path = ".", paths=CODE_PATHS, limit: int = 12) -> str:
+    """Markdown: whether the code, notebooks or profiles (``paths``) of the checkout ``repo`` differ
+    from ``commit``, the one the chapters were executed at (git's answer; the files that changed,
+    the first ``limit`` named)."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=60)
+
+    try:
+        head = git("rev-parse", "HEAD")
+    except (OSError, subprocess.SubprocessError):
+        head = None
+    if head is None or head.returncode != 0:
+        return "Whether the code has changed since could not be checked: this copy is not a git checkout."
+    if not commit or git("cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
+        return f"The commit the chapters were executed at (`{commit[:12]}`) is not in this checkout's history."
+    diff = git("diff", "--name-only", commit, "--", *paths)  # against the working tree: edits not committed count
+    files = [f for f in diff.stdout.splitlines() if f]
+    here = head.stdout.strip()[:12]
+    if not files:
+        return (f"This page was built at `{here}`: the code, the notebooks and the profiles (`{'`, `'.join(paths)}`) "
+                "are as they were when the chapters were executed.")
+    shown = ", ".join(f"`{f}`" for f in files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
+    return (f"**The code has changed since the chapters were executed**: this page was built at `{here}`, where "
+            f"{len(files)} files of `{'`, `'.join(paths)}` differ from the executed commit ({shown}). The numbers "
+            "are those of the executed commit; `make publish` re-executes them.")
+
+
 def build_book(root: str | Path = ".", strict: bool = True, out: str | Path | None = None) -> Path:
     """jupyter-book 1.x build of the book source ``root`` (its _config.yml, _toc.yml) into
-    ``out``/_build/html (default: inside ``root``); fails on warnings."""
+    ``out``/_build/html (default: inside ``root``); fails on warnings. The status page's note
+    on the code since the executed commit (:func:`code_since`) is written first."""
     root = Path(root)
+    timings = root / PUBLISHED / "timings.json"
+    if timings.is_file():
+        commit = str(json.loads(timings.read_text()).get("env", {}).get("git_commit") or "")
+        (root / PUBLISHED / CODE_SINCE).write_text(code_since(commit) + "\n")
     out = Path(out) if out is not None else root
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else "jupyter-book", "build", str(root), "--path-output", str(out)]

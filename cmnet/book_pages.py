@@ -52,6 +52,10 @@ def _cell(flat: dict, keys) -> str:
         return f"{len(v)} (1 for {len(one)} rows)" if one else str(len(v))
     if keys[0] == "pretrained":
         return v or "none (from scratch)"
+    if keys[0] == "lr" and flat.get("tuned"):
+        from .variants import TUNED
+
+        return f"{v:g} (each arm tuned on held-out data: MMNet's AdamW {TUNED['mmnet']:g})"
     if keys[0] == "synth_difficulty" and flat["dataset"] != "synthme":
         return "—"
     return WORDS.get(str(v), str(v))

@@ -218,6 +218,12 @@ class Config:
         if pre.level_eyes and pre.detector not in ("dlib", "face_alignment"):
             raise ConfigError(f"{source}: 'level_eyes' needs a landmark detector (dlib or face_alignment), "
                               f"not detector {pre.detector!r}")
+        flat = self.to_flat()
+        for key in FOLDER_KEYS:  # a blank folder would be the working folder itself
+            v = flat[key]
+            if not v.strip() or "\x00" in v:
+                raise ConfigError(f"{source}: parameter {key!r} must name a folder (default {FOLDER_KEYS[key]!r}), "
+                                  f"got {v[:80]!r}")
         if len(set(self.study.seeds)) != len(self.study.seeds):
             raise ConfigError(f"{source}: 'seeds' repeats a seed: {self.study.seeds}")
         self.derive_pairs()
@@ -227,6 +233,9 @@ class Config:
         return {k: getattr(getattr(self, sec), k) for k, (sec, _, _) in self.key_index().items()}
 
 
+
+# the folders a study writes or reads under (a chapter's parameters, the command line's flags) and their defaults
+FOLDER_KEYS: dict[str, str] = {"runs_dir": "runs", "results_dir": "results", "cache_dir": "cache", "data_dir": "data"}
 
 # keys whose value is one of a few names (checked for profiles and overrides alike)
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -321,11 +330,12 @@ NOT_IN_FINGERPRINT: frozenset[str] = frozenset({
 
 
 def load_config(path: str | Path, overrides: dict | None = None, overrides_source: str = "overrides",
-                more: tuple[dict, str] | None = None) -> Config:
+                more: tuple[dict, str] | list[tuple[dict, str]] | None = None) -> Config:
     """``base.yaml`` beside ``path`` (if any, and not ``path`` itself), then ``path``, then
-    ``overrides`` (e.g. papermill's parameters; errors in them name ``overrides_source``), then
-    ``more`` = (values, their source), e.g. a variant's keys and then the command line's --set;
-    the rules tying keys together are checked once, on the result."""
+    ``overrides`` (e.g. a variant's keys; errors in them name ``overrides_source``), then
+    ``more`` = (values, their source) or a list of them, in order, e.g. the folders a chapter or
+    the command line gives and then the command line's --set; the rules tying keys together are
+    checked once, on the result."""
     path = Path(path)
     cfg = Config()
     base = path.parent / "base.yaml"
@@ -333,7 +343,8 @@ def load_config(path: str | Path, overrides: dict | None = None, overrides_sourc
         cfg = Config.from_flat(read_params(base), str(base))
     cfg = Config.from_flat(read_params(path), str(path), base=cfg)
     sources = []
-    for values, source in ((overrides, overrides_source), more or ({}, "")):
+    layers = [more] if isinstance(more, tuple) else list(more or [])
+    for values, source in ((overrides, overrides_source), *layers):
         if values:
             cfg = Config.from_flat(values, source, base=cfg)
             sources.append(source)

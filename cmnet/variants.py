@@ -129,12 +129,26 @@ LABELS = {
 }
 
 
+def check_profile_name(profile, params_dir: str | Path = "params") -> None:
+    """ConfigError (one line naming the parameter 'profile') unless ``profile`` is a plain name
+    (letters, digits, _ and -) of a file ``params_dir``/<profile>.yaml: not a path, not text a
+    file system refuses."""
+    import re
+
+    if not isinstance(profile, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", profile):
+        names = sorted(p.stem for p in Path(params_dir).glob("*.yaml") if p.stem != "base")
+        shown = repr(profile)[:80] + ("…" if len(repr(profile)) > 80 else "")
+        raise ConfigError(f"profile {shown}: not a profile; give the name of a file in {params_dir}/ "
+                          f"({', '.join(names)}), not a path")
+
+
 def variant_config(profile: str, variant: str, params_dir: str | Path = "params", sets: dict | None = None,
                    **dirs) -> Config:
     """The resolved config of one variant of a profile. ``dirs``: runs_dir, results_dir,
     cache_dir, data_root overrides (e.g. a temporary folder for tests); ``sets``: the command
     line's --set, applied last (the result is checked once)."""
     params_dir = Path(params_dir)
+    check_profile_name(profile, params_dir)
     over = ALL_VARIANTS[variant]
     if variant in TUNING:  # an arm at another learning rate
         arm = ALL_VARIANTS[TUNING[variant]["tuned_arm"]]
@@ -150,8 +164,9 @@ def variant_config(profile: str, variant: str, params_dir: str | Path = "params"
         over = {k: v for k, v in mm.items() if k in MMNET_KEYS}
     if read_params(params_dir / f"{profile}.yaml").get("tuned") and variant not in TUNING:
         over = dict(over) | {"lr": TUNED[tuned_arm(variant)]}  # the rate chosen on the tuning data
-    cfg = load_config(params_dir / f"{profile}.yaml", dict(over) | {k: v for k, v in dirs.items() if v},
-                      f"--variant {variant}", more=(sets or {}, "--set"))
+    folders = {k: v for k, v in dirs.items() if v is not None}  # None: not given (the profile's folder)
+    cfg = load_config(params_dir / f"{profile}.yaml", dict(over), f"--variant {variant}",
+                      more=[(folders, f"the folders given ({', '.join(folders)})"), (sets or {}, "--set")])
     unknown = sorted(set(cfg.study.one_seed) - set(ALL_VARIANTS))
     if unknown:
         raise ConfigError(f"{params_dir / f'{profile}.yaml'}: 'one_seed' names no variant: {', '.join(unknown)} "

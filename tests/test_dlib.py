@@ -406,6 +406,35 @@ def test_detector_delta_pairs_the_clips_of_seed_0():
     assert same.loc["accuracy", "delta"] == 0 and same.loc["accuracy", "verdict"].startswith("not distinguishable")
 
 
+def test_chapter_twos_detector_sentence_reads_the_record(tmp_path):
+    """The record the study writes, read back into chapter 2's sentence: Δ and interval as the
+    table has them (points, signed, unit once), the verdict by p, the clips kept by one detector;
+    no record or another profile's says so."""
+    import json
+
+    import pandas as pd
+
+    from cmnet.report.crops import detector_study_record, detector_study_sentence
+    from cmnet.variants import variant_config
+
+    cfg = variant_config("cpu", "baseline")
+    t = pd.DataFrame([{"metric": "accuracy", "delta": -0.0312, "ci_low": -0.081, "ci_high": 0.0186, "p": 0.21,
+                       "mde": 0.072, "subjects": 48, "clips": 479, "only_one": 1, "verdict": "x"},
+                      {"metric": "uf1", "delta": 0.2, "ci_low": 0.1, "ci_high": 0.3, "p": 0.001, "mde": 0.07,
+                       "subjects": 48, "clips": 479, "only_one": 1, "verdict": "y"}])
+    f = tmp_path / "d.json"
+    f.write_text(json.dumps(detector_study_record(t, {"haar": 0.5, "dlib": 0.4688}, cfg, 0)))
+    s = detector_study_sentence(f)
+    assert "Haar 50.0 %, dlib 46.9 %" in s and "dlib − Haar = −3.1 [−8.1, +1.9] pp on the 479 clips" in s
+    assert "1 clip kept by one detector only" in s and "could have detected is 7.2 pp" in s
+    assert f"{cfg.data.synth_subjects} subjects in {cfg.study.kfold_k} folds" in s
+    t.loc[0, "p"] = 0.01
+    f.write_text(json.dumps(detector_study_record(t, {"haar": 0.5, "dlib": 0.4688}, cfg, 0)))
+    assert "changes the baseline's accuracy here (p = 0.010)" in detector_study_sentence(f)
+    assert "has not been run" in detector_study_sentence(tmp_path / "none.json")
+    assert "not this chapter's `smoke`" in detector_study_sentence(f, profile="smoke")
+
+
 def test_a_fold_recorded_before_level_eyes_existed_is_unchanged():
     from cmnet.runs.fingerprint import _fingerprinted, fingerprint_changes
 

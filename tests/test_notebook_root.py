@@ -64,7 +64,8 @@ def test_a_chapter_executed_from_notebooks_writes_where_the_command_line_does(tm
 
 @pytest.mark.parametrize("params, line", [
     ({"profile": "no_such_profile"}, "error: params file params/no_such_profile.yaml not found"),
-    ({"runs_dir": 5}, "error: --variant cmnet: parameter 'runs_dir' must be str, got 5"),
+    ({"runs_dir": 5}, "error: the folders given (runs_dir, results_dir, cache_dir, data_dir): parameter 'runs_dir' "
+                      "must be str, got 5"),
 ], ids=["unknown profile", "wrong type"])
 def test_a_bad_parameter_is_the_cells_one_line_error(tmp_path, monkeypatch, params, line):
     import papermill as pm

@@ -266,3 +266,39 @@ def test_the_book_trains_every_study_in_one_submission_first(monkeypatch):
     row = train_studies("smoke", progress=False, runs_dir="r", results_dir="t", cache_dir="c", data_dir="d")
     assert calls == [("smoke", list(VARIANTS), {"runs_dir": "r", "results_dir": "t", "cache_dir": "c", "data_dir": "d"})]
     assert row["notebook"] == STUDIES_ROW and row["seconds"] >= 0
+
+
+def test_the_status_page_names_the_commit_and_says_whether_the_code_changed(tmp_path):
+    """code_since: a throwaway git repository — unchanged, a changed module named, a commit outside
+    the history, a folder that is no checkout; write_status names the commit and includes the note."""
+    import json
+    import subprocess
+
+    from cmnet.book import CODE_SINCE, code_since, write_status
+
+    repo = tmp_path / "repo"
+    (repo / "cmnet").mkdir(parents=True)
+
+    def git(*a):
+        subprocess.run(["git", "-C", str(repo), *a], check=True, capture_output=True)
+
+    (repo / "cmnet" / "a.py").write_text("x = 1\n")
+    (repo / "README.md").write_text("r\n")
+    git("init", "-q")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "add", ".")
+    git("-c", "user.email=a@b", "-c", "user.name=a", "commit", "-qm", "one")
+    sha = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert "are as they were" in code_since(sha, repo)
+    (repo / "README.md").write_text("s\n")  # outside cmnet/, notebooks/, params/: not code
+    assert "are as they were" in code_since(sha, repo)
+    (repo / "cmnet" / "a.py").write_text("x = 2\n")
+    s = code_since(sha, repo)
+    assert s.startswith("**The code has changed since") and "1 files" in s and "`cmnet/a.py`" in s
+    assert "is not in this checkout's history" in code_since("0" * 40, repo)
+    (tmp_path / "plain").mkdir()
+    assert "not a git checkout" in code_since(sha, tmp_path / "plain")
+    page = tmp_path / "status.md"
+    write_status(page, "smoke", [{"notebook": "01_explore_data.ipynb", "seconds": 1.0}])
+    env = json.loads((tmp_path / "timings.json").read_text())["env"]
+    assert f"at commit `{str(env['git_commit'])[:12]}`" in page.read_text()
+    assert f"```{{include}} {CODE_SINCE}\n```" in page.read_text()

@@ -251,3 +251,38 @@ def test_the_smic_reader_over_mutated_trees(tmp_path_factory, damage):
                 one.mkdir(exist_ok=True)
                 sh.copy(hs / "s2" / "micro" / "surprise" / "s2_sur_01" / "image000100.bmp", one)
     _check_read(read_smic_hs, root, "HS")
+
+
+# ------------------------------------------------------------------ the chapters' parameters
+
+NOTEBOOK_VALUE = st.one_of(HOSTILE, TEXT, st.sampled_from(["smoke", "cpu", "../params/smoke", "params/smoke.yaml",
+                                                           "a\x00b", "/", "runs", "x" * 300, "notebooks"]))
+
+
+@given(name=st.sampled_from(["profile", "runs_dir", "results_dir", "cache_dir", "data_dir"]), value=NOTEBOOK_VALUE)
+def test_the_chapters_parameters_work_or_name_themselves(name, value):
+    """A chapter's parameters cell (papermill's -p, or a user's edit in Jupyter) over its first
+    step, the configuration every chapter builds (``variant_config(profile, "cmnet", **dirs)``):
+    it works, or fails with one line of the kinds a chapter shows as one line (cmnet.notebook),
+    naming the parameter or its value; never another exception, never a value accepted as
+    something it is not."""
+    from cmnet.notebook import user_errors
+    from cmnet.variants import variant_config
+
+    params = {"profile": "smoke", "runs_dir": "runs", "results_dir": "results", "cache_dir": "cache", "data_dir": "data"}
+    params[name] = value
+    dirs = {k: v for k, v in params.items() if k != "profile"}
+    try:
+        cfg = variant_config(params["profile"], "cmnet", **dirs)
+    except user_errors() as e:
+        shown = str(value)[:40]
+        _one_line_naming(str(e), name, "profile" if name == "profile" else name, shown)
+        return
+    if name != "profile" and value is None:  # None: not given, the profile's folder
+        assert cfg.to_flat()[name] == {"runs_dir": "runs", "results_dir": "results", "cache_dir": "cache",
+                                       "data_dir": "data"}[name]
+    elif name != "profile":  # accepted: the folder is that text, as given
+        assert isinstance(value, str) and value.strip(), (name, value)
+        assert cfg.to_flat()[name] == value
+    else:
+        assert value in ("smoke", "cpu")

@@ -25,6 +25,9 @@ KEYS = ("synth_subjects", "synth_clips_per_subject", "synth_size", "size", "epoc
         "workers", "tensorboard", "executor")
 
 
+# a stopped study and every process it started are gone within this (the pipe's end: stderr closed by all)
+STOP_WITHIN_S = 10.0
+
 # the one line a local Ray instance prints on its own when it starts (from its C++ core)
 RAY_NOTICE = "Token authentication is enabled for this Ray cluster."
 
@@ -83,9 +86,12 @@ def test_a_signal_stops_every_worker_and_the_rerun_finishes_equal(reference, tmp
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the study ended before the signal"
+    t0 = time.monotonic()
     os.kill(proc.pid, sig)
     _, err = proc.communicate(timeout=60)
+    took = time.monotonic() - t0
     assert proc.returncode == 128 + sig, err
+    assert took < STOP_WITHIN_S, f"the study took {took:.1f} s to stop"  # every process, the stderr pipe closed
     lines = [line for line in err.strip().splitlines() if executor != "ray" or not line.startswith(RAY_NOTICE)]
     assert lines == [f"stopped by {signal.Signals(sig).name}: finished folds are kept, the "
                                         "others resume from their last checkpoint when you run the same command "

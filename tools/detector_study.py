@@ -2,9 +2,10 @@
 cropped from OpenCV's Haar box (runs/cpu-baseline) and from dlib's 68 landmarks
 (runs/cpu_dlib-baseline, params/cpu_dlib.yaml): Δ = dlib − Haar on the clips both tested, per
 metric, with its 95 % interval (subjects resampled: cmnet.report.verdicts.compare) and the
-verdict's words. Run the two studies first (`make detector-study` does both, then this).
+verdict's words, written to results/detector-study.json (chapter 2 reads it). Run the two
+studies first (`make detector-study` does both, then this).
 
-    .venv/bin/python tools/detector_study.py [--runs runs] [--seed 0]
+    .venv/bin/python tools/detector_study.py [--runs runs] [--seed 0] [--out results/detector-study.json]
 """
 
 import argparse
@@ -13,7 +14,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import json  # noqa: E402
+
 import pandas as pd  # noqa: E402
+
+from cmnet.report.crops import DETECTOR_STUDY, detector_study_record  # noqa: E402
+from cmnet.runs.provenance import environment  # noqa: E402
+from cmnet.variants import variant_config  # noqa: E402
 
 from cmnet.preprocess.prepare import CLASSES  # noqa: E402
 from cmnet.report.verdicts import ALPHA, NOT_DISTINGUISHABLE, clip_table, compare  # noqa: E402
@@ -41,13 +48,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=Path, default=Path("runs"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=Path("results") / DETECTOR_STUDY)
     args = ap.parse_args()
-    t = detector_delta(clip_table(args.runs / "cpu_dlib-baseline"), clip_table(args.runs / "cpu-baseline"),
-                       CLASSES["synthme"], args.seed)
+    dlib, haar = clip_table(args.runs / "cpu_dlib-baseline"), clip_table(args.runs / "cpu-baseline")
+    t = detector_delta(dlib, haar, CLASSES["synthme"], args.seed)
+    both = set(dlib.key[dlib.seed == args.seed]) & set(haar.key[haar.seed == args.seed])
+    acc = {name: float((c.pred == c.label)[(c.seed == args.seed) & c.key.isin(both)].mean())
+           for name, c in (("haar", haar), ("dlib", dlib))}
+    rec = detector_study_record(t, acc, variant_config("cpu", "baseline"), args.seed, environment(__import__("torch").device("cpu")))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rec, indent=1) + "\n")
     pd.set_option("display.width", 200)
     print(f"dlib − Haar, the cpu design's baseline, seed {args.seed} (fractions; 0.05 = 5 points):")
     print(t[["metric", "delta", "ci_low", "ci_high", "p", "mde", "subjects", "clips", "only_one", "verdict"]]
           .to_string(index=False))
+    print(f"accuracy on the clips both tested: Haar {acc['haar']:.4f}, dlib {acc['dlib']:.4f}; written {args.out}")
 
 
 if __name__ == "__main__":

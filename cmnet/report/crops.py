@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -44,3 +46,54 @@ def detector_crops(clips, detectors=("haar", "dlib"), margin: float = 0.15, size
             crops.append(decode_crops(c.frames, [i], box, size)[i])
         out["crops"][name], out["boxes"][name], out["missing"][name] = np.stack(crops), boxes, missing
     return out
+
+
+# ------------------------------------------------------------------ the Haar-vs-dlib study (issue 33)
+
+DETECTOR_STUDY = "detector-study.json"  # under the repository's results/ (tools/detector_study.py writes it)
+
+
+def detector_study_record(table, accuracy: dict, cfg, seed: int, env: dict | None = None,
+                          profile: str = "cpu") -> dict:
+    """What the Haar-vs-dlib study keeps (JSON-ready): ``table`` (tools/detector_study.py's
+    ``detector_delta``: one row per metric, fractions), each arm's accuracy on the clips both
+    tested (``{"haar": …, "dlib": …}``), the design it ran at (``cfg``: the cpu profile's
+    baseline config, ``profile`` its profile) and the seed."""
+    from .scope import scope_words
+
+    rows = [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()}
+            for r in table.to_dict(orient="records")]
+    return {"seed": int(seed), "profile": profile, "scope": scope_words(cfg, repaired_input=False),
+            "folds": int(cfg.study.kfold_k), "subjects": int(cfg.data.synth_subjects), "epochs": int(cfg.train.epochs),
+            "accuracy": {k: float(v) for k, v in accuracy.items()}, "rows": rows, "env": env or {}}
+
+
+def detector_study_sentence(path: str | Path, profile: str = "cpu") -> str:
+    """Chapter 2's sentence on the Haar-vs-dlib study from its record (``path``): Δ = dlib − Haar in
+    accuracy with its interval and verdict, the clips only one detector kept, the scope; where the
+    record is missing or was made with another profile, says so and how to make it."""
+    import json
+
+    from .prose import count, estimate_pp, pct, pp
+
+    path = Path(path)
+    if not path.is_file():
+        return (f"The study that answers this has not been run for this edition (`make detector-study` trains the "
+                f"baseline once with each detector and writes `results/{DETECTOR_STUDY}`).")
+    rec = json.loads(path.read_text())
+    if rec.get("profile") != profile:
+        return (f"The committed study was made with the profile `{rec.get('profile')}`, not this chapter's "
+                f"`{profile}`: `make detector-study` remakes it.")
+    r = next(x for x in rec["rows"] if x["metric"] == "accuracy")
+    acc = rec["accuracy"]
+    if r["p"] < 0.05:
+        verdict = f"the detector changes the baseline's accuracy here (p = {r['p']:.3f})"
+    else:
+        verdict = (f"the two cannot be told apart here; the smallest difference this design could have detected "
+                   f"is {pp(r['mde'], signed=False)}")
+    only = int(r.get("only_one", 0))
+    kept = f"; {count(only, 'clip')} kept by one detector only" if only else ""
+    return (f"The baseline trained once on each crop (seed {rec['seed']}, {rec['subjects']} subjects in "
+            f"{rec['folds']} folds, {rec['scope']}): Haar {pct(acc['haar'])}, dlib {pct(acc['dlib'])}; "
+            f"dlib − Haar = {estimate_pp(r['delta'], r['ci_low'], r['ci_high'])} on the "
+            f"{count(int(r['clips']), 'clip')} both tested (subjects resampled){kept} — {verdict}.")
