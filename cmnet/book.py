@@ -147,17 +147,17 @@ STUDIES_ROW = "all studies, one submission"  # the timings row of the training b
 
 
 def train_studies(profile: str, progress: bool = True, **dirs) -> dict:
-    """Train every variant the chapters show (cmnet.variants.VARIANTS) in one submission to the
+    """Train every variant the chapters show (cmnet.variants.BOOK_VARIANTS) in one submission to the
     executor, before any chapter runs: with the folds of all studies pending at once the workers
     never wait for a chapter's last fold; the chapters then find their folds finished. Its time
     is a row of the status page."""
     from .study.run import run_variants
-    from .variants import VARIANTS
+    from .variants import BOOK_VARIANTS
 
     t0 = time.perf_counter()
     if progress:
-        print(f"training every study of profile {profile} ({len(VARIANTS)} variants) …", flush=True)
-    run_variants(profile, list(VARIANTS), progress=progress, **dirs)
+        print(f"training every study of profile {profile} ({len(BOOK_VARIANTS)} variants) …", flush=True)
+    run_variants(profile, list(BOOK_VARIANTS), progress=progress, **dirs)
     dt = time.perf_counter() - t0
     if progress:
         print(f"  studies: {dt:.1f} s", flush=True)

@@ -75,6 +75,8 @@ VARIANTS: dict[str, dict | str] = {
 }
 # the positive controls and the L_Wrst test: run by the controls profiles (params/cpu_dose*.yaml), not every book
 CONTROLS = ("oracle_k", "prototype_k", "supervised_k", "cmnet_wrst_outside")
+# what every book trains and chapter 10 reads (`cmnet book`, the GPU study): the variants but the controls
+BOOK_VARIANTS: tuple[str, ...] = tuple(v for v in VARIANTS if v not in CONTROLS)
 # the arms tuned on held-out data (params/cpu_tuning.yaml): three learning rates each, around the book's
 TUNED_ARMS = ("baseline", "cmnet", "mmnet", "oracle_k")
 TUNING_LRS = {"sgd": (0.005, 0.02, 0.08), "adamw": (0.0002, 0.0008, 0.0032)}

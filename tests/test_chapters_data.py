@@ -183,7 +183,9 @@ def test_design_passes_against_the_folds():
 def test_clip_flops_match_resnet18s_and_the_cost_adds_up():
     from cmnet.config import Config
     from torch.utils.flop_counter import FlopCounterMode
-    from torchvision.models import resnet18
+    from cmnet._torchvision import import_torchvision
+
+    resnet18 = import_torchvision().models.resnet18  # the CPU wheel's import needs the shim (order-independent)
 
     ref = resnet18().to("meta")
     with FlopCounterMode(display=False) as fc:

@@ -258,13 +258,14 @@ def test_the_book_trains_every_study_in_one_submission_first(monkeypatch):
     (so two workers never wait on one chapter's last fold); its time is a row of the status page."""
     import cmnet.study.run as run
     from cmnet.book import STUDIES_ROW, train_studies
-    from cmnet.variants import VARIANTS
+    from cmnet.variants import BOOK_VARIANTS, CONTROLS
 
     calls = []
     monkeypatch.setattr(run, "run_variants", lambda profile, variants, progress=True, **dirs: calls.append(
         (profile, variants, dirs)) or {})
     row = train_studies("smoke", progress=False, runs_dir="r", results_dir="t", cache_dir="c", data_dir="d")
-    assert calls == [("smoke", list(VARIANTS), {"runs_dir": "r", "results_dir": "t", "cache_dir": "c", "data_dir": "d"})]
+    assert calls == [("smoke", list(BOOK_VARIANTS), {"runs_dir": "r", "results_dir": "t", "cache_dir": "c", "data_dir": "d"})]
+    assert not set(CONTROLS) & set(BOOK_VARIANTS) and "cmnet" in BOOK_VARIANTS  # the controls: profiles of their own
     assert row["notebook"] == STUDIES_ROW and row["seconds"] >= 0
 
 

@@ -24,7 +24,7 @@ from cmnet.report.paper import paper_numbers  # noqa: E402
 from cmnet.report.power import claims_power, design_numbers, design_of, power_table, read_first_edition  # noqa: E402
 from cmnet.report.tables import learning_table, loss_terms_table  # noqa: E402
 from cmnet.runs.layout import results_dir, study_dir  # noqa: E402
-from cmnet.variants import LABELS, VARIANTS, variant_config  # noqa: E402
+from cmnet.variants import BOOK_VARIANTS, LABELS, variant_config  # noqa: E402
 
 K_VARIANTS = ["cmnet", "cmnet_no_wrst", "cmnet_no_id", "cmnet_printed"]
 
@@ -39,7 +39,7 @@ def main() -> None:
     profile = ap.parse_args().profile
     pd.set_option("display.width", 250)
     pd.set_option("display.max_colwidth", 70)
-    cfgs = {v: variant_config(profile, v) for v in VARIANTS}
+    cfgs = {v: variant_config(profile, v) for v in BOOK_VARIANTS}
     dataset = cfgs["cmnet"].data.dataset
     cls, root = CLASSES[dataset], results_dir(cfgs["cmnet"]).parent
     runs = {v: results_dir(c) for v, c in cfgs.items() if (results_dir(c) / "summary.json").is_file()}

@@ -173,16 +173,16 @@ def design_passes(cfg) -> tuple[int, int]:
 
 
 def study_cost(profile: str, variants=None, params_dir: str | Path = "params") -> pd.DataFrame:
-    """Per variant of the book (``cmnet.variants.VARIANTS``) for ``profile``: its seeds, the
+    """Per variant of the book (``cmnet.variants.BOOK_VARIANTS``) for ``profile``: its seeds, the
     FLOPs of a training and a test clip, the clip passes of one seed and the study's FLOPs."""
-    from ..variants import VARIANTS, variant_config
+    from ..variants import BOOK_VARIANTS, variant_config
 
     from dataclasses import astuple
 
     from ..fold.loop import loss_from_config
 
     rows, counted = [], {}
-    for v in variants or VARIANTS:
+    for v in variants or BOOK_VARIANTS:
         cfg = variant_config(profile, v, params_dir=params_dir)
         shape = (astuple(cfg.model), loss_from_config(cfg).needs_views, cfg.preprocess.size, cfg.preprocess.frames)
         tr, te = counted[shape] = counted.get(shape) or clip_flops(cfg)  # variants that differ in losses only

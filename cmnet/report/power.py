@@ -145,7 +145,7 @@ def design_numbers(doc: dict, chosen: dict, here: dict) -> dict:
     components (as standard deviations, in points), the chosen design (``chosen``: design_of the
     CPU profile) and its smallest detectable difference, the training cost of LOSO against the
     chosen K-fold over its clips, and this profile's design (``here``)."""
-    from .prose import num, pct, pp
+    from .prose import count, num, pct, pp
 
     d, c = doc["design"], doc["components"]
     s, clips, k = chosen["subjects"], chosen["clips"], chosen["k"]
@@ -160,5 +160,5 @@ def design_numbers(doc: dict, chosen: dict, here: dict) -> dict:
             "cpu_mde_one": pp(mde_at(doc, s, 1), signed=False),
             "fe_mde": pp(mde_at(doc, d["subjects"], d["seeds"]), signed=False),
             "loso_passes": f"{loso:,}", "kfold_passes": f"{kfold:,}", "cost_ratio": num(loso / kfold, 1),
-            "here_subjects": str(here["subjects"]), "here_seeds": str(here["seeds"]),
+            "here_subjects": str(here["subjects"]), "here_seeds": count(here["seeds"], "seed"),
             "here_protocol": "LOSO" if here["protocol"] == "loso" else f"subject-grouped {here['k']}-fold"}
