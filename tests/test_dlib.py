@@ -431,6 +431,15 @@ def test_chapter_twos_detector_sentence_reads_the_record(tmp_path):
     t.loc[0, "p"] = 0.01
     f.write_text(json.dumps(detector_study_record(t, {"haar": 0.5, "dlib": 0.4688}, cfg, 0)))
     assert "changes the baseline's accuracy here (p = 0.010)" in detector_study_sentence(f)
+    assert "within what a retraining alone gives" in detector_study_sentence(f, seeds=[0.70, 0.74])  # 4 pp > 3.1
+    assert "moves by 2.0 pp here, so this difference is larger than" in detector_study_sentence(f, seeds=[0.7, 0.72])
+    assert "retraining" not in detector_study_sentence(f, seeds=[0.7])
+    from cmnet.report.crops import seed_accuracies
+
+    (tmp_path / "cpu-baseline").mkdir()
+    (tmp_path / "cpu-baseline" / "summary.json").write_text(json.dumps(
+        {"seeds": [{"seed": 0, "pooled_accuracy": 0.68}, {"seed": 1, "pooled_accuracy": 0.72}]}))
+    assert seed_accuracies(tmp_path) == [0.68, 0.72] and seed_accuracies(tmp_path / "none") == []
     assert "has not been run" in detector_study_sentence(tmp_path / "none.json")
     assert "not this chapter's `smoke`" in detector_study_sentence(f, profile="smoke")
 
