@@ -114,7 +114,7 @@ def detector_study_sentence(path: str | Path, profile: str = "cpu", seeds: list[
     if seeds and len(seeds) > 1:
         gap = max(seeds) - min(seeds)
         size = "larger than" if abs(r["delta"]) > gap else "within"
-        out += (f" The interval resamples subjects, not trainings: the same Haar baseline trained with "
-                f"{count(len(seeds), 'seed')} moves by {pp(gap, signed=False)} here, so this difference is {size} "
+        out += (f" The interval resamples subjects, not trainings: the same Haar baseline trained with each of "
+                f"its {count(len(seeds), 'seed')} moves by {pp(gap, signed=False)} here, so this difference is {size} "
                 f"what a retraining alone gives (one seed per detector: a second would tell them apart).")
     return out
