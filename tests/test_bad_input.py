@@ -114,6 +114,36 @@ def final_pt(tmp_path_factory):
     return tmp / "fold" / "final.pt", clip
 
 
+def test_predict_reads_the_model_in_eval_mode_and_changes_nothing(final_pt):
+    """predict's probabilities are those of the fold's model in evaluation mode (batch norm on its
+    running statistics) on the clip predict prepared: the same input through the weights here, in
+    eval mode, gives them, in training mode (the clip's own statistics) it does not; a second call
+    gives the same numbers and the checkpoint is not touched."""
+    from cmnet.fold.augment import normalize
+    from cmnet.fold.batches import ClipTransform
+    from cmnet.models import model_from_config
+
+    ckpt, clip = final_pt
+    before = ckpt.read_bytes()
+    a, b = predict_folder(ckpt, clip), predict_folder(ckpt, clip)
+    assert a["probs"] == b["probs"] and ckpt.read_bytes() == before
+    state, cfg, classes = load_final(ckpt)
+    cfg.train.device, cfg.train.channels_last = "cpu", False
+    model = model_from_config(cfg, len(classes))
+    model.load_state_dict(state["model"])
+    x = torch.from_numpy(np.ascontiguousarray(a["frames"])).permute(0, 3, 1, 2).float().div(255)[None]
+    x = normalize(ClipTransform.from_config(cfg).encoder_input(x))
+
+    def probs(train: bool) -> list[float]:
+        model.train(train)
+        with torch.no_grad():
+            return model(x).logits.softmax(-1)[0].tolist()
+
+    got = [a["probs"][c] for c in classes]
+    assert got == pytest.approx(probs(False), abs=1e-6)
+    assert max(abs(u - v) for u, v in zip(got, probs(True))) > 1e-4  # the check can tell the two modes apart
+
+
 def test_predict_on_a_folder_of_non_images(final_pt, tmp_path, capsys):
     ckpt, _ = final_pt
     (tmp_path / "notes").mkdir()
