@@ -155,7 +155,9 @@ def _headline_figure(out_dir: Path, found: dict, plain: dict | None, profile: st
 def scope_paragraph(profile: str, results_dir: str | Path, controls_dir: str | Path = "results") -> str:
     """What every verdict of the edition was measured at, what it cannot speak to, and what the
     positive control (oracle k, chapter 8) says about the room there was to gain."""
+    from .report.dose import DOSE_PROFILES
     from .report.positive import controls_accuracy, controls_sentence
+    from .report.prose import chapter_ref
     from .report.scope import scope_words
     from .variants import variant_config
 
@@ -165,15 +167,18 @@ def scope_paragraph(profile: str, results_dir: str | Path, controls_dir: str | P
     try:
         t = controls_accuracy(results_dir=controls_dir)
     except FileNotFoundError:
-        return words + " The positive controls (chapter 8) are not among the committed results yet."
-    return words + " Positive control (chapter 8, 24 subjects, difficulty 0.5): " + controls_sentence(
-        t[t.arm.str.startswith("oracle_k")])
+        return words + f" The positive controls ({chapter_ref(8)}) are not among the committed results yet."
+    d = variant_config(DOSE_PROFILES[0.5], "cmnet")
+    return words + (f" Positive control ({chapter_ref(8)}, {d.data.synth_subjects} subjects, difficulty "
+                    f"{d.data.synth_difficulty:g}): ") + controls_sentence(t[t.arm.str.startswith("oracle_k")])
 
 
 def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs_dir: str | Path = "results") -> bool:
     """The introduction's opening (headline.md, headline.png) from the study summaries in
     ``results_dir``, the repairs from ``repairs_dir``. Where the studies are not all there yet,
     headline.md says so and nothing else."""
+    from .report.prose import chapter_ref
+
     from .report.claims import UNCHECKED, order_claims, reported_orderings
     from .report.findings import findings
     from .report.paper import paper_numbers
@@ -218,11 +223,11 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
              f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
              f"**{profile}**, {s0['protocol']}): mean over seeds, each seed a dot; the bars' 95 % interval "
              + ("over subjects, as the verdicts below compute it (subject bootstrap, Student's t)" if subject_iv
-                else "over seeds") + f"; chance dashed{drawn}. Grey: CMNet as printed. Chapter 9 gives the details.",
+                else "over seeds") + f"; chance dashed{drawn}. Grey: CMNet as printed. " + chapter_ref(9, "Chapter 9") + " gives the details.",
              "```", "",
              f"**The paper's orderings, checked here** (better − worse on the same clips; 95 % interval over "
              f"subjects, Holm over the table; each row's smallest detectable difference at 80 % power; the verdicts' "
-             f"words are defined in chapter 9).{only}", "", _markdown_table(view), "",
+             f"words are defined in {chapter_ref(9)}).{only}", "", _markdown_table(view), "",
              f"**Not tested here: {UNCHECKED}.** Out of the claims above and out of their Holm family; "
              f"printed as the papers give them, for the reader's orientation only.", "",
              _markdown_table(reported), ""]

@@ -89,3 +89,14 @@ def test_show_gives_percent_no_index_and_writes_the_whole_table(tmp_path):
     assert "<th class=\"blank level0\"" not in html  # no index column
     assert len(pd.read_csv(tmp_path / "t.csv")) == 3
     assert "white-space: nowrap" in html and 'class="dataframe"' in html and "padding" in html
+
+
+def test_chapter_references_name_every_chapters_page():
+    """The library's links to chapters (cmnet.report.prose.chapter_ref) know every notebook's page,
+    and write MyST's {doc} role with the absolute page name (it resolves inside glued markdown)."""
+    from cmnet.report.prose import CHAPTER_DOCS, chapter_ref
+
+    assert sorted(CHAPTER_DOCS.values()) == [p.stem for p in NOTEBOOKS]
+    assert all(int(name[:2]) == n for n, name in CHAPTER_DOCS.items())
+    assert chapter_ref(9) == "{doc}`chapter 9 </book/executed/09_claims>`"
+    assert chapter_ref(4, "the test above") == "{doc}`the test above </book/executed/04_train_cmnet>`"

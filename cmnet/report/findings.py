@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
-from .prose import count, estimate_pp, listing, pct, pp, relation
+from .prose import chapter_ref, count, estimate_pp, listing, pct, pp, relation
 from .verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
 
 REPAIRS_PROFILE = "cpu_repairs"
@@ -206,13 +206,13 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
                      f"CMNet is {_against_plain(folder, plain, classes)}, the baseline "
                      f"{_against_plain(base, plain, classes)}.")
     else:
-        words.append("The plain classifier's study is not among this edition's results (chapter 7 computes it).")
+        words.append(f"The plain classifier's study is not among this edition's results ({chapter_ref(7)} computes it).")
     r = _claim_row(claims, REPAIRED_VS_PRINTED)
     if r is not None:
         words.append(f"Repaired − as printed, on the same clips: {_estimate(r)} "
                      f"({_verdict_word(r.verdict)}).")
     _, rep = repairs_status(repairs_root, classes, short=True)
-    words.append(f"The repairs one at a time (chapter 10): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
+    words.append(f"The repairs one at a time ({chapter_ref(10)}): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
     return " ".join(words)
 
 
@@ -247,6 +247,6 @@ def near_chance_sentence(runs: dict[str, Path], classes, inputs: dict[str, str])
         return (f"Near chance (below {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)}): {names}. Every one "
                 f"feeds raw frames to the encoders (`input: frames`), and the rows that feed the onset difference "
                 f"learn ({best.replace('_', ' ')}: {pct(acc[best])}), so the input holds them at chance, not a bug "
-                f"(chapter 4 measures why raw frames carry the motion too weakly at this size).")
+                f"({chapter_ref(4)} measures why raw frames carry the motion too weakly at this size).")
     return (f"Near chance (below {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)}): {names}; their input does "
             f"not explain it (some see the onset difference): a reason is not established here.")

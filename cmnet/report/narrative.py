@@ -154,17 +154,21 @@ def k_spread(study: str | Path) -> dict:
             "flat": bool(np.nanmedian(ratio) < 1)}
 
 
-def k_spread_sentence(label: str, s: dict) -> str:
-    """What :func:`k_spread` says, in words (markdown)."""
+def k_spread_sentence(label: str, s: dict, here: int | None = None) -> str:
+    """What :func:`k_spread` says, in words (markdown); ``here``: the chapter it is shown in (chapter
+    4 calls its own test 'the test above')."""
+    from .prose import chapter_ref
+
+    test = "the test above" if here == 4 else f"{chapter_ref(4)}'s test"
     base = (f"{label}: k moves by {small(s['k_range'])} within a test clip (mean range over {s['clips']} clips; "
             f"median {small(s['k_range_median'])}), against a prototype that moves by {small(s['step'])} from one "
             f"frame to the next; in {pct(s['share_below_step'])} of the clips k's whole range is smaller than that "
             "step.")
     if s["flat"]:
-        return base + (" By chapter 4's test k is **nearly constant** within a clip: extend(k) scales every frame "
+        return base + (f" By {test} k is **nearly constant** within a clip: extend(k) scales every frame "
                        "alike, and this CMNet **reduces to its baseline**.")
-    return base + (" By chapter 4's test k **varies within a clip**: this CMNet does not reduce to its baseline by "
-                   "that test (whether k helps is chapter 6's question).")
+    return base + (f" By {test} k **varies within a clip**: this CMNet does not reduce to its baseline by "
+                   f"that test (whether k helps is {chapter_ref(6)}'s question).")
 
 
 def rarely_predicted(cm, classes, share: float = RARE_SHARE) -> list[tuple[str, int, int]]:
@@ -295,12 +299,14 @@ def terms_sentence(terms: pd.DataFrame, bound: float) -> str:
     """What the loss-terms table (cmnet.report.tables.loss_terms_table) says in words: which terms were
     zero in every epoch of every fold, and so trained nothing; ``bound``: the |Z| below which L_Wrst
     is zero (chapters_data.zero_loss_bound)."""
+    from .prose import chapter_ref
+
     dead = terms[terms["epochs above zero"] == 0]
     if dead.empty:
         return "Every loss term was above zero in some epoch of every row that trains with it: each gave a gradient."
     out = []
     for term, rows in dead.groupby("term", sort=False)["row"]:
-        why = (f": its hinge max(0, ξ − (p − α)) opens only where |Z| exceeds {num(bound, 3)} (chapter 3), and the "
+        why = (f": its hinge max(0, ξ − (p − α)) opens only where |Z| exceeds {num(bound, 3)} ({chapter_ref(3)}), and the "
                f"rank sums of k and the prototype never got that far apart" if term == "L_Wrst" else "")
         out.append(f"**{term} was exactly zero in every epoch of every fold** of {listing(list(rows))}{why}. "
                    f"It gave no gradient: {'this row' if len(rows) == 1 else 'these rows'} trained as without it, up to the "

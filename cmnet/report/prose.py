@@ -53,6 +53,19 @@ def _signed(x: float, digits: int) -> str:
     return fixed(x, digits, signed=True)
 
 
+# the book's pages by chapter number (notebooks/NN_<name>.ipynb; a test checks the list)
+CHAPTER_DOCS = {0: "00_summary", 1: "01_explore_data", 2: "02_preprocess_clips", 3: "03_model_losses",
+                4: "04_train_cmnet", 5: "05_sampler_ablation", 6: "06_loss_ablation", 7: "07_results",
+                8: "08_intensity", 9: "09_claims", 10: "10_beyond_the_paper", 11: "11_your_data", 12: "12_conclusion"}
+
+
+def chapter_ref(n: int, text: str | None = None) -> str:
+    """A link to chapter ``n`` for text the book renders as markdown (glued markdown, the
+    introduction's pages): MyST's {doc} role with the page's absolute name, which resolves from
+    any page (a relative link does not, inside glued markdown). ``text`` defaults to 'chapter n'."""
+    return f"{{doc}}`{text or f'chapter {n}'} </book/executed/{CHAPTER_DOCS[n]}>`"
+
+
 def pct(x: float, digits: int = 1) -> str:
     """A fraction as a percentage: 0.4125 → '41.2 %' ('n/a' for a missing value). One decimal
     is the book's precision for a percentage (more would claim a precision no study here has)."""

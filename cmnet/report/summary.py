@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..runs.layout import FOLDS_TABLE, PREDICTIONS_TABLE, SUMMARY
-from .prose import count, fixed, listing, pct, pp
+from .prose import chapter_ref, count, fixed, listing, pct, pp
 
 # the studies the summary reads: the rows of the claims table (as the introduction's headline)
 STUDIES = ["cmnet", "cmnet_printed", "cmnet_deterministic", "cmnet_random", "cmnet_no_id", "cmnet_no_wrst",
@@ -188,7 +188,7 @@ def summary_texts(ed: Edition) -> dict[str, str]:
                          "rows is judged on the clips both were tested on, with the subject as the unit (a subject "
                          "bootstrap with Student's t), Holm's correction over the claims, and the smallest difference "
                          "the design detects beside every verdict; the test's false-positive rate is measured by "
-                         "simulation (chapter 9).")
+                         f"simulation ({chapter_ref(9)}).")
     out["sum_results"] = findings(ed.claims, ed.summaries, ed.plain, ed.repairs, s0["classes"])
     from ..book_pages import departures_table
 
@@ -196,11 +196,11 @@ def summary_texts(ed: Edition) -> dict[str, str]:
     not_given = [r[0] for r in departures if str(r[1]).startswith("not given") or str(r[1]).startswith("not stated")]
     out["sum_easy"] = ("The paper's losses are given as equations: each was implemented and checked against an "
                        "independent computation (scipy's rank-sum statistic, a plain loop) before training "
-                       "(chapter 3). A synthetic dataset with a known intensity curve made every run possible "
+                       f"({chapter_ref(3)}). A synthetic dataset with a known intensity curve made every run possible "
                        "without licensed data, and gave Figure 5's claim a ground truth no real dataset has.")
     out["sum_hard"] = (f"Trained exactly as printed, CMNet does not learn here: {LABELS['cmnet_printed']} reaches "
                        f"{pct(printed)} pooled accuracy at a chance level of {pct(chance)}; finding why took five "
-                       "repairs, each a parameter, and a held-out check of each (chapters 4 and 10). The paper does "
+                       f"repairs, each a parameter, and a held-out check of each ({chapter_ref(4, 'chapters 4')} and {chapter_ref(10, '10')}). The paper does "
                        f"not give {listing(not_given)}: ours are stated defaults (the introduction's table). "
                        "The real datasets are licensed and not used in this edition.")
     return out
@@ -253,7 +253,7 @@ def conclusion_texts(ed: Edition) -> dict[str, str]:
                            "we compute, so no test against its difference); MMNet above CMNet (the two papers' "
                            "reported numbers, unchecked: MMNet's code selects the epoch on the test subject).")
     gpu = variant_config(GPU_PROFILE, "cmnet").to_flat()
-    out["con_change"] = (f"What would change these verdicts: the real datasets (`params/casme2.yaml`, chapter 11), "
+    out["con_change"] = (f"What would change these verdicts: the real datasets (`params/casme2.yaml`, {chapter_ref(11)}), "
                          f"where Table 1's level becomes testable; the GPU profile (`params/{GPU_PROFILE}.yaml`: "
                          f"{scope_words(gpu)}), closer to the paper's training; an ImageNet-pretrained backbone, "
                          "which the paper may have used and this edition does not; and more subjects, which narrow "
