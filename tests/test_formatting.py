@@ -4,6 +4,7 @@ the committed results/, and the statistics shown right (issue 34): correlation i
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -226,14 +227,19 @@ def test_the_chapter_ten_rho_cells_lie_in_minus_one_one_on_the_committed_results
 
 
 def test_rho_signs_counts_the_models_trained():
-    """cpu-cmnet trained 2 seeds × 3 folds = 6 models (folds.csv), not 96 (seed × subject)."""
+    """cpu-cmnet trained seeds × folds models (folds.csv: 2 × 2 = 4 in this edition), not seed × subject."""
     from cmnet.report.analyses import model_folds
     from cmnet.report.beyond import rho_signs
+    from cmnet.variants import variant_config
 
     folder = RESULTS / f"{PROFILE}-cmnet"
     folds = pd.read_csv(folder / "folds.csv")
     t = rho_signs({"cmnet": folder}, {})
-    assert t["models (seed × fold)"].tolist() == [len(folds)] == [6]
+    from cmnet.runs.layout import SUMMARY
+
+    study = json.loads((folder / SUMMARY).read_text())["config"]
+    models = len(study["seeds"]) * study["kfold_k"]
+    assert t["models (seed × fold)"].tolist() == [len(folds)] == [models] and models < folds.n_test.sum()
     # the folds reconstructed for the results folder hold the clips the folds table counts
     fold_of = model_folds(folder)
     p = pd.read_csv(folder / "predictions.csv")
