@@ -59,6 +59,7 @@ def edition(results_dir: str | Path, profile: str, repairs_root: str | Path = "r
     when every study of the claims is there."""
     from .claims import order_claims
     from .paper import paper_numbers
+    from .scope import mark_inactive
 
     results = Path(results_dir)
     ed = Edition(profile, results, Path(repairs_root))
@@ -72,7 +73,9 @@ def edition(results_dir: str | Path, profile: str, repairs_root: str | Path = "r
     ed.plain = plain if (plain / SUMMARY).is_file() and (plain / PREDICTIONS_TABLE).is_file() else None
     if ed.complete:
         s0 = ed.summaries["cmnet"]
-        ed.claims = order_claims(ed.folders, s0["classes"], paper_numbers(), s0["dataset"], n_boot=n_boot)
+        # a claim about a loss term that never acted reads "not tested here", as in the intro and chapter 9
+        ed.claims = mark_inactive(order_claims(ed.folders, s0["classes"], paper_numbers(), s0["dataset"],
+                                               n_boot=n_boot), ed.folders)
     return ed
 
 
@@ -252,6 +255,11 @@ def conclusion_texts(ed: Edition) -> dict[str, str]:
                            "comparable across datasets); the orderings in the paper's F1 (2PR/(P + R), not the UF1 "
                            "we compute, so no test against its difference); MMNet above CMNet (the two papers' "
                            "reported numbers, unchecked: MMNet's code selects the epoch on the test subject).")
+    idle = paper_claims[paper_claims.verdict.str.startswith("not tested here")]
+    if len(idle):
+        out["con_untested"] += (" Not tested either, though trained: " + listing(
+            [f"{c}: {v.removeprefix('not tested here: ')}" for c, v in zip(idle.claim, idle.verdict)])
+            + ". A term that is zero gives no gradient: its row trained as without it.")
     gpu = variant_config(GPU_PROFILE, "cmnet").to_flat()
     out["con_change"] = (f"What would change these verdicts: the real datasets (`params/casme2.yaml`, {chapter_ref(11)}), "
                          f"where Table 1's level becomes testable; the GPU profile (`params/{GPU_PROFILE}.yaml`: "
