@@ -167,9 +167,9 @@ def scope_paragraph(profile: str, results_dir: str | Path, controls_dir: str | P
     try:
         t = controls_accuracy(results_dir=controls_dir)
     except FileNotFoundError:
-        return words + f" The positive controls ({chapter_ref(8)}) are not among the committed results yet."
+        return words + f" The positive controls ({chapter_ref(8, included=True)}) are not among the committed results yet."
     d = variant_config(DOSE_PROFILES[0.5], "cmnet")
-    return words + (f" Positive control ({chapter_ref(8)}, {d.data.synth_subjects} subjects, difficulty "
+    return words + (f" Positive control ({chapter_ref(8, included=True)}, {d.data.synth_subjects} subjects, difficulty "
                     f"{d.data.synth_difficulty:g}): ") + controls_sentence(t[t.arm.str.startswith("oracle_k")])
 
 
@@ -223,11 +223,11 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
              f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
              f"**{profile}**, {s0['protocol']}): mean over seeds, each seed a dot; the bars' 95 % interval "
              + ("over subjects, as the verdicts below compute it (subject bootstrap, Student's t)" if subject_iv
-                else "over seeds") + f"; chance dashed{drawn}. Grey: CMNet as printed. " + chapter_ref(9, "Chapter 9") + " gives the details.",
+                else "over seeds") + f"; chance dashed{drawn}. Grey: CMNet as printed. " + chapter_ref(9, "Chapter 9", included=True) + " gives the details.",
              "```", "",
              f"**The paper's orderings, checked here** (better − worse on the same clips; 95 % interval over "
              f"subjects, Holm over the table; each row's smallest detectable difference at 80 % power; the verdicts' "
-             f"words are defined in {chapter_ref(9)}).{only}", "", _markdown_table(view), "",
+             f"words are defined in {chapter_ref(9, included=True)}).{only}", "", _markdown_table(view), "",
              f"**Not tested here: {UNCHECKED}.** Out of the claims above and out of their Holm family; "
              f"printed as the papers give them, for the reader's orientation only.", "",
              _markdown_table(reported), ""]

@@ -362,3 +362,13 @@ def test_the_summary_and_conclusion_read_the_claims_table():
         assert claim not in c["con_excluded"] and claim in c["con_untested"]
     for text in (s | c).values():
         assert not defects(text), defects(text)[:3]
+
+
+def test_a_share_interval_is_cut_at_0_and_100_percent():
+    """A Student-t interval over two seeds can reach past 100 % (the republished book showed
+    '[28.3, 113.0] %'): a share's interval is shown cut at its range."""
+    from cmnet.report.prose import estimate_pct, interval_pct
+
+    assert interval_pct(0.283, 1.13) == "[28.3, 100.0] %"
+    assert estimate_pct(0.05, -0.2, 0.3) == "5.0 [0.0, 30.0] %"
+    assert interval_pct(0.3, 0.7) == "[30.0, 70.0] %"

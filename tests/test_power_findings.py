@@ -121,12 +121,17 @@ def test_claims_power_and_the_counts():
     v = claims_power(t)
     assert v.verdict.tolist() == [HOLDS, NOT_DISTINGUISHABLE, NOT_DISTINGUISHABLE]
     assert v["smallest detectable (pp)"].tolist() == [5.0, 7.0, 9.5]
-    assert verdict_counts(t) == ("of the paper's 3 orderings tested in accuracy, 1 holds here (c0), 2 cannot be told "
+    assert verdict_counts(t) == ("of the paper's 3 orderings checked in accuracy, 1 holds here (c0), 2 cannot be told "
                                  "from noise at their smallest detectable differences (7.0–9.5 pp)")
     two = _claims([HOLDS, HOLDS, REVERSED, EXCLUDED, EXCLUDED, f"{NOT_DISTINGUISHABLE} — x"], [1, 2, 3, 4, 5, 6.0])
-    assert verdict_counts(two) == ("of the paper's 6 orderings tested in accuracy, 2 hold here (c0; c1), 1 is reversed, "
+    assert verdict_counts(two) == ("of the paper's 6 orderings checked in accuracy, 2 hold here (c0; c1), 1 is reversed, "
                                    "2 have the paper's effect excluded, 1 cannot be told from noise at its smallest "
                                    "detectable difference (6.0 pp)")
+    idle = _claims([EXCLUDED, "not tested here: L_Wrst was inactive (L_Wrst above zero in 0.0 % of epochs)",
+                    f"{NOT_DISTINGUISHABLE} — x"], [1, 2, 3.0])  # every claim counted once (scope.mark_inactive)
+    assert verdict_counts(idle) == ("of the paper's 3 orderings checked in accuracy, 0 hold here, 1 has the paper's "
+                                    "effect excluded, 1 is not tested (the loss term it adds was inactive), 1 cannot "
+                                    "be told from noise at its smallest detectable difference (3.0 pp)")
 
 
 def test_which_repairs_carry_the_gap(tmp_path):

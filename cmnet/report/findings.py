@@ -160,13 +160,17 @@ def verdict_counts(claims: pd.DataFrame, metric: str = "accuracy") -> str:
     t = claims[(claims.metric == metric) & (claims.claim != REPAIRED_VS_PRINTED)]
     words = t.verdict.map(_verdict_word)
     held = list(t.claim[words == HOLDS])
-    out = [f"of the paper's {len(t)} orderings tested in {metric}, {len(held)} {'holds' if len(held) == 1 else 'hold'} "
+    out = [f"of the paper's {len(t)} orderings checked in {metric}, {len(held)} {'holds' if len(held) == 1 else 'hold'} "
            "here" + (f" ({'; '.join(held)})" if held else "")]
     for w, one, many in ((REVERSED, "is reversed", "are reversed"),
                          (EXCLUDED, "has the paper's effect excluded", "have the paper's effect excluded")):
         n = int((words == w).sum())
         if n:
             out.append(f"{n} {one if n == 1 else many}")
+    idle = int(t.verdict.astype(str).str.startswith("not tested here").sum())
+    if idle:  # cmnet.report.scope.mark_inactive: the loss term the claim adds never acted
+        out.append(f"{idle} {'is' if idle == 1 else 'are'} not tested (the loss term {'it adds' if idle == 1 else 'they add'} "
+                   "was inactive)")
     nd = t[words == NOT_DISTINGUISHABLE]
     if len(nd) == 1:
         out.append(f"1 cannot be told from noise at its smallest detectable difference ({_pp_range(nd[MDE])})")
@@ -206,13 +210,13 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
                      f"CMNet is {_against_plain(folder, plain, classes)}, the baseline "
                      f"{_against_plain(base, plain, classes)}.")
     else:
-        words.append(f"The plain classifier's study is not among this edition's results ({chapter_ref(7)} computes it).")
+        words.append(f"The plain classifier's study is not among this edition's results ({chapter_ref(7, included=True)} computes it).")
     r = _claim_row(claims, REPAIRED_VS_PRINTED)
     if r is not None:
         words.append(f"Repaired − as printed, on the same clips: {_estimate(r)} "
                      f"({_verdict_word(r.verdict)}).")
     _, rep = repairs_status(repairs_root, classes, short=True)
-    words.append(f"The repairs one at a time ({chapter_ref(10)}): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
+    words.append(f"The repairs one at a time ({chapter_ref(10, included=True)}): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
     return " ".join(words)
 
 

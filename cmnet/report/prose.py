@@ -59,11 +59,16 @@ CHAPTER_DOCS = {0: "00_summary", 1: "01_explore_data", 2: "02_preprocess_clips",
                 8: "08_intensity", 9: "09_claims", 10: "10_beyond_the_paper", 11: "11_your_data", 12: "12_conclusion"}
 
 
-def chapter_ref(n: int, text: str | None = None) -> str:
-    """A link to chapter ``n`` for text the book renders as markdown (glued markdown, the
-    introduction's pages): MyST's {doc} role with the page's absolute name, which resolves from
-    any page (a relative link does not, inside glued markdown). ``text`` defaults to 'chapter n'."""
-    return f"{{doc}}`{text or f'chapter {n}'} </book/executed/{CHAPTER_DOCS[n]}>`"
+def chapter_ref(n: int, text: str | None = None, included: bool = False) -> str:
+    """A link to chapter ``n`` in text the book renders as markdown; ``text`` defaults to
+    'chapter n'. Glued markdown (a chapter's cell output) is rendered after Sphinx resolves its
+    references, so a role stays raw text there: it gets a plain link to the page's HTML, a sibling
+    of every chapter's (book/executed/). A markdown file the introduction includes
+    (``included``: headline.md) is parsed with its page: MyST's {doc} role, the page's absolute name."""
+    label = text or f"chapter {n}"
+    if included:
+        return f"{{doc}}`{label} </book/executed/{CHAPTER_DOCS[n]}>`"
+    return f"[{label}]({CHAPTER_DOCS[n]}.html)"
 
 
 def pct(x: float, digits: int = 1) -> str:
@@ -88,7 +93,9 @@ def interval_pp(lo: float, hi: float, digits: int = 1) -> str:
 
 
 def interval_pct(lo: float, hi: float, digits: int = 1) -> str:
-    """An interval of fractions in percent: '[30.0, 70.0] %'."""
+    """An interval of fractions in percent: '[30.0, 70.0] %', cut at the range of a share (0 to
+    100 %): a Student-t interval over two seeds can reach past it ('[28.3, 113.0]' read as 'up to 100')."""
+    lo, hi = max(float(lo), 0.0), min(float(hi), 1.0)
     return f"[{fixed(100 * lo, digits)}, {fixed(100 * hi, digits)}] %"
 
 
