@@ -62,13 +62,14 @@ CHAPTER_DOCS = {0: "00_summary", 1: "01_explore_data", 2: "02_preprocess_clips",
 def chapter_ref(n: int, text: str | None = None, included: bool = False) -> str:
     """A link to chapter ``n`` in text the book renders as markdown; ``text`` defaults to
     'chapter n'. Glued markdown (a chapter's cell output) is rendered after Sphinx resolves its
-    references, so a role stays raw text there: it gets a plain link to the page's HTML, a sibling
-    of every chapter's (book/executed/). A markdown file the introduction includes
+    references: a role stays raw text there and a markdown link to a page is a missing
+    cross-reference (a warning that fails the build), so it gets an HTML anchor to the page's HTML,
+    a sibling of every chapter's (book/executed/). A markdown file the introduction includes
     (``included``: headline.md) is parsed with its page: MyST's {doc} role, the page's absolute name."""
     label = text or f"chapter {n}"
     if included:
         return f"{{doc}}`{label} </book/executed/{CHAPTER_DOCS[n]}>`"
-    return f"[{label}]({CHAPTER_DOCS[n]}.html)"
+    return f'<a href="{CHAPTER_DOCS[n]}.html">{label}</a>'
 
 
 def pct(x: float, digits: int = 1) -> str:
