@@ -205,7 +205,7 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     subject_iv = len(intervals) == len(HEADLINE_VARIANTS)
     claims = mark_inactive(order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"]), folders)
     text = findings(claims, found, results_dir / f"{profile}-plain" if plain else None, Path(repairs_dir),
-                    s0["classes"])
+                    s0["classes"], included=True)
     cols = ["claim", "metric", "paper Δ (pp)", "Δ (pp)", "95% interval (pp)", "smallest detectable (pp)", "verdict"]
     view = claims[[c for c in cols if c in claims.columns]]
     view = view.assign(verdict=view.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True))

@@ -187,8 +187,10 @@ def _against_plain(study: Path, plain: Path, classes) -> str:
     return f"{relation(c.ci_low, c.ci_high)} it ({estimate_pp(c.delta, c.ci_low, c.ci_high)})"
 
 
-def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_root: Path, classes) -> str:
-    """The introduction's findings paragraph (markdown), every number computed."""
+def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_root: Path, classes,
+             included: bool = False) -> str:
+    """The findings paragraph (markdown), every number computed: the introduction's (``included``:
+    a file its page includes) and the summary page's (glued)."""
     s = {v: summaries[v]["summary"]["pooled_accuracy"] for v in ("cmnet", "baseline", "cmnet_printed")}
     cfg = summaries["cmnet"]
     dataset = {"synthme": "SynthME", "casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}.get(cfg["dataset"],
@@ -210,13 +212,13 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
                      f"CMNet is {_against_plain(folder, plain, classes)}, the baseline "
                      f"{_against_plain(base, plain, classes)}.")
     else:
-        words.append(f"The plain classifier's study is not among this edition's results ({chapter_ref(7, included=True)} computes it).")
+        words.append(f"The plain classifier's study is not among this edition's results ({chapter_ref(7, included=included)} computes it).")
     r = _claim_row(claims, REPAIRED_VS_PRINTED)
     if r is not None:
         words.append(f"Repaired − as printed, on the same clips: {_estimate(r)} "
                      f"({_verdict_word(r.verdict)}).")
     _, rep = repairs_status(repairs_root, classes, short=True)
-    words.append(f"The repairs one at a time ({chapter_ref(10, included=True)}): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
+    words.append(f"The repairs one at a time ({chapter_ref(10, included=included)}): {rep[0].lower() + rep[1:] if rep else 'not run yet.'}")
     return " ".join(words)
 
 

@@ -37,10 +37,14 @@ def paper_table1(paper: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _ci(stat: dict, scale: float = 100) -> str:
+def _ci(stat: dict) -> str:
+    """A share's interval over seeds in percent, cut at 0–100 % (cmnet.report.prose.interval_pct;
+    the column's header carries the unit)."""
+    from .prose import interval_pct
+
     if stat.get("n", 1) < 2:
         return "one seed"
-    return f"[{scale * stat['ci_low']:.1f}, {scale * stat['ci_high']:.1f}]"
+    return interval_pct(stat["ci_low"], stat["ci_high"]).removesuffix(" %")
 
 
 def side_by_side(rows: dict[str, tuple], paper: pd.DataFrame, dataset_label: str, protocol: str) -> pd.DataFrame:
