@@ -73,7 +73,9 @@ def seed_accuracies(results_dir: str | Path, study: str = "cpu-baseline") -> lis
     where there is none): how far one retraining moves the number the detector study compares."""
     import json
 
-    f = Path(results_dir) / study / "summary.json"
+    from ..runs.layout import SUMMARY
+
+    f = Path(results_dir) / study / SUMMARY
     if not f.is_file():
         return []
     return [float(x["pooled_accuracy"]) for x in json.loads(f.read_text()).get("seeds", [])
