@@ -9,7 +9,7 @@
                                                     profile, row by row, from params/
 
 Every number in them comes from the results or the parameters; the wording that depends on a
-result (holds / not distinguishable, above / below) from cmnet.report.verdicts and prose.
+result (holds / not distinguishable, above / below) from cmnet.statistics.verdicts and prose.
 """
 
 from __future__ import annotations
@@ -116,10 +116,10 @@ def _markdown_table(df) -> str:
 
 
 def headline_intervals(folders: dict[str, Path], classes, n_boot: int = 4000) -> dict[str, tuple[float, float]]:
-    """variant → the 95 % interval of its pooled accuracy over *subjects* (cmnet.report.verdicts.level:
+    """variant → the 95 % interval of its pooled accuracy over *subjects* (cmnet.statistics.verdicts.level:
     the verdicts' subject bootstrap and t), from its results folder's per-clip predictions; a
     variant without them is left out (the figure then draws its interval over seeds)."""
-    from .report.verdicts import clip_table, level
+    from .statistics.verdicts import clip_table, level
 
     out = {}
     for v, folder in folders.items():
@@ -179,10 +179,10 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     headline.md says so and nothing else."""
     from .report.prose import chapter_ref
 
-    from .report.claims import UNCHECKED, order_claims, reported_orderings
+    from .statistics.claims import UNCHECKED, order_claims
     from .report.findings import findings
-    from .report.paper import paper_numbers
-    from .report.power import PAIRED
+    from .report.paper import paper_numbers, reported_orderings
+    from .statistics.power import PAIRED
     from .report.prose import pp
     from .report.scope import mark_inactive
 

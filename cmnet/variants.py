@@ -23,7 +23,7 @@ Variants (Table 1, 2, 3 of the paper); every one keeps the paper's λ for the te
     mmnet                MMNet with its optimiser, batch size and augmentations (the profile's epochs)
     cmnet_spearman       ours, beyond the paper: repaired CMNet with the order-aware L_ρ in L_Wrst's
                          place (same λ2; cmnet.losses.tendency)
-Repairs one at a time (REPAIR_ABLATIONS, studies of their own; cmnet.report.claims.repairs_table):
+Repairs one at a time (REPAIR_ABLATIONS, studies of their own; cmnet.statistics.claims.repairs_table):
     cmnet_without_<r>          the repaired configuration with repair r undone
     cmnet_printed_with_<r>     the printed configuration with repair r alone
     r: onset_diff, augmented_negatives, clean_bn, k_in_range (k_init + rank_temperature), relative_blur

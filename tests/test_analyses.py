@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cmnet.report import analyses, stats as cstats
+from cmnet.report import analyses
+from cmnet.statistics import stats as cstats
 from cmnet.io import write_bytes, write_text
 
 SEEDS, FOLDS, EPOCHS = (0, 2), ("subA", "subB", "subC"), 5
@@ -205,9 +206,9 @@ def _one_wrong(study, seeds=(0,), folds=FOLDS):
 
 
 def test_with_deltas_adds_the_subject_clustered_differences_to_a_table(tmp_path):
-    from cmnet.report.claims import order_claims
+    from cmnet.statistics.claims import order_claims
     from cmnet.report.paper import paper_numbers, with_deltas
-    from cmnet.report.verdicts import clip_table, compare
+    from cmnet.statistics.verdicts import clip_table, compare
 
     for name in ("ref", "low", "other"):
         _study(tmp_path / name, seed_base=4)
@@ -258,9 +259,9 @@ def test_the_analyses_name_what_they_return(tmp_path):
 
 
 def test_order_claims_judge_by_subject_with_holm_and_the_papers_numbers(tmp_path):
-    from cmnet.report.claims import ORDER_CLAIMS, order_claims
+    from cmnet.statistics.claims import ORDER_CLAIMS, order_claims
     from cmnet.report.paper import paper_numbers
-    from cmnet.report.verdicts import clip_table, compare
+    from cmnet.statistics.verdicts import clip_table, compare
 
     _study(tmp_path / "better", seed_base=8)  # every prediction right
     _study(tmp_path / "worse", seed_base=8)
@@ -280,7 +281,7 @@ def test_every_number_a_claim_attributes_to_a_paper_is_in_paper_numbers():
     of results/paper_numbers.csv the claim names, for the dataset and metric it names."""
     import re
 
-    from cmnet.report.claims import ORDER_CLAIMS, PAPER_METRIC, _evidence
+    from cmnet.statistics.claims import ORDER_CLAIMS, PAPER_METRIC, _evidence
     from cmnet.report.paper import paper_numbers
 
     paper = paper_numbers()
@@ -310,7 +311,7 @@ def test_the_claims_table_is_rebuilt_from_results_alone(tmp_path):
     import shutil
 
     from cmnet.config import Config
-    from cmnet.report.claims import order_claims
+    from cmnet.statistics.claims import order_claims
     from cmnet.report.paper import paper_numbers
     from cmnet.report.tables import intensity_agreement, write_results
 
@@ -330,7 +331,7 @@ def test_the_claims_table_is_rebuilt_from_results_alone(tmp_path):
 def test_intensity_controls_against_a_plain_loop(tmp_path):
     from scipy.stats import spearmanr
 
-    from cmnet.report.controls import controls_summary, intensity_controls
+    from cmnet.statistics.controls import controls_summary, intensity_controls
     from cmnet.runs.layout import read_intensity
 
     _study(tmp_path / "s", seed_base=9)
@@ -360,8 +361,8 @@ def test_intensity_controls_against_a_plain_loop(tmp_path):
 
 
 def test_the_repairs_table_judges_each_repair_both_ways(tmp_path):
-    from cmnet.report.claims import repairs_table
-    from cmnet.report.verdicts import clip_table, compare
+    from cmnet.statistics.claims import repairs_table
+    from cmnet.statistics.verdicts import clip_table, compare
 
     names = ("cmnet_all_repairs", "cmnet_without_clean_bn", "cmnet_printed", "cmnet_printed_with_clean_bn")
     for n in names:

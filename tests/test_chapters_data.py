@@ -10,6 +10,7 @@ import torch
 from scipy.stats import binomtest, norm, spearmanr
 
 from cmnet.report import chapters_data as ch
+from cmnet.fold import cost as fold_cost
 from cmnet.report import own_data as od
 
 
@@ -175,7 +176,7 @@ def test_design_passes_against_the_folds():
         subjects = [f"s{i}" for i in range(6) for _ in range(5)]
         labels = [j % 5 for _ in range(6) for j in range(5)]
         folds = make_folds(protocol, subjects, labels, 3)
-        train, test = od.design_passes(cfg)
+        train, test = fold_cost.design_passes(cfg)
         assert train == 4 * sum(len(f.train) for f in folds)
         assert test == sum(len(f.test) for f in folds) * (4 // 2 + 1)
 
@@ -192,13 +193,13 @@ def test_clip_flops_match_resnet18s_and_the_cost_adds_up():
         ref(torch.empty(1, 3, 224, 224, device="meta"))
     per_frame = fc.get_total_flops() - 2 * 512 * 1000  # without torchvision's 1000-class layer
     cfg = Config.from_flat({"model": "resnet_lstm", "lambda_id": 0.0, "lambda_wrst": 0.0, "size": 224}, "test")
-    train, test = od.clip_flops(cfg)
+    train, test = fold_cost.clip_flops(cfg)
     assert test == pytest.approx(16 * per_frame, rel=0.01) and 2.5 < train / test < 3.1
-    assert od.gpu_hours(3.6, peak=1e12, utilisation=1.0) == pytest.approx(1.0)
+    assert fold_cost.gpu_hours(3.6, peak=1e12, utilisation=1.0) == pytest.approx(1.0)
     with pytest.raises(ValueError):
-        od.gpu_hours(1.0, utilisation=0)
-    cost = od.study_cost("smoke", variants=["baseline"])
-    tr, te = od.design_passes(__import__("cmnet.variants", fromlist=["x"]).variant_config("smoke", "baseline"))
+        fold_cost.gpu_hours(1.0, utilisation=0)
+    cost = fold_cost.study_cost("smoke", variants=["baseline"])
+    tr, te = fold_cost.design_passes(__import__("cmnet.variants", fromlist=["x"]).variant_config("smoke", "baseline"))
     row = cost.iloc[0]
     assert row["PFLOP"] == pytest.approx(row["seeds"] * (row["GFLOP / training clip"] * tr + row["GFLOP / test clip"] * te) / 1e6)
 

@@ -121,7 +121,7 @@ def test_a_fold_that_fails_on_ray_is_recorded_once_and_the_others_finish(local_r
     cfg = tiny(tmp, epochs=2, runs_dir=str(tmp / "fail"), results_dir=str(tmp / "fail-res"), **RAY)
     cfg.train.lr = 1e30  # past the key's range (at most 10) on purpose: every fold diverges
     t0 = time.time()
-    with pytest.raises(StudyError, match=r"3 fold\(s\) failed .*frame embeddings are not finite"):
+    with pytest.raises(StudyError, match=r"3 folds failed .*frame embeddings are not finite"):
         run_study(cfg, progress=False)
     assert time.time() - t0 < 120  # not retried forever
     for fold in ("sub01", "sub02", "sub03"):

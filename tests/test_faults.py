@@ -126,7 +126,7 @@ def test_report_refuses_settings_its_folds_were_not_made_with(study, capsys):
     assert main(["report", str(params), "--set", "epochs=50", "--set", "model=resnet_lstm", "--set", "lambda_id=0",
                  "--set", "lambda_wrst=0"]) == 1
     err = _err(capsys)
-    assert "study 'tiny': 3 finished fold(s) were made with other settings than these" in err and "epochs: 1 → 50" in err
+    assert "study 'tiny': 3 finished folds were made with other settings than these" in err and "epochs: 1 → 50" in err
     assert (tmp / "results" / "tiny" / "summary.json").read_text() == before  # nothing rewritten
     assert main(["report", str(params)]) == 0  # the settings it was run with
 

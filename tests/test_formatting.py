@@ -112,9 +112,9 @@ def _folders(variants):
 def test_every_table_built_from_the_committed_results_shows_no_defect():
     from cmnet.book_pages import departures_table
     from cmnet.report import beyond, narrative as N
-    from cmnet.report.claims import level_claim, order_claims, reference_claims, reported_orderings
-    from cmnet.report.paper import paper_numbers, side_by_side, with_deltas
-    from cmnet.report.power import claims_power, power_table, read_first_edition, table3_differences
+    from cmnet.report.paper import paper_numbers, reported_orderings, side_by_side, with_deltas
+    from cmnet.statistics.claims import level_claim, order_claims, reference_claims
+    from cmnet.statistics.power import claims_power, power_table, read_first_edition, table3_differences
     from cmnet.variants import LABELS
 
     summaries = _summaries()
@@ -159,9 +159,9 @@ def test_every_table_built_from_the_committed_results_shows_no_defect():
 
 def test_every_sentence_built_from_the_committed_results_shows_no_defect():
     from cmnet.report import narrative as N
-    from cmnet.report.claims import order_claims, paper_places
+    from cmnet.statistics.claims import order_claims
     from cmnet.report.findings import claim_sentence, findings, verdict_counts
-    from cmnet.report.paper import paper_numbers
+    from cmnet.report.paper import paper_numbers, paper_places
     from cmnet.variants import LABELS, VARIANTS
 
     summaries = _summaries()
@@ -182,7 +182,7 @@ def test_every_sentence_built_from_the_committed_results_shows_no_defect():
 # ---------------------------------------------------------------- the statistics
 
 def test_fisher_interval_against_a_hand_computation_and_inside_minus_one_one():
-    from cmnet.report.stats import fisher_interval
+    from cmnet.statistics.stats import fisher_interval
 
     r = [0.1, 0.5, 0.9, -0.2]
     z = [math.atanh(x) for x in r]
@@ -205,7 +205,7 @@ def test_fisher_interval_against_a_hand_computation_and_inside_minus_one_one():
 def test_fisher_interval_covers_the_true_correlation_at_its_level():
     """Coverage by simulation: 12 subjects, each's correlation the true one plus subject noise on
     the z scale; the 95 % interval holds the true centre in about 95 % of 2,000 replicates."""
-    from cmnet.report.stats import fisher_interval
+    from cmnet.statistics.stats import fisher_interval
 
     rng = np.random.default_rng(3)
     true = 0.4
@@ -250,7 +250,7 @@ def test_rho_signs_counts_the_models_trained():
 def test_level_interval_is_the_verdicts_interval_against_a_study_that_is_always_wrong():
     """level(a) is compare(a, b) where b is wrong on every clip (its accuracy 0 in every
     resample): the same value, standard error and t-interval."""
-    from cmnet.report.verdicts import clip_table, compare, level
+    from cmnet.statistics.verdicts import clip_table, compare, level
 
     a = clip_table(RESULTS / f"{PROFILE}-baseline")
     wrong = a.assign(pred=[CLASSES[(CLASSES.index(x) + 1) % 5] for x in a.label])
@@ -266,7 +266,7 @@ def test_level_interval_is_the_verdicts_interval_against_a_study_that_is_always_
 
 def test_the_headline_draws_the_subject_intervals_and_keeps_mmnet_apart(tmp_path):
     from cmnet.book_pages import HEADLINE_VARIANTS, headline_intervals, write_headline
-    from cmnet.report.verdicts import clip_table, level
+    from cmnet.statistics.verdicts import clip_table, level
 
     assert write_headline(tmp_path, PROFILE, RESULTS)
     md = (tmp_path / "headline.md").read_text()
@@ -282,8 +282,8 @@ def test_the_mmnet_ordering_is_out_of_the_claims_and_their_holm_family():
     """Without the MMNet row, every other row's Δ, interval, p and smallest detectable difference
     are those of the old seven-claim table; the Holm family counts only the tested rows, and
     each Holm p is at most the old one (a smaller family)."""
-    from cmnet.report.claims import ORDER_CLAIMS, REPORTED_ORDERINGS, judge, order_claims, reported_orderings
-    from cmnet.report.paper import paper_numbers
+    from cmnet.report.paper import paper_numbers, reported_orderings
+    from cmnet.statistics.claims import ORDER_CLAIMS, REPORTED_ORDERINGS, judge, order_claims
 
     paper = paper_numbers()
     tested = ["cmnet", "cmnet_printed", "cmnet_deterministic", "cmnet_random", "cmnet_no_id", "cmnet_no_wrst",
@@ -308,8 +308,7 @@ def test_the_mmnet_ordering_is_out_of_the_claims_and_their_holm_family():
 def test_where_the_papers_put_cmnet_is_read_from_their_numbers():
     """Chapter 10's sentence: CMNet above the rows the paper puts below it, MMNet's number above
     it (unchecked), our rows named as ours — each number the paper_numbers.csv row."""
-    from cmnet.report.claims import paper_places
-    from cmnet.report.paper import paper_numbers
+    from cmnet.report.paper import paper_numbers, paper_places
 
     s = paper_places(["cmnet", "cmnet_random", "baseline", "mmnet", "cmnet_spearman"], paper_numbers(),
                      {"cmnet_random": "random", "baseline": "L_C", "mmnet": "MMNet", "cmnet_spearman": "L_ρ"})

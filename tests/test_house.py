@@ -66,6 +66,23 @@ def test_no_import_circle():
     assert graph["cmnet.params"] == set()
 
 
+
+def test_the_statistics_never_open_the_words():
+    """The report room split by job (issue 34): the statistics that decide (cmnet.statistics)
+    import nothing of the words and pictures (cmnet.report), their numbers are written by the
+    leaf cmnet.formats, and the words build no model (the FLOP count is cmnet.fold.cost's)."""
+    mods = _modules()
+    graph = {m: _imports(m, p, set(mods)) for m, p in mods.items()}
+    stats = [m for m in mods if m.startswith("cmnet.statistics")]
+    assert {"cmnet.statistics.verdicts", "cmnet.statistics.claims", "cmnet.statistics.calibration",
+            "cmnet.statistics.power", "cmnet.statistics.controls", "cmnet.statistics.stats"} <= set(stats)
+    wrong = {m: sorted(n for n in graph[m] if n.startswith("cmnet.report")) for m in stats}
+    assert not any(wrong.values()), f"statistics importing the words: {wrong}"
+    assert graph["cmnet.formats"] == set()
+    builds = {m: sorted(n for n in graph[m] if n.startswith(("cmnet.models", "cmnet.fold", "cmnet.losses")))
+              for m in mods if m.startswith("cmnet.report") and m != "cmnet.report.chapters_data"}
+    assert not any(builds.values()), f"the words building models: {builds}"
+
 def _seed_folders(path: Path) -> bool:
     """The module builds seed<k> folder names (f"seed{…}") or globs them ("seed*")."""
     for n in ast.walk(ast.parse(path.read_text())):

@@ -19,7 +19,7 @@ from cmnet.io import write_bytes, write_text  # noqa: E402
 from cmnet.report import narrative as N, tables  # noqa: E402
 from cmnet.report.paper import paper_numbers, paper_table1  # noqa: E402
 from cmnet.report.plots import annotation_colours, confusion_figure, learning_curves  # noqa: E402
-from cmnet.report.verdicts import clip_table, compare  # noqa: E402
+from cmnet.statistics.verdicts import clip_table, compare  # noqa: E402
 
 CLASSES = ["a", "b", "c"]
 

@@ -1,4 +1,4 @@
-"""The power calculation (cmnet.report.power), the findings in words (cmnet.report.findings),
+"""The power calculation (cmnet.statistics.power), the findings in words (cmnet.report.findings),
 chapter 10's tables (cmnet.report.beyond) and the introduction's pages (cmnet.book_pages),
 against reference computations."""
 
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from cmnet.report.paper import paper_numbers
-from cmnet.report.verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED, compare, folds_clip_table
+from cmnet.statistics.verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED, compare, folds_clip_table
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ["a", "b", "c"]
@@ -49,7 +49,7 @@ def test_a_folds_table_gives_the_clip_tables_accuracy_verdict(tmp_path):
 
 
 def test_clip_passes_and_the_cost_ratio():
-    from cmnet.report.power import clip_passes
+    from cmnet.statistics.power import clip_passes
 
     assert clip_passes("loso", 48, 10) == 48 * 47 * 10 == 22560
     assert clip_passes("kfold", 48, 10, 3) == 2 * 48 * 10 == 960
@@ -60,7 +60,7 @@ def test_clip_passes_and_the_cost_ratio():
 def test_the_committed_first_edition_calculation():
     """results/power/first_edition.json: every file it names still has its checksum while the
     first edition is committed; smaller with more subjects and more seeds; the CPU design ≤ 7 pp."""
-    from cmnet.report.power import mde_at, power_table, read_first_edition
+    from cmnet.statistics.power import mde_at, power_table, read_first_edition
 
     doc = read_first_edition(ROOT / "results" / "power" / "first_edition.json")
     for f in doc["computed_from"]:
@@ -76,8 +76,8 @@ def test_the_committed_first_edition_calculation():
 
 
 def test_first_edition_names_what_it_read(tmp_path):
-    from cmnet.report.calibration import edition_design
-    from cmnet.report.power import first_edition
+    from cmnet.statistics.calibration import edition_design
+    from cmnet.statistics.power import first_edition
 
     rng = np.random.default_rng(0)
     for v in ("x", "y"):
@@ -95,7 +95,7 @@ def test_first_edition_names_what_it_read(tmp_path):
 
 
 def test_table3_differences_are_the_papers():
-    from cmnet.report.power import table3_differences
+    from cmnet.statistics.power import table3_differences
 
     paper = paper_numbers(ROOT / "results" / "paper_numbers.csv")
     t3 = paper[(paper.table == "Table 3") & (paper.dataset == "casme2") & (paper.metric == "accuracy")]
@@ -114,7 +114,7 @@ def _claims(words, mdes):
 
 def test_claims_power_and_the_counts():
     from cmnet.report.findings import verdict_counts
-    from cmnet.report.power import claims_power
+    from cmnet.statistics.power import claims_power
 
     t = _claims([HOLDS, f"{NOT_DISTINGUISHABLE} — smallest detectable difference 7.0 pp",
                  f"{NOT_DISTINGUISHABLE} — smallest detectable difference 9.5 pp"], [5.0, 7.0, 9.5])
@@ -182,7 +182,7 @@ def test_the_departures_table_reads_the_parameters(monkeypatch):
 def test_the_repairs_status_reads_what_is_committed(tmp_path):
     """Some repairs studies committed: the table has the pairs whose two studies are there, the
     sentence gives the gap (as compare computes it) and names the missing studies and the command."""
-    from cmnet.report.claims import repairs_table
+    from cmnet.statistics.claims import repairs_table
     from cmnet.report.findings import repairs_status
 
     rng = np.random.default_rng(5)
@@ -215,7 +215,7 @@ def test_the_controls_sentence_groups_the_verdicts():
 
 
 def test_claims_power_puts_the_papers_difference_beside_ours():
-    from cmnet.report.power import claims_power
+    from cmnet.statistics.power import claims_power
 
     t = _claims([HOLDS, HOLDS], [5.0, 6.0]).assign(**{"paper Δ (pp)": [7.81, np.nan]})
     v = claims_power(t)
@@ -251,8 +251,8 @@ def test_book_numbers_prints_the_committed_editions_claims():
     import sys
 
     from cmnet.preprocess.prepare import CLASSES
-    from cmnet.report.claims import order_claims
-    from cmnet.report.power import claims_power
+    from cmnet.statistics.claims import order_claims
+    from cmnet.statistics.power import claims_power
 
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "book_numbers.py")], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout

@@ -15,7 +15,7 @@ from cmnet.fold.diagnostics import shortcut_stats
 from cmnet.fold.batches import encoder_input
 from cmnet.losses import TendencyPrototype, intensity_distillation_loss, sample_negatives, wrst_loss
 from cmnet.models import create_model
-from cmnet.report.stats import seed_interval
+from cmnet.statistics.stats import seed_interval
 from test_distillation import _loop_lid
 
 

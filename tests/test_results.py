@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cmnet.report import stats as cstats, tables
+from cmnet.report import tables
+from cmnet.statistics import stats as cstats
 from cmnet.runs import layout
 from cmnet.io import write_bytes, write_text
 from cmnet.metrics import all_metrics

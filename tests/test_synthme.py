@@ -184,7 +184,7 @@ def test_the_fixed_bump_no_longer_follows_every_clip(tmp_path):
     truth; on the default SynthME (varied curves) the same control falls to about 0.72."""
     from cmnet.data import read_casme2
     from cmnet.data.synthme import SynthConfig, generate
-    from cmnet.report.controls import fixed_bump_rho
+    from cmnet.statistics.controls import fixed_bump_rho
 
     rho = {}
     for curves in ("varied", "bump"):

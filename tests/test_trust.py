@@ -53,7 +53,7 @@ def test_a_changed_parameter_never_prints_old_numbers(tmp_path, capsys):
     assert main(["study", *args, "--set=epochs=3", "--set=lr=0.05", "--quiet"]) == 1
     out, err = capsys.readouterr()
     assert out == "" and "accuracy" not in out  # no table at all, old or new
-    assert "study 'tiny'" in err and "3 fold folder(s) were made with other settings" in err
+    assert "study 'tiny'" in err and "3 fold folders were made with other settings" in err
     assert "epochs: 2 → 3" in err and "lr: 0.001 → 0.05" in err
     assert "--discard-changed" in err and "--set name=tiny-new" in err
     assert _final_mtimes(tmp_path) == before  # nothing was trained or removed
@@ -118,10 +118,10 @@ def test_a_study_trained_on_another_cache_is_read_only_when_nothing_is_trained(t
     with caplog.at_level(logging.WARNING, logger="cmnet.study"):
         again = run_study(cfg, progress=False)
     assert again["summary"] == first["summary"] and _final_mtimes(tmp_path) == before
-    assert any("3 finished fold(s) were trained on another clip cache" in m for m in caplog.messages)
+    assert any("3 finished folds were trained on another clip cache" in m for m in caplog.messages)
     # with a fold to train, the table would mix two caches: refused
     shutil.rmtree(tmp_path / "runs" / "tiny" / "seed0" / "sub03")
-    with pytest.raises(StudyError, match=r"2 fold folder\(s\) were made with other settings .*clip cache content: "
+    with pytest.raises(StudyError, match=r"2 fold folders were made with other settings .*clip cache content: "
                                          r"ffffffffffff → "):
         run_study(cfg, progress=False)
 

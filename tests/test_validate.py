@@ -82,7 +82,7 @@ def test_exclusions_for_the_frames_on_disk(tmp_path):
     report = LoadReport("casme2")
     gap = _frames(tmp_path / "sub01" / "GAP", [3, 4, 6, 7])
     assert _build(tmp_path, report, folder=gap) is None
-    assert report.rows[0].reason == f"1 frame file(s) missing between onset and offset, first: number 5 in {gap}"
+    assert report.rows[0].reason == f"1 frame file missing between onset and offset, first: number 5 in {gap}"
     # a damaged frame
     report = LoadReport("casme2")
     bad = _frames(tmp_path / "sub01" / "BAD", [3, 4, 5, 6, 7])
@@ -174,13 +174,13 @@ def test_sheet_errors_name_file_row_and_columns(tmp_path):
     assert list(df.columns) == ["Subject", "Emotion"] and df.iloc[0].tolist() == ["1", "fear"]
     with pytest.raises(DatasetError) as e:
         read_sheet(p, ["Subject", "Emotion"], header=0)
-    assert str(e.value) == (f"{p}: missing column(s) ['Subject', 'Emotion'] in the header on Excel row 1; "
+    assert str(e.value) == (f"{p}: missing columns ['Subject', 'Emotion'] in the header on Excel row 1; "
                             "expected columns ['Subject', 'Emotion']; the header seems to be on Excel row 2, not row 1")
     with pytest.raises(DatasetError) as e:
         read_sheet(p, ["Subject", "OnsetFrame"], header=1)
-    assert str(e.value) == (f"{p}: missing column(s) ['OnsetFrame'] in the header on Excel row 2; "
+    assert str(e.value) == (f"{p}: missing column ['OnsetFrame'] in the header on Excel row 2; "
                             "expected columns ['Subject', 'OnsetFrame']")
-    with pytest.raises(DatasetError, match=r"missing column\(s\) \['Subject'\] in the header on Excel row 4;"):
+    with pytest.raises(DatasetError, match=r"missing column \['Subject'\] in the header on Excel row 4;"):
         read_sheet(p, ["Subject"], header=3)  # past the last row: no header at all
     # the hint looks at the first 40 rows only
     far = _xlsx(tmp_path / "far.xlsx", [["x"]] * 40 + [["Subject"]])

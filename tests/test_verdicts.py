@@ -1,5 +1,5 @@
-"""The verdicts' statistics (cmnet.report.verdicts) against plain loops and scipy, and their
-calibration (cmnet.report.calibration): the A/A false-positive rate of the book's test is at
+"""The verdicts' statistics (cmnet.statistics.verdicts) against plain loops and scipy, and their
+calibration (cmnet.statistics.calibration): the A/A false-positive rate of the book's test is at
 most 5 % plus its Monte-Carlo error, the first edition's (seed, fold) bootstrap fails the same
 test, and the smallest detectable difference has the power it claims."""
 
@@ -12,8 +12,8 @@ import pytest
 from scipy.stats import ttest_1samp
 from sklearn.metrics import accuracy_score, f1_score
 
-from cmnet.report import calibration as cal
-from cmnet.report.verdicts import (EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED, bootstrap_deltas, compare,
+from cmnet.statistics import calibration as cal
+from cmnet.statistics.verdicts import (EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED, bootstrap_deltas, compare,
                                    confusions, delta_se, holm, metric_of, subject_weights, verdict)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,11 +17,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pandas as pd  # noqa: E402
 
 from cmnet.preprocess.prepare import CLASSES  # noqa: E402
-from cmnet.report.claims import order_claims, reference_claims  # noqa: E402
-from cmnet.report.controls import controls_summary, intensity_controls  # noqa: E402
+from cmnet.statistics.claims import order_claims, reference_claims  # noqa: E402
+from cmnet.statistics.controls import controls_summary, intensity_controls  # noqa: E402
 from cmnet.report.findings import repairs_status  # noqa: E402
 from cmnet.report.paper import paper_numbers  # noqa: E402
-from cmnet.report.power import claims_power, design_numbers, design_of, power_table, read_first_edition  # noqa: E402
+from cmnet.statistics.power import claims_power, design_numbers, design_of, power_table, read_first_edition  # noqa: E402
 from cmnet.report.tables import learning_table, loss_terms_table  # noqa: E402
 from cmnet.runs.layout import results_dir, study_dir  # noqa: E402
 from cmnet.variants import BOOK_VARIANTS, LABELS, variant_config  # noqa: E402

@@ -1,6 +1,6 @@
 """The claims table on committed results that predate the per-clip predictions (only
 results/<profile>-*/folds.csv), accuracy only: a (seed, fold) row's correct and wrong counts are
-all the subject-clustered test of cmnet.report.verdicts needs for accuracy (UF1 needs the
+all the subject-clustered test of cmnet.statistics.verdicts needs for accuracy (UF1 needs the
 clips' classes: it waits for the edition's republication).
 
     python tools/claims_from_folds.py [profile]      # default: cpu
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cmnet.report.claims import ORDER_CLAIMS, judge
+from cmnet.statistics.claims import ORDER_CLAIMS, judge
 from cmnet.report.paper import paper_numbers
 
 

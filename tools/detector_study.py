@@ -1,7 +1,7 @@
 """The Haar-vs-dlib study's answer (issue 33): the cpu design's baseline, seed 0, with faces
 cropped from OpenCV's Haar box (runs/cpu-baseline) and from dlib's 68 landmarks
 (runs/cpu_dlib-baseline, params/cpu_dlib.yaml): Δ = dlib − Haar on the clips both tested, per
-metric, with its 95 % interval (subjects resampled: cmnet.report.verdicts.compare) and the
+metric, with its 95 % interval (subjects resampled: cmnet.statistics.verdicts.compare) and the
 verdict's words, written to results/detector-study.json (chapter 2 reads it). Run the two
 studies first (`make detector-study` does both, then this).
 
@@ -23,7 +23,7 @@ from cmnet.runs.provenance import environment  # noqa: E402
 from cmnet.variants import variant_config  # noqa: E402
 
 from cmnet.preprocess.prepare import CLASSES  # noqa: E402
-from cmnet.report.verdicts import ALPHA, NOT_DISTINGUISHABLE, clip_table, compare  # noqa: E402
+from cmnet.statistics.verdicts import ALPHA, NOT_DISTINGUISHABLE, clip_table, compare  # noqa: E402
 
 
 def detector_delta(dlib_clips: pd.DataFrame, haar_clips: pd.DataFrame, classes, seed: int = 0) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cmnet.report.power import FIRST_EDITION, first_edition  # noqa: E402
+from cmnet.statistics.power import FIRST_EDITION, first_edition  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -44,7 +44,7 @@ MODULES = {
     "cmnet.data.splits": "cmnet/data/splits.py",
     "cmnet.data.validate": "cmnet/data/validate.py",
     "cmnet.report.tables": "cmnet/report/tables.py",
-    "cmnet.report.stats": "cmnet/report/stats.py",
+    "cmnet.statistics.stats": "cmnet/statistics/stats.py",
     "cmnet.fold.batches": "cmnet/fold/batches.py",
     "cmnet.fold.evaluate": "cmnet/fold/evaluate.py",
     "cmnet.fold.run": "cmnet/fold/run.py (resume and finish paths)",
@@ -109,7 +109,7 @@ EQUIVALENT: dict[tuple[str, str], str] = {
     (r"\.x_interpolate__", r"if w < 0:"):
         "at w = 0 the flow warp moves nothing and the blend weighs `a` by 1: the frame is `a` exactly (and "
         "normalize_length never asks for w = 0).",
-    # cmnet/report/stats.py
+    # cmnet/statistics/stats.py
     (r"\.x_seed_interval__", r"v = np\.asarray\(values(, dtype=None|, )\)"):
         "numeric inputs give the same mean, standard deviation and interval as integers or floats.",
     # cmnet/fold/

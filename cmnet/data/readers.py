@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import CHOICES
+from ..formats import count
 from .clip import Clip, DatasetError, LoadReport
 from .validate import build_clip, estimate_apex, read_sheet, scan_frames
 
@@ -159,7 +160,7 @@ def read_smic_hs(root: str | Path) -> tuple[list[Clip], LoadReport]:
                 source = str(clip_dir)
                 frames = scan_frames(clip_dir, r"(\d+)\.bmp$")
                 if len(frames) < 2:
-                    report.excluded(source, f"{sdir.name}/{clip_dir.name}", f"{len(frames)} .bmp frame(s): too short")
+                    report.excluded(source, f"{sdir.name}/{clip_dir.name}", f"{count(len(frames), '.bmp frame')}: too short")
                     continue
                 nums = list(frames)
                 clip = build_clip(

@@ -10,6 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..formats import count
 from .clip import Clip, DatasetError, LoadReport
 
 _MAGIC = {".jpg": b"\xff\xd8\xff", ".jpeg": b"\xff\xd8\xff", ".bmp": b"BM", ".png": b"\x89PNG"}
@@ -37,7 +38,7 @@ def read_sheet(path: Path, required: list[str], header: int = 0):
                 hint = f"; the header seems to be on Excel row {i + 1}, not row {header + 1}"
                 break
         raise DatasetError(
-            f"{path}: missing column(s) {missing} in the header on Excel row {header + 1}; "
+            f"{path}: missing column{'s' * (len(missing) != 1)} {missing} in the header on Excel row {header + 1}; "
             f"expected columns {required}{hint}"
         )
     df = raw.iloc[header + 1 :].reset_index(drop=True)
@@ -225,7 +226,7 @@ def _span(report: LoadReport, source: str, name: str, folder: Path, frames: dict
     wanted = list(range(on, off + 1))
     missing = [n for n in wanted if n not in frames]
     if missing:
-        report.excluded(source, name, f"{len(missing)} frame file(s) missing between onset and offset, "
+        report.excluded(source, name, f"{count(len(missing), 'frame file')} missing between onset and offset, "
                                       f"first: number {missing[0]} in {folder}")
         return None
     paths = [frames[n] for n in wanted]

@@ -14,7 +14,7 @@ F frames, H_ice the ICE's feature width, K clips, N frames a clip.
 
 The probe's score on the test subjects: R² of the frames' predicted intensity (pooled over the
 fold's test frames) and the mean over test clips of Spearman's ρ between the predicted and the
-true curve — the same ρ(·, truth) as k's in cmnet.report.controls.
+true curve — the same ρ(·, truth) as k's in cmnet.statistics.controls.
 """
 
 from __future__ import annotations

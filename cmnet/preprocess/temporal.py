@@ -19,7 +19,7 @@ import numpy as np
 def positions(length: int, n: int) -> np.ndarray:
     """Source positions (float, in frames) of the n normalised frames."""
     if length < 2:
-        raise ValueError(f"clip too short: {length} frame(s); temporal normalisation needs at least 2")
+        raise ValueError(f"clip too short: {length} frame{'s' * (length != 1)}; temporal normalisation needs at least 2")
     t = np.linspace(0.0, length - 1, n)
     return np.round(t) if length >= n else t
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..runs.layout import read_predictions
-from .stats import fisher_interval, seed_interval
+from ..statistics.stats import fisher_interval, seed_interval
 from .tables import intensity_agreement, read_metrics
 
 TEST_METRICS = ("accuracy", "f1_paper", "uf1", "uar")
@@ -73,8 +73,8 @@ def rho_truth_summary(run_dir: str | Path, by: str | None = None,
     displacement, ``amplitudes``: clip key → pixels, from
     :func:`cmnet.data.synthme.clip_amplitudes`), the mean over clips of each seed, then over
     seeds (``rho_mean``, ``per_seed``); and the interval the book shows, over the *subjects*
-    (the unit that varies from one study to the next, as in cmnet.report.verdicts): per subject
-    the mean ρ over its clips and seeds, summarised by :func:`cmnet.report.stats.fisher_interval`
+    (the unit that varies from one study to the next, as in cmnet.statistics.verdicts): per subject
+    the mean ρ over its clips and seeds, summarised by :func:`cmnet.statistics.stats.fisher_interval`
     (``rho``, ``ci_low``, ``ci_high``, ``subjects``; always inside [−1, 1]). The stored truth
     curve is normalised (its peak is 1 in every clip), so the amplitude has to come from the
     dataset."""

@@ -6,8 +6,8 @@
     tendency_table(summaries, rho, labels)   L_Wrst, no tendency loss and L_ρ side by side
     inflation_sentence(runs)                 the oracle's inflation in words
 
-Accuracies' intervals are over seeds (cmnet.report.stats.seed_interval, as the studies'
-summaries give them); ρ's over subjects on Fisher's scale (cmnet.report.stats.fisher_interval:
+Accuracies' intervals are over seeds (cmnet.statistics.stats.seed_interval, as the studies'
+summaries give them); ρ's over subjects on Fisher's scale (cmnet.statistics.stats.fisher_interval:
 inside [−1, 1]); every cell through cmnet.report.prose's formatters (percent, pp, ρ).
 """
 
@@ -140,7 +140,7 @@ def above_below(claims: pd.DataFrame, metric: str = "uf1") -> str:
 
 
 def controls_sentence(controls: pd.DataFrame) -> str:
-    """The controls' verdicts (cmnet.report.controls.controls_summary) grouped: '<verdict> for
+    """The controls' verdicts (cmnet.statistics.controls.controls_summary) grouped: '<verdict> for
     A, B; <other verdict> for C.'"""
     groups: dict[str, list[str]] = {}
     for name, word in zip(controls.variant, controls["k follows the intensity"]):

@@ -2,7 +2,7 @@
 
     t = dose_table()            per (motion strength, arm): accuracy with its subject interval, chance
     c = dose_contrasts()        per motion strength: CMNet − baseline and oracle k − baseline (and the
-                                second draw's), Δ with the subject-clustered test of cmnet.report.verdicts
+                                second draw's), Δ with the subject-clustered test of cmnet.statistics.verdicts
     fig = dose_figure(t)        accuracy against motion strength, an interval per point, chance drawn
 
 The profiles (params/cpu_dose05.yaml, cpu_dose1.yaml, cpu_dose2.yaml; params/cpu_draw2.yaml) share
@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..runs import layout as L
 from .figstyle import styled
-from .verdicts import ALPHA, clip_table, compare, holm, verdict
+from ..statistics.verdicts import ALPHA, clip_table, compare, holm, verdict
 
 DOSE_PROFILES = {0.5: "cpu_dose05", 1.0: "cpu_dose1", 2.0: "cpu_dose2"}
 DRAW2_PROFILE, DRAW2_BESIDE = "cpu_draw2", 0.5  # the second draw repeats this strength on other subjects
@@ -71,7 +71,7 @@ def probe_table(profile: str = DOSE_PROFILES[0.5], results_dir: str | Path = "re
 
 
 def subject_accuracy(clips: pd.DataFrame) -> dict:
-    """The accuracy of a clip table (:func:`cmnet.report.verdicts.clip_table`) over its clips, and
+    """The accuracy of a clip table (:func:`cmnet.statistics.verdicts.clip_table`) over its clips, and
     the 95 % interval of the mean over subjects (each subject's accuracy over its clips and seeds)."""
     from scipy.stats import t as student_t
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
 from .prose import chapter_ref, count, estimate_pp, listing, pct, pp, relation
-from .verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
+from ..statistics.verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
 
 REPAIRS_PROFILE = "cpu_repairs"
 REPAIRS_COMMAND = "make repairs"
@@ -60,7 +60,7 @@ def _verdict_word(v: str) -> str:
 
 
 def carried_by(table: pd.DataFrame, metric: str = "accuracy") -> dict[str, list[str]]:
-    """From the repairs table (cmnet.report.claims.repairs_table): the repairs whose removal
+    """From the repairs table (cmnet.statistics.claims.repairs_table): the repairs whose removal
     from the repaired configuration costs distinguishably ("removing"), whose addition alone to
     the printed one gains distinguishably ("adding"), either reversed ("reversed"), and the rest."""
     t = table[table.metric == metric]
@@ -107,7 +107,7 @@ def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str =
 
 def repairs_gap(runs: dict[str, Path], classes, metric: str = "accuracy") -> dict | None:
     """Repaired − printed on the repairs studies (None unless both are there), judged alone."""
-    from .verdicts import clip_table, compare, verdict
+    from ..statistics.verdicts import clip_table, compare, verdict
 
     from ..variants import ALL_REPAIRS
 
@@ -123,7 +123,7 @@ def repairs_status(root: str | Path, classes, profile: str = REPAIRS_PROFILE,
     """The repairs table of the committed studies (empty when fewer than two) and one sentence:
     what carries the gap, and which studies are still missing (named unless ``short``) with the
     command that makes them."""
-    from .claims import repairs_table
+    from ..statistics.claims import repairs_table
 
     runs = repair_studies(root, profile)
     missing = missing_repairs(root, profile)
@@ -181,7 +181,7 @@ def verdict_counts(claims: pd.DataFrame, metric: str = "accuracy") -> str:
 
 
 def _against_plain(study: Path, plain: Path, classes) -> str:
-    from .verdicts import clip_table, compare
+    from ..statistics.verdicts import clip_table, compare
 
     c = compare(clip_table(study), clip_table(plain), classes, ("accuracy",)).iloc[0]
     return f"{relation(c.ci_low, c.ci_high)} it ({estimate_pp(c.delta, c.ci_low, c.ci_high)})"

@@ -57,10 +57,10 @@ def standing(rows: dict[str, tuple[dict, str | Path]], ref: str, classes, n_boot
     """``rows``: label → (its summary, its study folder: runs/<study> or results/<study>); one
     table row per label: accuracy (a fraction), its interval over seeds, and for every label but
     ``ref`` the subject-clustered Δ = row − ref on the clips both were evaluated on
-    (cmnet.report.verdicts.compare: 95 % interval, p, smallest detectable difference) and where
+    (cmnet.statistics.verdicts.compare: 95 % interval, p, smallest detectable difference) and where
     the row stands: "above", "below" or "indistinguishable from" ``ref`` (``name``: how the
     sentences call it, e.g. "the plain classifier"; default its label)."""
-    from .verdicts import clip_table, compare
+    from ..statistics.verdicts import clip_table, compare
 
     ref_clips = clip_table(rows[ref][1])
     out = []

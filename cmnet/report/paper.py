@@ -1,9 +1,11 @@
 """The paper's numbers (results/paper_numbers.csv, as printed) and ours beside them.
 
-    paper_numbers()                     the paper's tables, one row per (table, method, dataset, metric)
+    paper_numbers()                     (cmnet.statistics.claims: the claims are judged against them)
     paper_table1(paper)                 the paper's Table 1 as printed
     side_by_side(rows, paper, …)        our summaries beside the paper's matching rows, every cell labelled
-    with_deltas(table, runs, reference, classes)  reference − row, subject-clustered (cmnet.report.verdicts)
+    with_deltas(table, runs, reference, classes)  reference − row, subject-clustered (cmnet.statistics.verdicts)
+    reported_orderings(paper)           the orderings the papers print that are not tested, apart
+    paper_places(variants, paper)       one sentence: where the papers put CMNet against each row
 """
 
 from __future__ import annotations
@@ -12,15 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-
-
-def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
-    return pd.read_csv(path)
-
-
-# the paper's column order: datasets as in its Table 1, accuracy before F1
-PAPER_DATASETS = {"casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}
-PAPER_METRICS = {"accuracy": "Acc", "f1_paper": "F1"}
+from ..statistics.claims import (PAPER_DATASETS, PAPER_METRICS, PAPER_ROWS, REPORTED_ORDERINGS, UNCHECKED,
+                                 paper_numbers, paper_value)  # noqa: F401  (paper_numbers: read here by the chapters)
 
 
 def paper_table1(paper: pd.DataFrame) -> pd.DataFrame:
@@ -85,9 +80,9 @@ def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str, clas
     """``table`` (rows labelled as ``runs``' keys) with, per metric, "Δ <m>: <reference> − row":
     how much the reference study gains over the row's on the clips both were evaluated on, in
     points, mean [95 % interval], and its p — the subject-clustered test of
-    cmnet.report.verdicts, so each number equals the claims table's for the same two studies."""
+    cmnet.statistics.verdicts, so each number equals the claims table's for the same two studies."""
     from .prose import estimate_pp
-    from .verdicts import clip_table, compare
+    from ..statistics.verdicts import clip_table, compare
 
     out = table.copy()
     names = {"accuracy": "acc", "uf1": "UF1", "uar": "UAR", "f1_paper": "F1"}
@@ -103,3 +98,49 @@ def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str, clas
     for m in metrics:
         out[f"Δ {names.get(m, m)}: {reference} − row"], out[f"p ({names.get(m, m)})"] = cols[m]
     return out
+
+
+def reported_orderings(paper: pd.DataFrame, dataset: str = "casme2") -> pd.DataFrame:
+    """The orderings the papers print that this book does not test (REPORTED_ORDERINGS), with
+    their reported numbers (accuracy and F1 as printed, in %) and why they stay apart: "the two
+    papers' reported numbers, unchecked". No Δ is tested and no row joins a Holm family."""
+    ds = dataset if dataset in PAPER_DATASETS else "casme2"
+    rows = []
+    for name, brow, wrow, why in REPORTED_ORDERINGS:
+        r = {"ordering": name, "status": UNCHECKED}
+        for metric, label in (("accuracy", "acc"), ("f1_paper", "F1")):
+            a, b = paper_value(paper, brow, ds, metric), paper_value(paper, wrow, ds, metric)
+            r[f"reported {label} (%), {PAPER_DATASETS.get(ds, ds)}"] = f"{a:.2f} vs {b:.2f}"
+        r["why not tested"] = why
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def paper_places(variants, paper: pd.DataFrame, labels: dict | None = None, dataset: str = "casme2") -> str:
+    """Where the papers put CMNet against each of ``variants`` (accuracy on ``dataset``, the
+    paper's CASME II unless the profile's data is another of its datasets): the rows the paper
+    puts below CMNet, those a paper puts above it (MMNet's, from another paper: unchecked), and
+    the rows that are not a paper's (ours). One sentence, from results/paper_numbers.csv."""
+    labels = labels or {}
+    ds = dataset if dataset in PAPER_DATASETS else "casme2"
+    below, above, ours = [], [], []
+    for v in variants:
+        if v == "cmnet":
+            continue
+        name = labels.get(v, v)
+        if v not in PAPER_ROWS:
+            ours.append(name)
+            continue
+        row, cm = PAPER_ROWS[v]
+        a, c = paper_value(paper, row, ds, "accuracy"), paper_value(paper, cm, ds, "accuracy")
+        (below if c > a else above).append(f"{name} ({a:.2f} against CMNet's {c:.2f})")
+    parts = []
+    if below:
+        parts.append(f"the paper puts CMNet above {len(below)} of these rows in accuracy on {PAPER_DATASETS[ds]}: "
+                     + "; ".join(below))
+    if above:
+        parts.append(f"{'; '.join(above)} {'is' if len(above) == 1 else 'are'} above CMNet in {UNCHECKED}")
+    if ours:
+        parts.append(f"{'; '.join(ours)} {'is' if len(ours) == 1 else 'are'} not a row of the paper's tables")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:]

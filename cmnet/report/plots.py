@@ -204,7 +204,7 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
                  key: str = "pooled_accuracy", title: str = "", intervals: dict[str, tuple[float, float]] | None = None):
     """One bar per (wrapped) row name: the mean over seeds of ``key`` (a study summary's entry),
     its 95 % interval — over seeds, or, with ``intervals`` (name → (low, high), fractions: e.g.
-    cmnet.report.verdicts.level's subject interval), those —, every seed a dot; chance (wide, light
+    cmnet.statistics.verdicts.level's subject interval), those —, every seed a dot; chance (wide, light
     red dashes) and references (e.g. the plain classifier: dark dots over it) as lines, labelled by
     ``line_labels``."""
     names = list(rows)
@@ -313,7 +313,7 @@ def epoch_selection_figure(metrics, selection, metric: str = "accuracy", seed: i
 
 @styled
 def calibration_figure(rates, title: str = ""):
-    """The A/A simulation (cmnet.report.calibration.false_positive_rates): per procedure and
+    """The A/A simulation (cmnet.statistics.calibration.false_positive_rates): per procedure and
     metric the false-positive rate at a nominal 5 % (dashed), with ± 2 Monte-Carlo errors."""
     procs = list(dict.fromkeys(rates.procedure))
     metrics = list(dict.fromkeys(rates.metric))

@@ -22,9 +22,9 @@ import pandas as pd
 
 from ..runs import layout as L
 from ..variants import LABELS
-from .controls import intensity_controls, subject_mean_test
+from ..statistics.controls import intensity_controls, subject_mean_test
 from .dose import DOSE_PROFILES, _learned, read_motion, subject_accuracy
-from .verdicts import clip_table, compare, holm, verdict
+from ..statistics.verdicts import clip_table, compare, holm, verdict
 
 CONTROL_ARMS = ("oracle_k", "oracle_k_lr0.02", "prototype_k", "supervised_k", "cmnet", "cmnet_no_wrst",
                 "cmnet_wrst_outside")

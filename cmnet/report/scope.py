@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .claims import ORDER_CLAIMS
+from ..statistics.claims import ORDER_CLAIMS
 from .tables import INACTIVE, loss_terms
 
 # the loss terms an ordering claim adds (better arm − worse arm)
@@ -29,7 +29,7 @@ def term_activity(run: str | Path) -> dict[str, float]:
 
 
 def mark_inactive(claims: pd.DataFrame, runs: dict[str, str | Path], share: float = INACTIVE) -> pd.DataFrame:
-    """``claims`` (cmnet.report.claims.order_claims) with each verdict replaced by "not tested
+    """``claims`` (cmnet.statistics.claims.order_claims) with each verdict replaced by "not tested
     here: … inactive" where every term its claim adds was at zero in more than ``share`` of the
     better arm's fold-epochs (its study under ``runs``: variant → folder with per-epoch records).
     A claim whose arm has no per-epoch records keeps its verdict."""

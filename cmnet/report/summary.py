@@ -11,7 +11,7 @@ from the edition's results: the claims table, the controls, the plain classifier
                                             change the verdicts
 
 Every number comes from results/ (or the profile's results folder) through the functions the
-chapters use (cmnet.report.claims, findings, controls, book_pages.edition_settings); where the
+chapters use (cmnet.statistics.claims, findings, controls, book_pages.edition_settings); where the
 edition's studies are not all there, each text says which are missing instead of a number.
 """
 
@@ -55,9 +55,9 @@ class Edition:
 
 def edition(results_dir: str | Path, profile: str, repairs_root: str | Path = "results", n_boot: int = 4000) -> Edition:
     """The edition's studies under ``results_dir`` (<profile>-<variant>/ with a summary and per-clip
-    predictions), the plain classifier's, and the claims table (cmnet.report.claims.order_claims)
+    predictions), the plain classifier's, and the claims table (cmnet.statistics.claims.order_claims)
     when every study of the claims is there."""
-    from .claims import order_claims
+    from ..statistics.claims import order_claims
     from .paper import paper_numbers
     from .scope import mark_inactive
 
@@ -86,8 +86,8 @@ def _words(verdict: str) -> str:
 
 
 def _k_follows(ed: Edition) -> str:
-    """The controls' verdict on "k follows the intensity" for repaired CMNet (cmnet.report.controls)."""
-    from .controls import controls_summary, intensity_controls
+    """The controls' verdict on "k follows the intensity" for repaired CMNet (cmnet.statistics.controls)."""
+    from ..statistics.controls import controls_summary, intensity_controls
 
     try:
         c = controls_summary({"cmnet": intensity_controls(ed.folders["cmnet"])})
@@ -101,9 +101,9 @@ def scope_table(ed: Edition) -> pd.DataFrame:
     paper's number, ours, the verdict — the ordering claims from the claims table (accuracy,
     subject-clustered, Holm), Table 1's level (testable on the paper's datasets only), Figure 5
     (k follows the intensity: the controls of chapter 9), and the orderings kept apart
-    (cmnet.report.claims.reported_orderings)."""
-    from .claims import level_claim, reported_orderings
-    from .paper import paper_numbers
+    (cmnet.report.paper.reported_orderings)."""
+    from ..statistics.claims import level_claim
+    from .paper import paper_numbers, reported_orderings
 
     paper = paper_numbers()
     if not ed.complete:

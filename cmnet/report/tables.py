@@ -20,7 +20,7 @@ from .. import io as fio
 from ..metrics import all_metrics, confusion
 from ..runs import layout as L
 from ..variants import LABELS, variant_config
-from .stats import seed_interval
+from ..statistics.stats import seed_interval
 
 METRICS = ("accuracy", "f1_paper", "uf1", "uar")
 
@@ -236,7 +236,7 @@ def learning_table(variants, profile: str, plain: dict | None = None, **dirs) ->
 LEARNING_PERCENT = ("train acc", "lowest fold", "test acc")
 LOSS_TERMS = {"train_ce": "L_C", "train_id": "L_ID", "train_wrst": "L_Wrst", "train_spearman": "L_ρ",
               "train_truth": "L_truth"}
-INACTIVE = 0.95  # a term at zero in more than this share of epochs was not tested (cmnet.report.claims)
+INACTIVE = 0.95  # a term at zero in more than this share of epochs was not tested (cmnet.statistics.claims)
 
 
 def loss_terms(run_dir: str | Path) -> list[dict]:

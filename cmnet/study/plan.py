@@ -82,8 +82,9 @@ def refuse_changed(plan: StudyPlan, discard: bool) -> None:
     changed = [(t, v) for t, v in zip(plan.tasks, plan.verdicts) if v.refused]
     cache_only = [(t, v) for t, v in zip(plan.tasks, plan.verdicts) if v.kind == "cache_only"]
     if cache_only and not changed and all(v.result is not None for v in plan.verdicts):
-        log.warning("%s: %d finished fold(s) were trained on another clip cache (%s); read as they are, none is "
-                    "retrained", plan.name, len(cache_only), cache_only[0][1].changes[0])
+        n = len(cache_only)
+        log.warning("%s: %d finished fold%s trained on another clip cache (%s); read as they are, none is "
+                    "retrained", plan.name, n, "s were" if n != 1 else " was", cache_only[0][1].changes[0])
         cache_only = []
     changed += cache_only
     untrained = [(t, v) for t, v in changed if _untrained(t.out)]  # e.g. a device that failed before epoch 1
@@ -107,7 +108,7 @@ def refuse_changed(plan: StudyPlan, discard: bool) -> None:
     same = all(v.changes == first for _, v in changed)
     where = ", ".join(str(t.out.relative_to(root)) for t, _ in changed[:6]) + (" …" if n > 6 else "")
     raise StudyError(
-        f"study {plan.name!r} ({root}): {n} fold folder(s) were made with other settings and would "
+        f"study {plan.name!r} ({root}): {n} fold folder{'s' * (n != 1)} {'were' if n != 1 else 'was'} made with other settings and would "
         f"mix old and new numbers ({where}): " + "; ".join(first) + ("" if same else " (and other changes in the "
         "others)") + f". Run under another name (--set name={plan.name}-new) or discard those folds "
         "(cmnet study --discard-changed; run_study(..., discard_changed=True))")
@@ -130,6 +131,6 @@ def refuse_other_settings(cfg: Config) -> None:
                 if diff:
                     bad.append((out, diff))
     if bad:
-        raise StudyError(f"study {cfg.study.name!r}: {len(bad)} finished fold(s) were made with other settings than "
+        raise StudyError(f"study {cfg.study.name!r}: {len(bad)} finished fold{'s' * (len(bad) != 1)} {'were' if len(bad) != 1 else 'was'} made with other settings than "
                          f"these ({bad[0][0]}: " + "; ".join(bad[0][1]) + "); report with the settings the study "
                          "was run with (its profile and --set), or run it again under another name")

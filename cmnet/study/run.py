@@ -169,7 +169,7 @@ def _summaries(plans: list[StudyPlan], failures: dict, multi: bool, publish: boo
         out.append(summary)
     bad = [(n, f) for n, fs in failures.items() for f in fs]
     if bad:
-        raise StudyError(f"{len(bad)} fold(s) failed (the others are kept): "
+        raise StudyError(f"{len(bad)} fold{'s' * (len(bad) != 1)} failed (the others are kept): "
                          + "; ".join(f"{(n + ' ') if multi else ''}seed {f['seed']} fold {f['fold']}: {f['error']}"
                                      for n, f in bad))
     return out

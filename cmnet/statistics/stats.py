@@ -8,7 +8,7 @@ between two studies evaluated on the same clips.
     paired_folds(run_a, run_b, metric)    the metric of both studies on their matched (seed, fold) pairs
     paired_delta(run_a, run_b, metric)    a − b over those pairs: bootstrap interval, Wilcoxon test
     pair_bootstrap(d)                     that bootstrap (pairs as if independent: too liberal, see
-                                          cmnet.report.verdicts for the test the book's verdicts use)
+                                          cmnet.statistics.verdicts for the test the book's verdicts use)
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def pair_bootstrap(d, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) 
     """The percentile bootstrap interval of the mean of ``d``, its entries resampled with
     replacement as if independent: the first edition's test over (seed, fold) pairs, which the
     A/A simulation shows too liberal (the same subject under several seeds is one unit, not
-    several: cmnet.report.calibration); kept to show that, and for the chapters' old columns."""
+    several: cmnet.statistics.calibration); kept to show that, and for the chapters' old columns."""
     d = np.asarray(d, dtype=float)
     rng = np.random.default_rng(seed)
     boots = d[rng.integers(0, len(d), size=(n_boot, len(d)))].mean(axis=1)

@@ -21,10 +21,10 @@ where the t distribution with S − 1 degrees of freedom belongs), so the book u
 bootstrap's standard error, corrected by √(S/(S − 1)), with Student's t on S − 1 degrees of
 freedom for the interval, the p-value and the smallest detectable difference
 
-    MDE(80 %) = (t[0.975, S−1] + t[0.80, S−1]) · SE     (a formula; cmnet.report.calibration
+    MDE(80 %) = (t[0.975, S−1] + t[0.80, S−1]) · SE     (a formula; cmnet.statistics.calibration
                                                           checks its power by simulation)
 
-Both choices are measured by the A/A simulation of cmnet.report.calibration (the false-positive
+Both choices are measured by the A/A simulation of cmnet.statistics.calibration (the false-positive
 rate of this procedure, of the percentile interval and of the first edition's (seed, fold)
 bootstrap on data where nothing differs). The number of resamples matters too: with 500 the
 bootstrap's own noise in the standard error lifts the rate to 5.7 % (± 0.4, 3,000 replicates
@@ -43,7 +43,7 @@ from ..runs import layout as L
 METRICS = ("accuracy", "uf1")
 ALPHA, POWER = 0.05, 0.80
 
-# the defined words (the book explains each once; cmnet.report.claims uses them)
+# the defined words (the book explains each once; cmnet.statistics.claims uses them)
 HOLDS, REVERSED, EXCLUDED, NOT_DISTINGUISHABLE = ("holds here", "reversed here", "the paper's effect is excluded here",
                                                   "not distinguishable here")
 

@@ -1,7 +1,7 @@
 """The paper's claims, each checked against this book's artifacts.
 
 An ordering claim ("A beats B") is judged by the subject-clustered test of
-cmnet.report.verdicts on the clips both variants were evaluated on, for accuracy and for UF1,
+cmnet.statistics.verdicts on the clips both variants were evaluated on, for accuracy and for UF1,
 with Holm's correction over the family of every row of the claims table (each claim × each
 metric), in the words defined there: *holds here*, *reversed here*, *the paper's effect is
 excluded here*, *not distinguishable here — smallest detectable difference X pp*. Every number
@@ -12,7 +12,7 @@ on SynthME.
 Not every ordering the papers print is a claim tested here: "MMNet above CMNet" compares two
 papers' own numbers, and MMNet's (quoted, not checked against its paper; its code keeps the best
 epoch per test subject) are ones chapter 7 does not show as results. It stays out of the
-tested claims and out of the Holm family, shown apart by :func:`reported_orderings` as "the two
+tested claims and out of the Holm family, shown apart by cmnet.report.paper.reported_orderings as "the two
 papers' reported numbers, unchecked".
 """
 
@@ -23,9 +23,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .paper import PAPER_DATASETS
-from .prose import estimate_pct, interval_pp
+from ..formats import estimate_pct, interval_pp
 from .verdicts import compare, holm, verdict
+
+def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
+    """The papers' numbers as printed: one row per (table, method, variant, dataset, metric), in %."""
+    return pd.read_csv(path)
+
+
+# the paper's column order: datasets as in its Table 1, accuracy before F1
+PAPER_DATASETS = {"casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}
+PAPER_METRICS = {"accuracy": "Acc", "f1_paper": "F1"}
 
 # (claim, better variant, worse variant, the paper's row of each: (table, method, variant) in
 # results/paper_numbers.csv, or None where no paper makes the claim)
@@ -54,57 +62,11 @@ UNCHECKED = "the two papers' reported numbers, unchecked"
 PAPER_METRIC = {"accuracy": "accuracy", "uf1": "f1_paper"}
 
 
-def reported_orderings(paper: pd.DataFrame, dataset: str = "casme2") -> pd.DataFrame:
-    """The orderings the papers print that this book does not test (REPORTED_ORDERINGS), with
-    their reported numbers (accuracy and F1 as printed, in %) and why they stay apart: "the two
-    papers' reported numbers, unchecked". No Δ is tested and no row joins a Holm family."""
-    ds = dataset if dataset in PAPER_DATASETS else "casme2"
-    rows = []
-    for name, brow, wrow, why in REPORTED_ORDERINGS:
-        r = {"ordering": name, "status": UNCHECKED}
-        for metric, label in (("accuracy", "acc"), ("f1_paper", "F1")):
-            a, b = paper_value(paper, brow, ds, metric), paper_value(paper, wrow, ds, metric)
-            r[f"reported {label} (%), {PAPER_DATASETS.get(ds, ds)}"] = f"{a:.2f} vs {b:.2f}"
-        r["why not tested"] = why
-        rows.append(r)
-    return pd.DataFrame(rows)
-
-
 # the paper's row for each variant (results/paper_numbers.csv), and the row of CMNet it stands against
 PAPER_ROWS = {c[2]: (c[4], c[3]) for c in ORDER_CLAIMS if c[1] == "cmnet" and c[3] is not None}
 PAPER_ROWS.update({"cmnet_random": (("Table 2", "CMNet", "random"), ("Table 2", "CMNet", "probabilistic")),
                    "cmnet_deterministic": (("Table 2", "CMNet", "deterministic"), ("Table 2", "CMNet", "probabilistic")),
                    "mmnet": (REPORTED_ORDERINGS[0][1], REPORTED_ORDERINGS[0][2])})
-
-
-def paper_places(variants, paper: pd.DataFrame, labels: dict | None = None, dataset: str = "casme2") -> str:
-    """Where the papers put CMNet against each of ``variants`` (accuracy on ``dataset``, the
-    paper's CASME II unless the profile's data is another of its datasets): the rows the paper
-    puts below CMNet, those a paper puts above it (MMNet's, from another paper: unchecked), and
-    the rows that are not a paper's (ours). One sentence, from results/paper_numbers.csv."""
-    labels = labels or {}
-    ds = dataset if dataset in PAPER_DATASETS else "casme2"
-    below, above, ours = [], [], []
-    for v in variants:
-        if v == "cmnet":
-            continue
-        name = labels.get(v, v)
-        if v not in PAPER_ROWS:
-            ours.append(name)
-            continue
-        row, cm = PAPER_ROWS[v]
-        a, c = paper_value(paper, row, ds, "accuracy"), paper_value(paper, cm, ds, "accuracy")
-        (below if c > a else above).append(f"{name} ({a:.2f} against CMNet's {c:.2f})")
-    parts = []
-    if below:
-        parts.append(f"the paper puts CMNet above {len(below)} of these rows in accuracy on {PAPER_DATASETS[ds]}: "
-                     + "; ".join(below))
-    if above:
-        parts.append(f"{'; '.join(above)} {'is' if len(above) == 1 else 'are'} above CMNet in {UNCHECKED}")
-    if ours:
-        parts.append(f"{'; '.join(ours)} {'is' if len(ours) == 1 else 'are'} not a row of the paper's tables")
-    text = "; ".join(parts) + "."
-    return text[0].upper() + text[1:]
 
 
 def paper_value(paper: pd.DataFrame, row: tuple, dataset: str, metric: str) -> float:

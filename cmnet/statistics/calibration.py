@@ -11,9 +11,9 @@ Each replicate draws S subjects with an accuracy of their own (``subject_sd``), 
 subject × variant deviation (``interaction_sd``: the same under every seed — what makes the
 subject, not the (seed, fold) pair, the unit), and each clip's correctness per seed and
 variant; a wrong prediction is one of the other classes at random. Three procedures are
-judged on the same replicates: the book's (cmnet.report.verdicts: subject bootstrap, Student t
+judged on the same replicates: the book's (cmnet.statistics.verdicts: subject bootstrap, Student t
 on S − 1 df), the percentile interval of the same subject bootstrap, and the first edition's
-percentile bootstrap over (seed, fold) pairs (cmnet.report.stats.pair_bootstrap).
+percentile bootstrap over (seed, fold) pairs (cmnet.statistics.stats.pair_bootstrap).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ truth) per clip; the *apex error* is |argmax k − the annotated apex| against |
 clips' median apex − the annotated apex| (always guessing the usual frame). "k follows the
 intensity" holds only when the gain is above 0 (a fixed shape cannot reach it); the apex
 advantage is reported beside it. Intervals: the subjects' means, Student t on S − 1 df (the
-unit is the subject, as in cmnet.report.verdicts).
+unit is the subject, as in cmnet.statistics.verdicts).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..formats import fixed
 from ..runs import layout as L
 from .verdicts import ALPHA, HOLDS, NOT_DISTINGUISHABLE, POWER, REVERSED, t_test
 
@@ -92,14 +93,10 @@ def _word(t: dict, what: str) -> str:
         return f"{HOLDS}: {what}" if t["mean"] > 0 else f"{REVERSED}: the fixed control does better"
     if not np.isfinite(t["p"]):
         return "no test (fewer than 2 subjects, or k constant)"
-    from .prose import fixed
-
     return f"{NOT_DISTINGUISHABLE} — smallest detectable {fixed(t['mde'], 2)}"
 
 
 def _signed_interval(t: dict, digits: int) -> str:
-    from .prose import fixed
-
     return (f"{fixed(t['mean'], digits, signed=True)} [{fixed(t['ci_low'], digits, signed=True)}, "
             f"{fixed(t['ci_high'], digits, signed=True)}]")
 
@@ -108,8 +105,6 @@ def controls_summary(per_variant: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """One row per variant: the mean ρ(·, truth) of k and of each control (over clips), k's
     median range, the gain over the fixed bump and the apex advantage with their subject
     intervals, and the verdict on "k follows the intensity" (the gain's)."""
-    from .prose import fixed
-
     rows = []
     for name, c in per_variant.items():
         g, a = subject_mean_test(c, "gain"), subject_mean_test(c, "apex_advantage")

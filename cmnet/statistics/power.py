@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..formats import count, num, pct, pp
+
 # the rows of the claims chapter: the variants whose folds give the components
 EDITION_VARIANTS = ("cmnet", "cmnet_printed", "cmnet_deterministic", "cmnet_random", "cmnet_no_id", "cmnet_no_wrst",
                     "baseline", "mmnet")
@@ -44,7 +46,7 @@ def first_edition(results: str | Path = "results", profile: str = "cpu", variant
                   subjects=CANDIDATE_SUBJECTS, seeds=CANDIDATE_SEEDS, reps: int = 300, n_boot: int = 1000,
                   seed: int = 0) -> dict:
     """The design and variance components of the edition whose studies are
-    ``results``/<profile>-<variant>/ (cmnet.report.calibration.edition_design), and the smallest
+    ``results``/<profile>-<variant>/ (cmnet.statistics.calibration.edition_design), and the smallest
     detectable accuracy difference (80 % power, 5 % two-sided; the mean over ``reps`` A/A
     replicates) at every (subjects, seeds) of the candidates, the clips per subject kept. A
     JSON-ready dict naming every file it read, with its SHA-256."""
@@ -119,7 +121,7 @@ PAIRED = "Δ (pp), better − worse, same clips"  # what every claims table's Δ
 
 
 def claims_power(claims: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
-    """The claims table (cmnet.report.claims.order_claims) for one metric, narrow: claim, the
+    """The claims table (cmnet.statistics.claims.order_claims) for one metric, narrow: claim, the
     paper's Δ where it gives one, Δ, interval, the row's own smallest detectable difference, seeds,
     verdict (its words without the MDE repeated, which has its column)."""
     t = claims[claims.metric == metric]
@@ -145,8 +147,6 @@ def design_numbers(doc: dict, chosen: dict, here: dict) -> dict:
     components (as standard deviations, in points), the chosen design (``chosen``: design_of the
     CPU profile) and its smallest detectable difference, the training cost of LOSO against the
     chosen K-fold over its clips, and this profile's design (``here``)."""
-    from .prose import count, num, pct, pp
-
     d, c = doc["design"], doc["components"]
     s, clips, k = chosen["subjects"], chosen["clips"], chosen["k"]
     loso, kfold = clip_passes("loso", s, clips), clip_passes("kfold", s, clips, k)
