@@ -214,7 +214,7 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
                                                        for d in view["smallest detectable (pp)"]]})
     view = view.rename(columns={"Δ (pp)": PAIRED, "95% interval (pp)": "95 % interval (pp)"})
     view = view.assign(metric=view.metric.map({"accuracy": "accuracy", "uf1": "UF1"}).fillna(view.metric))
-    reported = reported_orderings(paper_numbers(), s0["dataset"])
+    reported = reported_orderings(paper_numbers(), s0["dataset"], included=True)
     drawn = ("; the plain classifier (logistic regression on apex − onset, the same folds) dotted" if plain else
              "; the plain classifier's study is not in this edition's results")
     only = " Accuracy only: this edition kept no per-clip predictions." if claims.attrs.get("accuracy_only") else ""

@@ -303,6 +303,10 @@ def test_the_mmnet_ordering_is_out_of_the_claims_and_their_holm_family():
     assert r.ordering.tolist() == [o[0] for o in REPORTED_ORDERINGS]
     assert r["reported acc (%), CASME II"].iloc[0] == "88.35 vs 78.05"  # results/paper_numbers.csv
     assert r.status.iloc[0] == "the two papers' reported numbers, unchecked"
+    # the reason's chapter is a link: an anchor in a chapter's cell, {doc} in the introduction's include
+    assert '(<a href="10_beyond_the_paper.html">chapter 10</a> measures it)' in r["why not tested"].iloc[0]
+    intro = reported_orderings(paper, included=True)["why not tested"].iloc[0]
+    assert "({doc}`chapter 10 </book/executed/10_beyond_the_paper>` measures it)" in intro
 
 
 def test_where_the_papers_put_cmnet_is_read_from_their_numbers():
@@ -348,6 +352,8 @@ def test_the_summary_and_conclusion_read_the_claims_table():
     assert scope.loc[0, "here"] == f"Δ {first['Δ (pp)']:+.1f} {first['95% interval (pp)']} pp".replace("-", "−")
     assert scope.loc[len(acc) - 1, "the paper"] == "—"  # our repairs: not a claim of the paper
     assert scope.claim.iloc[-1] == "MMNet above CMNet" and scope.verdict.iloc[-1].endswith("unchecked")
+    cells = " ".join(scope.astype(str).to_numpy().ravel())  # a chapter named in a cell is a link to it
+    assert not re.search(r"(?<!>)[Cc]hapters? \d", cells) and '<a href="09_claims.html">chapter 9</a>' in cells
     s, c = summary_texts(ed), conclusion_texts(ed)
     assert verdict_counts(ed.claims) in s["sum_results"] and "32² frames" in s["sum_method"]
     excluded = acc[acc.verdict.str.contains("excluded")]

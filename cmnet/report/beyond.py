@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .analyses import oracle_inflation, rho_truth_summary
-from .prose import estimate_pct, estimate_pp, estimate_rho, fixed, pct, pp, rho
+from .prose import chapter_ref, estimate_pct, estimate_pp, estimate_rho, fixed, pct, pp, rho
 
 
 def seed_cell(s: dict, percent: bool = True, digits: int = 1, points: bool = False) -> str:
@@ -119,7 +119,7 @@ def inflation_sentence(runs: dict, metric: str = "accuracy") -> str:
     means = [s["mean"] for s in infl.values()]
     return (f"Choosing the epoch on the test subject adds {pp(min(means))} to {pp(max(means))} of {metric} (fold "
             f"means); the interval over seeds lies above 0 for {len(above)} of the {len(infl)} variants. These are "
-            "ORACLE numbers: the honest ones are the tables of chapters 4–7.")
+            f"ORACLE numbers: the honest ones are the tables of {chapter_ref(4, 'chapters 4')}–{chapter_ref(7, '7')}.")
 
 
 def last_epoch_share(selection: pd.DataFrame) -> float:

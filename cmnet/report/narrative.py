@@ -22,16 +22,17 @@ import numpy as np
 import pandas as pd
 
 from ..runs import layout as L
-from .prose import count, estimate_pp, interval_pct, listing, num, p_cell, p_value, pct, pp, relation, show, styled
+from .prose import count, estimate_pp, header, interval_pct, listing, num, p_cell, p_value, pct, pp, relation, show, styled
 
 RARE_SHARE = 0.25  # "almost never predicts": fewer predictions than a quarter of the class's clips
 
 
 def page(df: pd.DataFrame, percent=(), digits: int = 1, csv: str | Path | None = None, rows: int | None = None,
-         index: bool = False):
+         index: bool = False, code=()):
     """A table as the page shows it: prose.show (percent columns, no index column, the first ``rows``
-    on the page and the whole table in ``csv``, the theme's class and padding)."""
-    return show(df, percent=percent, digits=digits, index=index, csv=csv, rows=rows)
+    on the page and the whole table in ``csv``, names the reader types as code, the theme's class
+    and padding)."""
+    return show(df, percent=percent, digits=digits, index=index, csv=csv, rows=rows, code=code)
 
 
 def paper_table1_page(t1: pd.DataFrame):
@@ -272,7 +273,7 @@ def metrics_page(summaries: dict[str, dict]) -> pd.DataFrame:
 
     out = []
     for m in METRICS:
-        r = {"metric": m}
+        r = {"metric": header(m)}
         for label, s in summaries.items():
             r[f"{label}, pooled"] = s["summary"][f"pooled_{m}"]["mean"]
             r[f"{label}, fold mean"] = s["summary"][f"fold_mean_{m}"]["mean"]

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..statistics.claims import (PAPER_DATASETS, PAPER_METRICS, PAPER_ROWS, REPORTED_ORDERINGS, UNCHECKED,
                                  paper_numbers, paper_value)  # noqa: F401  (paper_numbers: read here by the chapters)
+from .prose import chapter_ref
 
 
 def paper_table1(paper: pd.DataFrame) -> pd.DataFrame:
@@ -100,18 +101,19 @@ def with_deltas(table: pd.DataFrame, runs: dict[str, Path], reference: str, clas
     return out
 
 
-def reported_orderings(paper: pd.DataFrame, dataset: str = "casme2") -> pd.DataFrame:
+def reported_orderings(paper: pd.DataFrame, dataset: str = "casme2", included: bool = False) -> pd.DataFrame:
     """The orderings the papers print that this book does not test (REPORTED_ORDERINGS), with
     their reported numbers (accuracy and F1 as printed, in %) and why they stay apart: "the two
-    papers' reported numbers, unchecked". No Δ is tested and no row joins a Holm family."""
+    papers' reported numbers, unchecked". No Δ is tested and no row joins a Holm family. The chapter
+    that measures the reason is linked (``included``: for the introduction's include, prose.chapter_ref)."""
     ds = dataset if dataset in PAPER_DATASETS else "casme2"
     rows = []
-    for name, brow, wrow, why in REPORTED_ORDERINGS:
+    for name, brow, wrow, why, where in REPORTED_ORDERINGS:
         r = {"ordering": name, "status": UNCHECKED}
         for metric, label in (("accuracy", "acc"), ("f1_paper", "F1")):
             a, b = paper_value(paper, brow, ds, metric), paper_value(paper, wrow, ds, metric)
             r[f"reported {label} (%), {PAPER_DATASETS.get(ds, ds)}"] = f"{a:.2f} vs {b:.2f}"
-        r["why not tested"] = why
+        r["why not tested"] = f"{why} ({chapter_ref(where, included=included)} measures it)"
         rows.append(r)
     return pd.DataFrame(rows)
 

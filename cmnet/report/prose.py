@@ -149,7 +149,9 @@ HEADERS = {"apex_position": "apex position (share of the clip)", "rho_prototype"
            "false_positive_rate": "false positives", "mc_se": "± (Monte Carlo)",
            "mean_mde": "mean smallest detectable (pp)", "n_test": "test clips", "uf1": "UF1", "uar": "UAR",
            "f1_paper": "F1 (the paper's 2PR/(P+R))", "s_per_epoch": "seconds per epoch", "elapsed_s": "elapsed (s)",
-           "remaining_s": "remaining (s)", "eta_s": "time left (s)", "n_seeds": "seeds"}
+           "remaining_s": "remaining (s)", "eta_s": "time left (s)", "n_seeds": "seeds",
+           "cos_view_other_view": "cos(view, another view)", "cos_clean_other_clean": "cos(clean frame, another clean frame)",
+           "own_minus_other": "cos own − cos other", "k_std_within_clip": "k's std within a clip"}
 SNAKE = re.compile(r"^[A-Za-z0-9]+(_[A-Za-z0-9]+)+$")
 P_COLUMN = re.compile(r"^p( \(.*\))?$")  # "p", "p (Holm)", "p (acc)": p-values, written by p_cell
 
@@ -162,6 +164,17 @@ def header(name) -> str:
     if name in HEADERS:
         return HEADERS[name]
     return name.replace("_", " ") if SNAKE.match(name) else name
+
+
+def label(name) -> str:
+    """A row's name as a shown table writes it: a measure in HEADERS' words, a variant by its label
+    (cmnet.variants.LABELS), anything else as ``header`` writes it. A name the reader types (a
+    setting, a variant on the command line) is shown as code instead: ``show(..., code=…)``."""
+    from ..variants import LABELS
+
+    if isinstance(name, str) and name in LABELS and name not in HEADERS:
+        return LABELS[name]
+    return header(name)
 
 
 def cell_formats(t, percent=(), points=(), digits: int = 1) -> dict:
@@ -191,13 +204,15 @@ def cell_formats(t, percent=(), points=(), digits: int = 1) -> dict:
     return fmt
 
 
-def show(df, percent=(), digits: int = 1, index: bool = False, csv=None, rows: int | None = None, points=()):
+def show(df, percent=(), digits: int = 1, index: bool = False, csv=None, rows: int | None = None, points=(),
+         code=()):
     """A table as the book shows it: fractions in ``percent`` columns as percent (one decimal,
     one unit throughout), fractions in ``points`` columns in percentage points (the unit in the
     header: name them '… (pp)'), p-values as p_cell writes them, counts as integers, other floats
     to ``digits``; column names in words (``header``); no index column unless ``index``;
     ``rows``: only the first rows on the page, the whole table written to ``csv`` beside it (a
-    link in the caption). Returns a pandas Styler (jupyter-book renders its HTML)."""
+    link in the caption); ``code``: columns of names the reader types (settings, variants), set
+    as code. Returns a pandas Styler (jupyter-book renders its HTML)."""
     t = df.reset_index() if index else df.copy()
     if csv is not None:
         from pathlib import Path
@@ -207,6 +222,7 @@ def show(df, percent=(), digits: int = 1, index: bool = False, csv=None, rows: i
     if rows is not None:
         t = t.head(rows)
     fmt = cell_formats(t, percent, points, digits)
+    fmt |= {c: (lambda v: f"<code>{v}</code>") for c in code if c in t.columns}
     names = [header(c) for c in t.columns]
     if len(set(names)) == len(names):
         fmt = {header(c): f for c, f in fmt.items()}

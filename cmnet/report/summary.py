@@ -122,7 +122,7 @@ def scope_table(ed: Edition) -> pd.DataFrame:
         rows.append({"claim": r["claim"], "tested here by": "CMNet's pooled accuracy against the paper's",
                      "the paper": f"{r['paper']} %", "here": r["ours"], "verdict": r["verdict"]})
     rows.append({"claim": "Figure 5: k follows the intensity tendency", "tested here by": "per clip ρ(k, truth) − "
-                 "ρ(fixed bump, truth), over subjects (chapter 9's controls)", "the paper": "shown on one clip",
+                 f"ρ(fixed bump, truth), over subjects ({chapter_ref(9)}'s controls)", "the paper": "shown on one clip",
                  "here": "SynthME's true intensity", "verdict": _k_follows(ed)})
     for r in reported_orderings(paper, s0["dataset"]).to_dict("records"):
         acc = next(v for k, v in r.items() if k.startswith("reported acc"))
