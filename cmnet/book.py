@@ -50,11 +50,14 @@ CHAPTER_PATTERNS = ("[0-9][0-9]_*.ipynb", "status.md", "timings.json", "headline
 
 
 def check_profile(profile: str, params_dir: str | Path = "params") -> None:
-    """ValueError unless ``profile`` names a profile of ``params_dir`` (a plain name)."""
+    """ValueError unless ``profile`` names a profile of ``params_dir`` (a plain name, as
+    cmnet.variants.check_profile_name reads it, whose file exists)."""
     import re
 
-    names = sorted(p.stem for p in Path(params_dir).glob("*.yaml") if p.stem != "base")
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", profile) or profile not in names:
+    from .variants import PROFILE_NAME, profile_names
+
+    names = profile_names(params_dir)
+    if not re.fullmatch(PROFILE_NAME, profile) or profile not in names:
         raise ValueError(f"--profile {profile!r}: not a profile; give the name of a file in {params_dir}/ "
                          f"({', '.join(names)}), not a path")
 

@@ -131,17 +131,24 @@ LABELS = {
 }
 
 
+PROFILE_NAME = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"  # a profile's name: a file name in params/, never a path
+
+
+def profile_names(params_dir: str | Path = "params") -> list[str]:
+    """The profiles of ``params_dir``: its YAML files but base.yaml (what every profile inherits)."""
+    return sorted(p.stem for p in Path(params_dir).glob("*.yaml") if p.stem != "base")
+
+
 def check_profile_name(profile, params_dir: str | Path = "params") -> None:
     """ConfigError (one line naming the parameter 'profile') unless ``profile`` is a plain name
-    (letters, digits, _ and -) of a file ``params_dir``/<profile>.yaml: not a path, not text a
-    file system refuses."""
+    (PROFILE_NAME: letters, digits, _ and -) of a file ``params_dir``/<profile>.yaml: not a path,
+    not text a file system refuses."""
     import re
 
-    if not isinstance(profile, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}", profile):
-        names = sorted(p.stem for p in Path(params_dir).glob("*.yaml") if p.stem != "base")
+    if not isinstance(profile, str) or not re.fullmatch(PROFILE_NAME, profile):
         shown = repr(profile)[:80] + ("…" if len(repr(profile)) > 80 else "")
         raise ConfigError(f"profile {shown}: not a profile; give the name of a file in {params_dir}/ "
-                          f"({', '.join(names)}), not a path")
+                          f"({', '.join(profile_names(params_dir))}), not a path")
 
 
 def variant_config(profile: str, variant: str, params_dir: str | Path = "params", sets: dict | None = None,

@@ -126,6 +126,8 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
             captioned = c["metadata"].get("mystnb", {}).get("figure", {}).get("caption")
             if any("image/png" in o.get("data", {}) for o in outs):
                 assert captioned, f"{nb.name}: a figure without a caption: {''.join(c['source'])[:80]}"
+                alt = c["metadata"]["mystnb"].get("image", {}).get("alt", "")  # what a screen reader says
+                assert len(alt) > 20 and not any(m in alt for m in "`*{"), f"{nb.name}: no alt text: {alt!r}"
             if captioned:
                 assert not any("text/html" in o.get("data", {}) for o in outs), \
                     f"{nb.name}: a table inside a captioned figure cell: {''.join(c['source'])[:80]}"

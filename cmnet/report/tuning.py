@@ -28,6 +28,9 @@ import pandas as pd
 from ..runs import layout as L
 from .figstyle import styled
 
+# the tuned arms in the sentence's words (the table shows their names as code)
+ARM_NAMES = {"baseline": "the ResNet + LSTM baseline", "cmnet": "CMNet", "mmnet": "MMNet", "oracle_k": "the oracle k"}
+
 LAST, SHARE, SMOOTH = 4, 0.10, 3
 
 
@@ -106,7 +109,8 @@ def tuning_sentence(table: pd.DataFrame, choice: dict, profile_cfg=None) -> str:
     from .prose import listing, pct
 
     chosen = table[table.chosen].set_index("arm")
-    arms = listing([f"{arm} at lr {r.lr:g} ({pct(r['held-out accuracy'])} held out)" for arm, r in chosen.iterrows()])
+    arms = listing([f"{ARM_NAMES.get(arm, arm)} at lr {r.lr:g} ({pct(r['held-out accuracy'])} held out)"
+                    for arm, r in chosen.iterrows()])
     where = ""
     if profile_cfg is not None:
         d = profile_cfg.data
