@@ -182,8 +182,15 @@ def training_times(results_dir: str | Path, profile: str) -> list[dict]:
     return rows
 
 
+def _name(step: str) -> str:
+    """A step of the run-time table: a notebook's file name as code, a step in words as it is."""
+    return f"`{step}`" if step.endswith(".ipynb") else step
+
+
 def write_status(path: Path, profile: str, timings: list[dict], results_dir: str | Path | None = None) -> None:
     import torch
+
+    from .report.prose import header
 
     from .fold.device import resolve_device
     from .runs.provenance import environment
@@ -197,19 +204,20 @@ def write_status(path: Path, profile: str, timings: list[dict], results_dir: str
              "## Run time of every step", "",
              "The studies every chapter shows are trained first, in one submission; then each notebook runs "
              "(its folds already finished).", "", "| step | seconds |", "| --- | ---: |"]
-    lines += [f"| {t['notebook']} | {t['seconds']:.1f} |" for t in timings]
+    lines += [f"| {_name(t['notebook'])} | {t['seconds']:.1f} |" for t in timings]
     lines += [f"| **total** | **{sum(t['seconds'] for t in timings):.1f}** |", ""]
     studies = training_times(results_dir, profile) if results_dir is not None else []
     if studies:
         lines += ["## Training time of the studies shown", "",
                   "Finished folds are reused from `runs/` by later builds, so the run times above count only what "
-                  "this build computed; the training time of every fold shown, from its artifacts (one process; "
-                  "`workers` folds ran at once):", "", "| study | folds | seeds | training (s) |",
+                  "this build computed. The training time of every study shown, summed over its folds from their "
+                  "artifacts (each fold trains in its own process; the profile's `workers` setting is how many ran "
+                  "at once):", "", "| study | folds | seeds | training (s) |",
                   "| --- | ---: | ---: | ---: |"]
-        lines += [f"| {r['study']} | {r['folds']} | {r['seeds']} | {r['seconds']:.0f} |" for r in studies]
+        lines += [f"| `{r['study']}` | {r['folds']} | {r['seeds']} | {r['seconds']:.0f} |" for r in studies]
         lines += [f"| **total** | | | **{sum(r['seconds'] for r in studies):.0f}** |", ""]
     lines += ["## Environment", "", "| item | value |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in env.items()]
+    lines += [f"| {header(k)} | {v} |" for k, v in env.items()]
     lines += [f"| torch threads | {torch.get_num_threads()} |", f"| host | {platform.node()} |", ""]
     path.write_text("\n".join(lines))
     (path.parent / "timings.json").write_text(json.dumps({"profile": profile, "timings": timings, "env": env}, indent=1))

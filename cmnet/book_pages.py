@@ -173,6 +173,27 @@ def scope_paragraph(profile: str, results_dir: str | Path, controls_dir: str | P
                     f"{d.data.synth_difficulty:g}): ") + controls_sentence(t[t.arm.str.startswith("oracle_k")])
 
 
+def _claims_view(claims):
+    """The claims table as the introduction shows it: words for headers, every Δ signed at the
+    book's precision (the paper's too), the verdict without the smallest detectable difference
+    (which has its column)."""
+    from .report.prose import pp
+    from .statistics.power import PAIRED
+
+    cols = ["claim", "metric", "paper Δ (pp)", "Δ (pp)", "95% interval (pp)", "smallest detectable (pp)", "verdict"]
+    view = claims[[c for c in cols if c in claims.columns]]
+    view = view.assign(verdict=view.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True))
+    view = view.assign(**{"Δ (pp)": [pp(d / 100).removesuffix(" pp") for d in view["Δ (pp)"]],
+                          "smallest detectable (pp)": [pp(d / 100, signed=False).removesuffix(" pp")
+                                                       for d in view["smallest detectable (pp)"]]})
+    if "paper Δ (pp)" in view:  # the paper's difference at the book's precision, signed like ours
+        view = view.assign(**{"paper Δ (pp)": ["—" if d != d else pp(d / 100).removesuffix(" pp")
+                                               for d in view["paper Δ (pp)"]]})
+    view = view.rename(columns={"Δ (pp)": PAIRED, "95% interval (pp)": "95 % interval (pp)"})
+    view = view.assign(metric=view.metric.map({"accuracy": "accuracy", "uf1": "UF1"}).fillna(view.metric))
+    return view
+
+
 def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs_dir: str | Path = "results") -> bool:
     """The introduction's opening (headline.md, headline.png) from the study summaries in
     ``results_dir``, the repairs from ``repairs_dir``. Where the studies are not all there yet,
@@ -182,8 +203,6 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     from .statistics.claims import UNCHECKED, order_claims
     from .report.findings import findings
     from .report.paper import paper_numbers, reported_orderings
-    from .statistics.power import PAIRED
-    from .report.prose import pp
     from .report.scope import mark_inactive
 
     out_dir, results_dir = Path(out_dir), Path(results_dir)
@@ -206,20 +225,15 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     claims = mark_inactive(order_claims(folders, s0["classes"], paper_numbers(), s0["dataset"]), folders)
     text = findings(claims, found, results_dir / f"{profile}-plain" if plain else None, Path(repairs_dir),
                     s0["classes"], included=True)
-    cols = ["claim", "metric", "paper Δ (pp)", "Δ (pp)", "95% interval (pp)", "smallest detectable (pp)", "verdict"]
-    view = claims[[c for c in cols if c in claims.columns]]
-    view = view.assign(verdict=view.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True))
-    view = view.assign(**{"Δ (pp)": [pp(d / 100).removesuffix(" pp") for d in view["Δ (pp)"]],
-                          "smallest detectable (pp)": [pp(d / 100, signed=False).removesuffix(" pp")
-                                                       for d in view["smallest detectable (pp)"]]})
-    view = view.rename(columns={"Δ (pp)": PAIRED, "95% interval (pp)": "95 % interval (pp)"})
-    view = view.assign(metric=view.metric.map({"accuracy": "accuracy", "uf1": "UF1"}).fillna(view.metric))
+    view = _claims_view(claims)
     reported = reported_orderings(paper_numbers(), s0["dataset"], included=True)
     drawn = ("; the plain classifier (logistic regression on apex − onset, the same folds) dotted" if plain else
              "; the plain classifier's study is not in this edition's results")
     only = " Accuracy only: this edition kept no per-clip predictions." if claims.attrs.get("accuracy_only") else ""
     lines = ["**What this edition finds.** " + text, "", scope_paragraph(profile, results_dir, repairs_dir), "",
-             "```{figure} executed/headline.png", ":name: fig-headline", "",
+             "```{figure} executed/headline.png", ":name: fig-headline",
+             f":alt: Pooled accuracy of every row of the paper's Tables 1–3 reproduced on {s0['dataset']}: a bar per "
+             "row with its 95 % interval and a dot per seed, chance dashed", "",
              f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
              f"**{profile}**, {s0['protocol']}): mean over seeds, each seed a dot; the bars' 95 % interval "
              + ("over subjects, as the verdicts below compute it (subject bootstrap, Student's t)" if subject_iv

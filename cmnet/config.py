@@ -259,6 +259,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "synth_others": ("varied", "template"),  # cmnet.data.synthme.OTHERS
     "synth_proportions": ("balanced", "casme2", "samm"),  # cmnet.data.synthme.PROPORTIONS
 }
+# the datasets as the book names them in its text (a key of CHOICES["dataset"] → its name)
+DATASET_NAMES: dict[str, str] = {"synthme": "SynthME", "casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS",
+                                 "megc2019": "MEGC 2019"}
 
 
 def blur_sigma_px(sigma: float, relative: bool, side: int) -> float:

@@ -136,6 +136,7 @@ def test_make_book_in_a_fresh_clone_leaves_it_clean(tmp_path):
     # the study tables went to the build folder, not to the repository's results/
     assert any((src / "results").glob("smoke-*")) and not any((clone / "results").glob("smoke-*"))
     assert (out / "headline.png").is_file() and "fig-headline" in (out / "headline.md").read_text()
+    assert ":alt: Pooled accuracy" in (out / "headline.md").read_text()  # a screen reader gets words, not the file name
     html = src / "_build" / "html"
     assert "Reproduced here" in (html / "book" / "executed" / "07_results.html").read_text()
     intro = (html / "book" / "intro.html").read_text()

@@ -109,7 +109,7 @@ def test_table3_differences_are_the_papers():
 def _claims(words, mdes):
     return pd.DataFrame({"claim": [f"c{i}" for i in range(len(words))], "metric": "accuracy",
                          "Δ (pp)": 1.0, "95% interval (pp)": "[-1.0, +3.0]", "smallest detectable (pp)": mdes,
-                         "seeds": 2, "verdict": words})
+                         "seeds": 2, "p (Holm)": 0.5, "verdict": words})
 
 
 def test_claims_power_and_the_counts():
@@ -121,6 +121,7 @@ def test_claims_power_and_the_counts():
     v = claims_power(t)
     assert v.verdict.tolist() == [HOLDS, NOT_DISTINGUISHABLE, NOT_DISTINGUISHABLE]
     assert v["smallest detectable (pp)"].tolist() == [5.0, 7.0, 9.5]
+    assert v["p (Holm)"].tolist() == [0.5] * 3 and list(v.columns).index("p (Holm)") == list(v.columns).index("verdict") - 1
     assert verdict_counts(t) == ("of the paper's 3 orderings checked in accuracy, 1 holds here (c0), 2 cannot be told "
                                  "from noise at their smallest detectable differences (7.0–9.5 pp)")
     two = _claims([HOLDS, HOLDS, REVERSED, EXCLUDED, EXCLUDED, f"{NOT_DISTINGUISHABLE} — x"], [1, 2, 3, 4, 5, 6.0])
@@ -252,7 +253,7 @@ def test_book_numbers_prints_the_committed_editions_claims():
 
     from cmnet.preprocess.prepare import CLASSES
     from cmnet.statistics.claims import order_claims
-    from cmnet.statistics.power import claims_power
+    from cmnet.statistics.power import INTERVAL, claims_power
 
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "book_numbers.py")], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
@@ -263,4 +264,4 @@ def test_book_numbers_prints_the_committed_editions_claims():
     assert ("## learning" in out) == built and ("no fold artifacts under runs/" in out) != built
     runs = {v: ROOT / "results" / f"cpu-{v}" for v in ("cmnet", "baseline")}
     row = claims_power(order_claims(runs, CLASSES["synthme"], paper_numbers(), "synthme"), "accuracy").iloc[0]
-    assert f"{row['95 % interval (pp)']}" in out and row["verdict"] in out
+    assert f"{row[INTERVAL]}" in out and row["verdict"] in out

@@ -90,7 +90,7 @@ def detector_study_sentence(path: str | Path, profile: str = "cpu", seeds: list[
     missing or was made with another profile, says so and how to make it."""
     import json
 
-    from .prose import count, estimate_pp, pct, pp
+    from .prose import count, estimate_pp, p_value, pct, pp
 
     path = Path(path)
     if not path.is_file():
@@ -103,7 +103,7 @@ def detector_study_sentence(path: str | Path, profile: str = "cpu", seeds: list[
     r = next(x for x in rec["rows"] if x["metric"] == "accuracy")
     acc = rec["accuracy"]
     if r["p"] < 0.05:
-        verdict = f"the detector changes the baseline's accuracy here (p = {r['p']:.3f})"
+        verdict = f"a test that resamples subjects finds a difference ({p_value(r['p'])})"
     else:
         verdict = (f"the two cannot be told apart here; the smallest difference this design could have detected "
                    f"is {pp(r['mde'], signed=False)}")
@@ -115,8 +115,10 @@ def detector_study_sentence(path: str | Path, profile: str = "cpu", seeds: list[
            f"{count(int(r['clips']), 'clip')} both tested (subjects resampled){kept} — {verdict}.")
     if seeds and len(seeds) > 1:
         gap = max(seeds) - min(seeds)
-        size = "larger than" if abs(r["delta"]) > gap else "within"
+        within = abs(r["delta"]) <= gap
         out += (f" The interval resamples subjects, not trainings: the same Haar baseline trained with each of "
-                f"its {count(len(seeds), 'seed')} moves by {pp(gap, signed=False)} here, so this difference is {size} "
-                f"what a retraining alone gives (one seed per detector: a second would tell them apart).")
+                f"its {count(len(seeds), 'seed')} moves by {pp(gap, signed=False)} here, so this difference is "
+                + ("within what a retraining alone gives, and the detector's part in it cannot be told apart from "
+                   "the retraining's" if within else "larger than what a retraining alone gives")
+                + " (one seed per detector: a second would tell them apart).")
     return out

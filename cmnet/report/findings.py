@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import DATASET_NAMES
 from ..runs.layout import PREDICTIONS_TABLE, SUMMARY
 from .prose import chapter_ref, count, estimate_pp, listing, pct, pp, relation
 from ..statistics.verdicts import EXCLUDED, HOLDS, NOT_DISTINGUISHABLE, REVERSED
@@ -193,8 +194,7 @@ def findings(claims: pd.DataFrame, summaries: dict, plain: Path | None, repairs_
     a file its page includes) and the summary page's (glued)."""
     s = {v: summaries[v]["summary"]["pooled_accuracy"] for v in ("cmnet", "baseline", "cmnet_printed")}
     cfg = summaries["cmnet"]
-    dataset = {"synthme": "SynthME", "casme2": "CASME II", "samm": "SAMM", "smic_hs": "SMIC-HS"}.get(cfg["dataset"],
-                                                                                                 cfg["dataset"])
+    dataset = DATASET_NAMES.get(cfg["dataset"], cfg["dataset"])
     words = [f"On {dataset} ({int(claims.subjects.max())} subjects, {cfg['protocol']}, "
              f"{count(int(cfg['n_seeds']), 'seed')}), {verdict_counts(claims)}."]
     b = _claim_row(claims, BASELINE_CLAIM)

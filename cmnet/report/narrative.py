@@ -215,6 +215,8 @@ def ablation_page(table: pd.DataFrame, reference: str) -> pd.DataFrame:
         t[delta] = t[delta].astype(str).str.replace("-", "−")  # the book's minus
     if "p (acc)" in t:
         t["p (acc)"] = [p_cell(p) for p in t["p (acc)"]]
+    if "paper Acc CASME II" in t:  # the paper's numbers as printed: two decimals
+        t["paper Acc CASME II"] = ["—" if pd.isna(v) else f"{v:.2f}" for v in t["paper Acc CASME II"]]
     keep = ["row"] + [c for c in cols if c in t.columns]
     return t[keep].rename(columns=cols)
 
@@ -260,10 +262,14 @@ def study_protocol(cfg, summary: dict) -> str:
 
 
 def repair_settings() -> pd.DataFrame:
-    """The repairs' parameters: as printed and repaired (cmnet.variants)."""
-    from ..variants import PRINTED, REPAIRS
+    """The repairs' parameters (cmnet.variants): the repair each belongs to (REPAIR_GROUPS, in
+    words), as printed, in the book's main rows (MAIN: four repairs; L_ID's negatives as printed)
+    and with all five repairs (REPAIRS, the variant cmnet_all_repairs)."""
+    from ..variants import MAIN, PRINTED, REPAIR_GROUPS, REPAIRS
 
-    return pd.DataFrame([{"parameter": k, "as printed": str(PRINTED[k]), "repaired": str(REPAIRS[k])} for k in PRINTED])
+    group = {k: r.replace("_", " ") for r, keys in REPAIR_GROUPS.items() for k in keys}
+    return pd.DataFrame([{"repair": group[k], "parameter": k, "as printed": str(PRINTED[k]), "main rows": str(MAIN[k]),
+                          "all five repairs": str(REPAIRS[k])} for k in PRINTED])
 
 
 def metrics_page(summaries: dict[str, dict]) -> pd.DataFrame:

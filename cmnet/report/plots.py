@@ -214,7 +214,8 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
         s = rows[name]["summary"][key]
         ax.barh(i, 100 * s["mean"], color="tab:blue" if "printed" not in name else "tab:gray", alpha=0.7)
         lo, hi = intervals[name] if intervals else (s["ci_low"], s["ci_high"]) if s.get("n", 1) > 1 else (None, None)
-        if lo is not None:
+        if lo is not None:  # a share's interval stops at 0 and 100 %, as the tables write it
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
             ax.errorbar(100 * s["mean"], i, xerr=[[100 * max(s["mean"] - lo, 0)], [100 * max(hi - s["mean"], 0)]],
                         color="black", capsize=3)
         vals = [100 * x[key] for x in rows[name]["seeds"]]
@@ -226,9 +227,9 @@ def variant_bars(rows: dict[str, dict], chance: float, reference: dict[str, floa
     ax.set_yticks(range(len(names)), wrapped, fontsize=10)
     ax.invert_yaxis()
     over = "subjects" if intervals else "seeds"
-    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds, 95 % interval over {over}, seeds as dots")
+    ax.set_xlabel(f"{key.replace('_', ' ')} (%): mean over seeds,\n95 % interval over {over} (cut at 100 %), seeds as dots")
     ax.set_title(title)
-    below = offset_copy(ax.transAxes, fig=fig, y=-44, units="points")  # under the x label, off the bars
+    below = offset_copy(ax.transAxes, fig=fig, y=-58, units="points")  # under the two-line x label, off the bars
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=2)
     fig.tight_layout()
     return fig

@@ -181,7 +181,8 @@ def cell_formats(t, percent=(), points=(), digits: int = 1) -> dict:
     """Per column of ``t`` the function that writes its cells: ``percent`` columns (fractions) by
     pct at one decimal at most, ``points`` columns (fractions) by pp (signed where the header says
     Δ or difference), p-value columns (named 'p' or 'p (…)') by p_cell, float columns that hold
-    only whole numbers (a count read back as 480.0) as integers, other floats with ``digits``."""
+    only whole numbers (a count read back as 480.0) and integer columns as counts ('11,405,390'), other floats with ``digits`` (signed
+    in a Δ column)."""
     import pandas as pd
 
     fmt = {}
@@ -194,13 +195,15 @@ def cell_formats(t, percent=(), points=(), digits: int = 1) -> dict:
             fmt[c] = lambda v, sg=signed: pp(v, min(digits, 1), signed=sg).removesuffix(" pp") if pd.notna(v) else ""
         elif P_COLUMN.match(name) and pd.api.types.is_numeric_dtype(t[c]):
             fmt[c] = lambda v: p_cell(v)
+        elif pd.api.types.is_integer_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c]):
+            fmt[c] = integer  # a count: '11,405,390', as every count in the text
         elif pd.api.types.is_float_dtype(t[c]):
             finite = t[c].dropna()
             finite = finite[finite.map(math.isfinite)]
             if len(finite) and (finite == finite.round()).all() and (finite.abs() < 1e15).all():
                 fmt[c] = lambda v: integer(v) if pd.notna(v) and math.isfinite(v) else ""
-            else:
-                fmt[c] = lambda v, d=digits: fixed(v, d) if pd.notna(v) else ""
+            else:  # a difference (a Δ column) carries its sign: "+0.7", as in the sentences
+                fmt[c] = lambda v, d=digits, sg="Δ" in name: fixed(v, d, signed=sg) if pd.notna(v) else ""
     return fmt
 
 

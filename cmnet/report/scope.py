@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import DATASET_NAMES
 from ..statistics.claims import ORDER_CLAIMS
 from .tables import INACTIVE, loss_terms
 
@@ -55,7 +56,7 @@ def mark_inactive(claims: pd.DataFrame, runs: dict[str, str | Path], share: floa
 def scope_words(cfg, repaired_input: bool = True) -> str:
     """The scope a verdict was measured at, in a few words: dataset, frame size, epochs,
     pretraining and (for the repaired rows) the onset-difference input."""
-    ds = {"synthme": "SynthME"}.get(cfg.data.dataset, cfg.data.dataset)
+    ds = DATASET_NAMES.get(cfg.data.dataset, cfg.data.dataset)
     extra = f", difficulty {cfg.data.synth_difficulty:g}" if cfg.data.dataset == "synthme" else ""
     pre = "ImageNet-pretrained" if cfg.model.pretrained else "from scratch"
     words = [f"{ds}{extra}", f"{cfg.preprocess.size}² frames", f"{cfg.train.epochs} epochs", pre]

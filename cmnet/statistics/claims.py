@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..config import DATASET_NAMES
 from ..formats import estimate_pct, interval_pp
 from .verdicts import compare, holm, verdict
 
@@ -186,7 +187,7 @@ def level_claim(summary: dict, dataset: str, paper: pd.DataFrame) -> pd.DataFram
         row = {"claim": f"Table 1: CMNet reaches {v:.2f} % accuracy on {PAPER_DATASETS.get(ds, ds)}",
                "paper": f"{v:.2f}"}
         if ds != dataset:
-            name = {"synthme": "SynthME", "megc": "MEGC 2019"}.get(dataset, PAPER_DATASETS.get(dataset, dataset))
+            name = DATASET_NAMES.get(dataset, dataset)
             row |= {"ours": "—", "verdict": f"not testable here (this profile's data is {name})"}
         else:
             s = summary["summary"]["pooled_accuracy"]

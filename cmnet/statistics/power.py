@@ -118,16 +118,20 @@ def clip_passes(protocol: str, subjects: int, clips: int, k: int = 4) -> int:
 
 
 PAIRED = "Δ (pp), better − worse, same clips"  # what every claims table's Δ pairs
+# the interval is the row's own; the verdict reads p after Holm over the table's rows, so an interval
+# that leaves out 0 can still be "not distinguishable" in a large family (the p (Holm) column says why)
+INTERVAL = "95 % interval (pp), this row alone"
 
 
 def claims_power(claims: pd.DataFrame, metric: str = "accuracy") -> pd.DataFrame:
     """The claims table (cmnet.statistics.claims.order_claims) for one metric, narrow: claim, the
-    paper's Δ where it gives one, Δ, interval, the row's own smallest detectable difference, seeds,
-    verdict (its words without the MDE repeated, which has its column)."""
+    paper's Δ where it gives one, Δ, interval (unadjusted), the row's own smallest detectable difference,
+    seeds, p after Holm over the table and the verdict it gives (its words without the MDE repeated,
+    which has its column)."""
     t = claims[claims.metric == metric]
     words = t.verdict.str.replace(r" — smallest detectable difference .* pp$", "", regex=True)
-    out = pd.DataFrame({"claim": t.claim, PAIRED: t["Δ (pp)"], "95 % interval (pp)": t["95% interval (pp)"],
-                        MDE: t[MDE], "seeds": t.seeds, "verdict": words}).reset_index(drop=True)
+    out = pd.DataFrame({"claim": t.claim, PAIRED: t["Δ (pp)"], INTERVAL: t["95% interval (pp)"],
+                        MDE: t[MDE], "seeds": t.seeds, "p (Holm)": t["p (Holm)"], "verdict": words}).reset_index(drop=True)
     if "paper Δ (pp)" in t and t["paper Δ (pp)"].notna().any():  # the paper's own difference, beside ours
         out.insert(1, "paper Δ (pp)", t["paper Δ (pp)"].to_numpy())
     return out
