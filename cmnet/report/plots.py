@@ -101,10 +101,11 @@ def learning_curves(run_dir: str | Path, keys=("train_loss", "train_acc", "test_
     fig, grid = plt.subplots(nrows, 2, figsize=(WIDTH, 2.9 * nrows + (0.3 if title else 0)), squeeze=False)
     axes, spare = grid.ravel()[:len(keys)], grid.ravel()[len(keys):]
     folds = histories(run_dir)
-    for _, fold, rows in folds:
+    seeds = {s for s, _, _ in folds}
+    for seed, fold, rows in folds:  # a fold's name is the seed's too where several seeds ran
         for ax, k in zip(axes, keys):
             ep = [r["epoch"] for r in rows if k in r]
-            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.7, label=fold)
+            ax.plot(ep, [r[k] for r in rows if k in r], alpha=0.7, label=f"seed {seed}, {fold}" if len(seeds) > 1 else fold)
     for ax, k in zip(axes, keys):
         ax.set_title(k.replace("_", " ") + (" (monitoring only)" if k.startswith("test") else ""))
         ax.set_xlabel("epoch")
