@@ -18,6 +18,7 @@ import json
 import math
 from pathlib import Path
 
+from .config import DATASET_NAMES
 from .runs.layout import SUMMARY
 
 # the rows of the headline figure, in the claims chapter's order
@@ -146,7 +147,7 @@ def _headline_figure(out_dir: Path, found: dict, plain: dict | None, profile: st
     ref = {f"plain classifier ({pct(plain['accuracy'])})": plain["accuracy"]} if plain else None
     iv = {LABELS[v]: intervals[v] for v in HEADLINE_VARIANTS if intervals and v in intervals}
     fig = variant_bars({LABELS[v]: found[v] for v in HEADLINE_VARIANTS}, 1 / len(s0["classes"]), reference=ref,
-                       title=f"every row of Tables 1–3 on {s0['dataset']} (profile {profile})",
+                       title=f"every row of Tables 1–3 on {DATASET_NAMES.get(s0['dataset'], s0['dataset'])} (profile {profile})",
                        intervals=iv if len(iv) == len(HEADLINE_VARIANTS) else None)
     fig.savefig(out_dir / "headline.png", dpi=110)
     plt.close(fig)
@@ -230,11 +231,12 @@ def write_headline(out_dir: Path, profile: str, results_dir: str | Path, repairs
     drawn = ("; the plain classifier (logistic regression on apex − onset, the same folds) dotted" if plain else
              "; the plain classifier's study is not in this edition's results")
     only = " Accuracy only: this edition kept no per-clip predictions." if claims.attrs.get("accuracy_only") else ""
+    data = DATASET_NAMES.get(s0["dataset"], s0["dataset"])
     lines = ["**What this edition finds.** " + text, "", scope_paragraph(profile, results_dir, repairs_dir), "",
              "```{figure} executed/headline.png", ":name: fig-headline",
-             f":alt: Pooled accuracy of every row of the paper's Tables 1–3 reproduced on {s0['dataset']}: a bar per "
+             f":alt: Pooled accuracy of every row of the paper's Tables 1–3 reproduced on {data}: a bar per "
              "row with its 95 % interval and a dot per seed, chance dashed", "",
-             f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {s0['dataset']} (profile "
+             f"Pooled accuracy of every row of the paper's Tables 1–3, reproduced on {data} (profile "
              f"**{profile}**, {s0['protocol']}): mean over seeds, each seed a dot; the bars' 95 % interval "
              + ("over subjects, as the verdicts below compute it (subject bootstrap, Student's t)" if subject_iv
                 else "over seeds") + f"; chance dashed{drawn}. Grey: CMNet as printed. " + chapter_ref(9, "Chapter 9", included=True) + " gives the details.",

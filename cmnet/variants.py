@@ -24,7 +24,7 @@ Variants (Table 1, 2, 3 of the paper); every one keeps the paper's λ for the te
     cmnet_spearman       ours, beyond the paper: repaired CMNet with the order-aware L_ρ in L_Wrst's
                          place (same λ2; cmnet.losses.tendency)
 Repairs one at a time (REPAIR_ABLATIONS, studies of their own; cmnet.statistics.claims.repairs_table):
-    cmnet_without_<r>          the repaired configuration with repair r undone
+    cmnet_without_<r>          all five repairs (cmnet_all_repairs) with repair r undone
     cmnet_printed_with_<r>     the printed configuration with repair r alone
     r: onset_diff, augmented_negatives, clean_bn, k_in_range (k_init + rank_temperature), relative_blur
 """
@@ -85,7 +85,7 @@ TUNING: dict[str, dict] = {
        for lr in TUNING_LRS["sgd"]},
     **{f"mmnet_lr{lr:g}": {"tuned_arm": "mmnet", "lr": lr} for lr in TUNING_LRS["adamw"]},
 }
-# each repair removed from the repaired configuration, and each added alone to the printed one:
+# each repair removed from all five repairs (cmnet_all_repairs), and each added alone to the printed one:
 # not in VARIANTS (the chapters run those); studies of their own, e.g. on a held-out SynthME
 REPAIR_ABLATIONS: dict[str, dict] = {
     **{f"cmnet_without_{r}": REPAIRS | {k: PRINTED[k] for k in keys} for r, keys in REPAIR_GROUPS.items()},
@@ -126,7 +126,7 @@ LABELS = {
     "cmnet_wrst_outside": "CMNet, k starting outside the prototype's range (L_Wrst acts)",
     "cmnet_all_repairs": "CMNet with all five repairs (augmented negatives too)",
     **{name: f"{t['tuned_arm']} at lr {t['lr']:g}" for name, t in TUNING.items()},
-    **{f"cmnet_without_{r}": f"repaired without {r.replace('_', ' ')}" for r in REPAIR_GROUPS},
+    **{f"cmnet_without_{r}": f"all five repairs without {r.replace('_', ' ')}" for r in REPAIR_GROUPS},
     **{f"cmnet_printed_with_{r}": f"as printed with {r.replace('_', ' ')} only" for r in REPAIR_GROUPS},
 }
 

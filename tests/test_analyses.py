@@ -370,7 +370,7 @@ def test_the_repairs_table_judges_each_repair_both_ways(tmp_path):
     _one_wrong(tmp_path / "cmnet_without_clean_bn")
     _one_wrong(tmp_path / "cmnet_printed")
     t = repairs_table({n: tmp_path / n for n in names}, CLASSES)
-    assert t.claim.unique().tolist() == ["clean bn: removing it from the repaired costs",
+    assert t.claim.unique().tolist() == ["clean bn: removing it from all five repairs costs",
                                          "clean bn: adding it alone to the printed gains"]
     ref = compare(clip_table(tmp_path / "cmnet_all_repairs"), clip_table(tmp_path / "cmnet_without_clean_bn"), CLASSES)
     assert t["Δ (pp)"].iloc[0] == round(100 * ref.delta.iloc[0], 1) and "paper" not in t.columns

@@ -138,16 +138,16 @@ def test_claims_power_and_the_counts():
 def test_which_repairs_carry_the_gap(tmp_path):
     from cmnet.report.findings import carried_by, missing_repairs, repair_variants, repairs_sentence
 
-    rows = [("onset_diff: removing it from the repaired costs", HOLDS), ("onset_diff: adding it alone to the printed gains",
-            HOLDS), ("clean_bn: removing it from the repaired costs", f"{NOT_DISTINGUISHABLE} — x"),
+    rows = [("onset_diff: removing it from all five repairs costs", HOLDS), ("onset_diff: adding it alone to the printed gains",
+            HOLDS), ("clean_bn: removing it from all five repairs costs", f"{NOT_DISTINGUISHABLE} — x"),
             ("clean_bn: adding it alone to the printed gains", "reversed here")]
     t = pd.DataFrame({"claim": [r[0] for r in rows], "metric": "accuracy", "verdict": [r[1] for r in rows],
                       "smallest detectable (pp)": [8.0, 9.0, 10.0, 11.5]})
     assert carried_by(t) == {"removing": ["onset diff"], "adding": ["onset diff"], "reversed": ["clean bn"],
                              "neither": []}
     s = repairs_sentence(t, {"delta": 0.2, "ci_low": 0.1, "ci_high": 0.3, "verdict": HOLDS})
-    assert s.startswith("On the held-out SynthME the repaired configuration is +20.0 [+10.0, +30.0] pp")
-    assert "removing onset diff from the repaired configuration costs distinguishably" in s and "8.0–11.5 pp" in s
+    assert s.startswith("On the held-out SynthME the configuration with all five repairs is +20.0 [+10.0, +30.0] pp")
+    assert "removing onset diff from all five repairs costs distinguishably" in s and "8.0–11.5 pp" in s
     d = tmp_path / "cpu_repairs-cmnet_all_repairs"
     d.mkdir()
     (d / "summary.json").write_text("{}")
@@ -202,8 +202,8 @@ def test_the_repairs_status_reads_what_is_committed(tmp_path):
     pd.testing.assert_frame_equal(table, repairs_table(runs, CLASSES))
     gap = compare(pd.read_csv(runs["cmnet_all_repairs"] / "predictions.csv"), pd.read_csv(runs["cmnet_printed"] / "predictions.csv"),
                   CLASSES, ("accuracy",)).iloc[0]
-    assert text.startswith(f"On the held-out SynthME the repaired configuration is +{100 * gap.delta:.1f} [")
-    assert "removing onset diff from the repaired configuration costs distinguishably" in text
+    assert text.startswith(f"On the held-out SynthME the configuration with all five repairs is +{100 * gap.delta:.1f} [")
+    assert "removing onset diff from all five repairs costs distinguishably" in text
     assert "4 of the 12 held-out repairs studies are committed so far; missing: cmnet_without_augmented_negatives" in text
     assert "`make repairs`" in text
 

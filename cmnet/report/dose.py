@@ -193,13 +193,13 @@ _ORDER = {a: i for i, a in enumerate(("plain", *DOSE_ARMS))}
 
 def contrasts_page(t: pd.DataFrame) -> pd.DataFrame:
     """The contrasts as shown: Δ with its interval in points, the smallest detectable, the verdict."""
-    from .prose import estimate_pp, p_value, pp
+    from .prose import estimate_pp, pp
 
     return pd.DataFrame({"data": [f"difficulty {d:g}" if not isinstance(d, str) else f"{d} (difficulty {DRAW2_BESIDE:g})"
                                   for d in t.difficulty],
                          "contrast": t.contrast,
                          "Δ accuracy": [estimate_pp(r.delta, r.ci_low, r.ci_high) for r in t.itertuples()],
-                         "Holm": [p_value(p) for p in t.p_holm],
+                         "p (Holm)": t.p_holm,
                          "smallest detectable": [pp(m, signed=False) for m in t.mde], "verdict": t.verdict})
 
 

@@ -62,7 +62,7 @@ def _verdict_word(v: str) -> str:
 
 def carried_by(table: pd.DataFrame, metric: str = "accuracy") -> dict[str, list[str]]:
     """From the repairs table (cmnet.statistics.claims.repairs_table): the repairs whose removal
-    from the repaired configuration costs distinguishably ("removing"), whose addition alone to
+    from the configuration with all five repairs costs distinguishably ("removing"), whose addition alone to
     the printed one gains distinguishably ("adding"), either reversed ("reversed"), and the rest."""
     t = table[table.metric == metric]
     out = {"removing": [], "adding": [], "reversed": [], "neither": []}
@@ -86,11 +86,11 @@ def repairs_sentence(table: pd.DataFrame, gap: dict | None = None, metric: str =
     t = table[table.metric == metric]
     parts = []
     if gap is not None:
-        parts.append(f"on the held-out SynthME the repaired configuration is "
+        parts.append(f"on the held-out SynthME the configuration with all five repairs is "
                      f"{estimate_pp(gap['delta'], gap['ci_low'], gap['ci_high'])} in {metric} from the printed one "
                      f"({_verdict_word(gap['verdict'])})")
     if c["removing"]:
-        parts.append(f"removing {listing(c['removing'])} from the repaired configuration costs distinguishably")
+        parts.append(f"removing {listing(c['removing'])} from all five repairs costs distinguishably")
     if c["adding"]:
         parts.append(f"adding {listing(c['adding'])} alone to the printed one gains distinguishably")
     if c["reversed"]:
@@ -235,6 +235,14 @@ def claim_sentence(claims: pd.DataFrame, claim: str, label: str, metric: str = "
 NEAR_CHANCE = 1.5  # a row below this multiple of chance needs its reason said beside it
 
 
+def _named(variant: str) -> str:
+    """A repairs study's variant in words: its label where it has one, else the name spelled out
+    ("cmnet_without_onset_diff" → "CMNet without onset diff")."""
+    from ..variants import LABELS
+
+    return LABELS.get(variant) or variant.replace("_", " ").replace("cmnet", "CMNet", 1)
+
+
 def near_chance_sentence(runs: dict[str, Path], classes, inputs: dict[str, str]) -> str:
     """The rows of a table of studies (variant → results folder) that stay near chance (pooled
     accuracy below NEAR_CHANCE × chance) and their reason, read from what their encoders see
@@ -247,12 +255,12 @@ def near_chance_sentence(runs: dict[str, Path], classes, inputs: dict[str, str])
     near = [v for v in acc if acc[v] < NEAR_CHANCE * chance]
     if not near:
         return f"No row stays near chance (every one above {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)})."
-    names = ", ".join(f"{v.replace('_', ' ')} ({pct(acc[v])})" for v in near)
+    names = ", ".join(f"{_named(v)} ({pct(acc[v])})" for v in near)
     if all(inputs[v] == "frames" for v in near) and any(inputs[v] == "onset_diff" for v in acc if v not in near):
         best = max((v for v in acc if inputs[v] == "onset_diff"), key=acc.get)
         return (f"Near chance (below {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)}): {names}. Every one "
                 f"feeds raw frames to the encoders (`input: frames`), and the rows that feed the onset difference "
-                f"learn ({best.replace('_', ' ')}: {pct(acc[best])}), so the input holds them at chance, not a bug "
+                f"learn ({_named(best)}: {pct(acc[best])}), so the input holds them at chance, not a bug "
                 f"({chapter_ref(4)} measures why raw frames carry the motion too weakly at this size).")
     return (f"Near chance (below {NEAR_CHANCE:g} × chance, {pct(NEAR_CHANCE * chance)}): {names}; their input does "
             f"not explain it (some see the onset difference): a reason is not established here.")

@@ -250,3 +250,20 @@ TABLE_STYLE = [{"selector": "th, td", "props": "padding: 0.3em 0.7em; text-align
 def styled(styler):
     """A Styler with the theme's table class (borders, zebra rows) and cell padding."""
     return styler.set_table_attributes('class="dataframe"').set_table_styles(TABLE_STYLE, overwrite=False)
+
+
+def describe_table(table):
+    """``table.describe()`` a row per column of ``table``, as the page writes it: a row whose
+    values are whole numbers (frame counts) keeps its count, minimum, quartiles and maximum as
+    integers ('24', not '24.00'), its mean and std at two decimals; any other row at two decimals."""
+    import pandas as pd
+
+    d = table.describe().T
+    rows = []
+    for name, r in d.iterrows():
+        whole = bool((table[name].dropna() == table[name].dropna().round()).all())
+        cell = {k: (integer(v) if (whole or k == "count") and float(v).is_integer() else fixed(v, 2))
+                for k, v in r.items() if k not in ("mean", "std")}
+        rows.append({"per clip": name, "count": cell["count"], "mean": fixed(r["mean"], 2), "std": fixed(r["std"], 2),
+                     **{k: cell[k] for k in ("min", "25%", "50%", "75%", "max")}})
+    return pd.DataFrame(rows)

@@ -125,7 +125,7 @@ def repairs_table(runs: dict[str, str | Path], classes, metrics=("accuracy", "uf
     specs = []
     for r in REPAIR_GROUPS:
         name = r.replace("_", " ")  # the repair in words (onset diff), as the sentences name it
-        specs += [(f"{name}: removing it from the repaired costs", "cmnet_all_repairs", f"cmnet_without_{r}", None, None),
+        specs += [(f"{name}: removing it from all five repairs costs", "cmnet_all_repairs", f"cmnet_without_{r}", None, None),
                   (f"{name}: adding it alone to the printed gains", f"cmnet_printed_with_{r}", "cmnet_printed", None, None)]
     return judge([c for c in specs if c[1] in runs and c[2] in runs], runs, classes, None, "casme2", metrics, n_boot)
 
