@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DATASET_NAMES
-from ..formats import estimate_pct, interval_pp
+from ..formats import count, estimate_pct, interval_pp
 from .verdicts import compare, holm, verdict
 
 def paper_numbers(path: str | Path = "results/paper_numbers.csv") -> pd.DataFrame:
@@ -168,8 +168,8 @@ def judge(specs, runs, classes, paper, dataset: str, metrics, n_boot: int) -> pd
     t = t.drop(columns=["_paper_delta", "_p_paper"])
     if paper is None:
         t = t.drop(columns=["paper"])
-    family = (f"Holm's correction over the {len(t)} rows of this table ({t.claim.nunique()} claims × "
-              f"{t.metric.nunique()} metrics)")
+    family = (f"Holm's correction over the {len(t)} rows of this table ({count(t.claim.nunique(), 'claim')} × "
+              f"{count(t.metric.nunique(), 'metric')})")
     t = t.round({"Δ (pp)": 1, "p": 3, "p (Holm)": 3, "smallest detectable (pp)": 1})
     t.attrs["accuracy_only"] = bool(from_folds)
     t.attrs["family"] = family + (", for the test against 0 and, separately, for the test against the paper's "
