@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from .figstyle import STYLE, WIDTH, styled  # noqa: F401  (STYLE: the sizes, for the tests)
+from .prose import header
 
 
 @styled
@@ -326,7 +327,7 @@ def calibration_figure(rates, title: str = ""):
             r = rates[(rates.metric == m) & (rates.procedure == p)].iloc[0]
             ax.barh(y, 100 * r.false_positive_rate, color=f"C{j}", alpha=0.8)
             ax.errorbar(100 * r.false_positive_rate, y, xerr=200 * r.mc_se, color="black", capsize=3)
-            ticks.append(y), labels.append(f"{p} — {m}")
+            ticks.append(y), labels.append(f"{p} — {header(m)}")
             y += 1
         y += 0.5
     ax.axvline(5, color="tab:red", ls="--", label="nominal 5 %")

@@ -122,7 +122,7 @@ def tuning_sentence(table: pd.DataFrame, choice: dict, profile_cfg=None) -> str:
         d = profile_cfg.data
         where = (f" on SynthME drawn with generator seed {d.synth_seed} ({d.synth_subjects} subjects, never reported "
                  "in this book)")
-    return (f"Chosen{where}: {arms}. Every arm's training loss had levelled off by epoch {choice['levels off']} "
+    return (f"Chosen{where}: {arms}. Every arm's training loss at its chosen rate had levelled off by epoch {choice['levels off']} "
             f"(its 3-epoch mean falls by at most a tenth of its whole fall after it), so the editions that use the "
             f"tuning train {choice['epochs']} epochs.")
 

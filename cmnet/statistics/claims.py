@@ -168,7 +168,7 @@ def judge(specs, runs, classes, paper, dataset: str, metrics, n_boot: int) -> pd
     t = t.drop(columns=["_paper_delta", "_p_paper"])
     if paper is None:
         t = t.drop(columns=["paper"])
-    family = (f"Holm's correction over the {len(t)} rows of this table ({count(t.claim.nunique(), 'claim')} × "
+    family = (f"Holm's correction over the {len(t)} rows judged together ({count(t.claim.nunique(), 'claim')} × "
               f"{count(t.metric.nunique(), 'metric')})")
     t = t.round({"Δ (pp)": 1, "p": 3, "p (Holm)": 3, "smallest detectable (pp)": 1})
     t.attrs["accuracy_only"] = bool(from_folds)
