@@ -6,6 +6,7 @@ verdict cells (cmnet.statistics) alike. A leaf: it imports nothing of cmnet.
     pp(0.045) → "+4.5 pp"                  estimate_pp(-0.008, -0.033, 0.016) → "−0.8 [−3.3, +1.6] pp"
     pp(0.061, signed=False) → "6.1 pp"     interval_pp(-0.01, 0.08) → "[−1.0, +8.0] pp"
     rho(0.123) → "0.12"                    estimate_rho(0.12, -0.35, 0.52) → "0.12 [−0.35, 0.52]"
+    estimate_diff(0.29, 0.26, 0.32) → "+0.29 [+0.26, +0.32]"  (a difference in its measure's unit)
     integer(480.0) → "480"                 count(2, "seed") → "2 seeds"
     p_value(0.0001) → "p < 0.001"          p_cell(0.042) → "0.042" (a table's cell)
     fixed(-0.001, 2) → "0.00"              num(3) → "3"
@@ -95,6 +96,14 @@ def estimate_rho(x: float, lo: float, hi: float, digits: int = 2) -> str:
     if not (-1 - 1e-9 <= lo <= hi <= 1 + 1e-9):
         raise ValueError(f"a correlation's interval must lie in [−1, 1], got [{lo}, {hi}]")
     return f"{rho(x, digits)} [{rho(lo, digits)}, {rho(hi, digits)}]"
+
+
+def estimate_diff(x: float, lo: float, hi: float, digits: int = 2) -> str:
+    """A difference in its measure's own unit (of correlations, of frames) and its interval, every
+    bound signed: '+0.29 [+0.26, +0.32]' (a difference of two ρ can leave [−1, 1]: not estimate_rho)."""
+    if _missing(x):
+        return "n/a"
+    return f"{_signed(x, digits)} [{_signed(lo, digits)}, {_signed(hi, digits)}]"
 
 
 def num(x: float, digits: int = 2) -> str:

@@ -68,6 +68,8 @@ def test_each_formatter_writes_its_kind_once():
     assert prose.estimate_rho(0.123, -0.351, 0.52) == "0.12 [−0.35, 0.52]"
     with pytest.raises(ValueError, match=r"must lie in \[−1, 1\], got \[-1.35, 1.58\]"):
         prose.estimate_rho(0.12, -1.35, 1.58)
+    assert prose.estimate_diff(0.29, 0.255, 0.321) == "+0.29 [+0.26, +0.32]"  # a difference: every bound signed
+    assert prose.estimate_diff(-0.0001, -1.35, 1.58) == "0.00 [−1.35, +1.58]"  # of two ρ: may leave [−1, 1]
     assert prose.p_value(0.0001) == "p < 0.001" and prose.p_value(0.0421) == "p = 0.042"
     assert prose.p_cell(0.0004) == "< 0.001" and prose.p_cell(float("nan")) == "—"
     assert prose.count(1, "seed") == "1 seed" and prose.count(2, "seed") == "2 seeds" and prose.integer(480.0) == "480"

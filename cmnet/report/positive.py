@@ -78,7 +78,7 @@ def controls_accuracy(profile: str = DOSE_PROFILES[0.5], results_dir: str | Path
 
 def controls_page(t: pd.DataFrame) -> pd.DataFrame:
     """The table as the chapter shows it: words for headers, percent and points, one interval each."""
-    from .prose import estimate_pp, fixed, pp
+    from .prose import estimate_diff, estimate_pp, pp
 
     return pd.DataFrame({
         "row": t.row, "accuracy": t.accuracy,
@@ -87,8 +87,7 @@ def controls_page(t: pd.DataFrame) -> pd.DataFrame:
         "verdict (vs baseline)": t.verdict,
         "ρ(k, truth)": t.rho_k.round(2), "ρ(bump, truth)": t.rho_bump.round(2),
         "ρ(motion, truth)": t.rho_motion.round(2),
-        "k's gain over the bump": [f"{fixed(g, 2, signed=True)} [{fixed(lo, 2, signed=True)}, {fixed(hi, 2, signed=True)}]"
-                                   for g, lo, hi in zip(t.gain, t.gain_low, t.gain_high)]})  # a difference: signed
+        "k's gain over the bump": [estimate_diff(g, lo, hi) for g, lo, hi in zip(t.gain, t.gain_low, t.gain_high)]})
 
 
 def controls_sentence(t: pd.DataFrame) -> str:

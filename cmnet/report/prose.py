@@ -5,7 +5,7 @@ put into markdown with myst-nb's ``glue`` so that no number in a chapter's text 
                                                       a chapter's markdown reads {glue:text}`pct_acc`
 
 The numbers are formatted by cmnet.formats, one formatter per kind (pct, pp, estimate_pp,
-estimate_pct, rho, estimate_rho, integer, count, p_value, p_cell, fixed, num: re-exported here);
+estimate_pct, rho, estimate_rho, estimate_diff, integer, count, p_value, p_cell, fixed, num: re-exported here);
 this module builds the words around them:
 
     header("rho_prototype") → "ρ(k, prototype)"   a shown table's column in words (HEADERS)
@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 import re
 
-from ..formats import (MINUS, _missing, _signed, count, estimate_pct, estimate_pp, estimate_rho,  # noqa: F401
-                       fixed, integer, interval_pct, interval_pp, num, p_cell, p_value, pct, pp, rho)
+from ..formats import (count, estimate_diff, estimate_pct, estimate_pp, estimate_rho, fixed, integer,  # noqa: F401
+                       interval_pct, interval_pp, num, p_cell, p_value, pct, pp, rho)
 
 
 # the book's pages by chapter number (notebooks/NN_<name>.ipynb; a test checks the list)

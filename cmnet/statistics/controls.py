@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..formats import fixed
+from ..formats import estimate_diff, fixed
 from ..runs import layout as L
 from .verdicts import ALPHA, HOLDS, NOT_DISTINGUISHABLE, POWER, REVERSED, t_test
 
@@ -97,8 +97,7 @@ def _word(t: dict, what: str) -> str:
 
 
 def _signed_interval(t: dict, digits: int) -> str:
-    return (f"{fixed(t['mean'], digits, signed=True)} [{fixed(t['ci_low'], digits, signed=True)}, "
-            f"{fixed(t['ci_high'], digits, signed=True)}]")
+    return estimate_diff(t["mean"], t["ci_low"], t["ci_high"], digits)
 
 
 def controls_summary(per_variant: dict[str, pd.DataFrame]) -> pd.DataFrame:
